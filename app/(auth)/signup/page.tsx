@@ -1,0 +1,17 @@
+import type { Metadata } from "next";
+import { redirect } from "next/navigation";
+import { getServerAuthSession } from "@/server/auth/options";
+import { safeCallbackUrl } from "../../_components/safe-callback";
+import { SignUpForm } from "./sign-up-form";
+
+export const metadata: Metadata = { title: "Create your account" };
+
+export default async function SignUpPage({
+  searchParams,
+}: {
+  searchParams: Promise<Record<string, string | string[] | undefined>>;
+}) {
+  const callbackUrl = safeCallbackUrl((await searchParams).callbackUrl);
+  if (await getServerAuthSession()) redirect(callbackUrl);
+  return <SignUpForm callbackUrl={callbackUrl} />;
+}

@@ -1,0 +1,82 @@
+/**
+ * tRPC: context, initialisation and the three kinds of procedure. The only place that maps
+ * domain errors to tRPC codes.
+ */
+import { initTRPC, TRPCError, type TRPC_ERROR_CODE_KEY } from "@trpc/server";
+import superjson from "superjson";
+import { z, ZodError } from "zod";
+import { getServerAuthSession } from "../auth/options";
+import { db } from "../db";
+import { DomainError, type TDomainErrorCode } from "../domain-error";
+
+export async function createTRPCContext(opts: { headers: Headers }) {
+  const session = await getServerAuthSession();
+  return { db, session, headers: opts.headers };
+}
+
+export type TContext = Awaited<ReturnType<typeof createTRPCContext>>;
+
+const DOMAIN_TO_TRPC: Record<TDomainErrorCode, TRPC_ERROR_CODE_KEY> = {
+  BAD_INPUT: "BAD_REQUEST",
+  UNAUTHENTICATED: "UNAUTHORIZED",
+  FORBIDDEN: "FORBIDDEN",
+  NOT_FOUND: "NOT_FOUND",
+  CONFLICT: "CONFLICT",
+  RATE_LIMITED: "TOO_MANY_REQUESTS",
+};
+
+const GENERIC_MESSAGE = "Something went wrong on our side. Please try again.";
+
+const t = initTRPC.context<TContext>().create({
+  transformer: superjson,
+  errorFormatter({ shape, error }) {
+    const isInput = error.cause instanceof ZodError;
+    const isInternal = error.code === "INTERNAL_SERVER_ERROR";
+    // No stack traces and no internals reach the browser, in any environment.
+    const { stack: _stack, ...data } = shape.data;
+    return {
+      ...shape,
+      message: isInput ? "Please check the highlighted fields." : isInternal ? GENERIC_MESSAGE : shape.message,
+      data: {
+        ...data,
+        fieldErrors: isInput ? (z.flattenError(error.cause as ZodError).fieldErrors as Record<string, string[]>) : null,
+      },
+    };
+  },
+});
+
+/** Turns a DomainError thrown by the core into the matching TRPCError; logs the unexpected. */
+const errorMapping = t.middleware(async ({ next, path }) => {
+  const result = await next();
+  if (!result.ok) {
+    const cause = result.error.cause;
+    if (cause instanceof DomainError) {
+      throw new TRPCError({ code: DOMAIN_TO_TRPC[cause.code], message: cause.message, cause });
+    }
+    if (result.error.code === "INTERNAL_SERVER_ERROR") {
+      console.error(`tRPC ${path} failed:`, cause?.name ?? result.error.name, cause?.message ?? "");
+    }
+  }
+  return result;
+});
+
+export const createTRPCRouter = t.router;
+export const createCallerFactory = t.createCallerFactory;
+
+export const publicProcedure = t.procedure.use(errorMapping);
+
+export const protectedProcedure = publicProcedure.use(({ ctx, next }) => {
+  if (!ctx.session?.user) {
+    throw new TRPCError({ code: "UNAUTHORIZED", message: "Please sign in to continue." });
+  }
+  return next({ ctx: { ...ctx, session: ctx.session } });
+});
+
+/** Admins only. The role is read from the database, so a demotion takes effect at once. */
+export const adminProcedure = protectedProcedure.use(async ({ ctx, next }) => {
+  const user = await ctx.db.user.findUnique({ where: { id: ctx.session.user.id }, select: { role: true } });
+  if (user?.role !== "ADMIN") {
+    throw new TRPCError({ code: "FORBIDDEN", message: "This needs an administrator account." });
+  }
+  return next();
+});
