@@ -54,7 +54,8 @@ function loadDevSecrets(dataDir: string): Record<string, string> {
   return stored;
 }
 
-function loadEnv(source: NodeJS.ProcessEnv): TEnv {
+/** Validates `source`; exported for tests. */
+export function loadEnv(source: NodeJS.ProcessEnv): TEnv {
   const parsed = ZEnv.safeParse(source);
   if (!parsed.success) {
     throw new Error(`OneProfile: invalid configuration:\n${describe(parsed.error)}`);

@@ -8,6 +8,7 @@ import { z, ZodError } from "zod";
 import { getServerAuthSession } from "../auth/options";
 import { db } from "../db";
 import { DomainError, type TDomainErrorCode } from "../domain-error";
+import { logError } from "../log";
 
 export async function createTRPCContext(opts: { headers: Headers }) {
   const session = await getServerAuthSession();
@@ -54,7 +55,7 @@ const errorMapping = t.middleware(async ({ next, path }) => {
       throw new TRPCError({ code: DOMAIN_TO_TRPC[cause.code], message: cause.message, cause });
     }
     if (result.error.code === "INTERNAL_SERVER_ERROR") {
-      console.error(`tRPC ${path} failed:`, cause?.name ?? result.error.name, cause?.message ?? "");
+      logError(`tRPC ${path}`, cause ?? result.error);
     }
   }
   return result;

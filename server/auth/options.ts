@@ -5,6 +5,7 @@ import CredentialsProvider from "next-auth/providers/credentials";
 import { db } from "../db";
 import { DomainError } from "../domain-error";
 import { env } from "../env";
+import { logError } from "../log";
 import type { Role } from "../generated/prisma/enums";
 import { ZSignInInput } from "./schemas";
 import { signIn } from "./users";
@@ -56,7 +57,7 @@ export const authOptions: NextAuthOptions = {
         } catch (error) {
           // next-auth hands an Error's message to the sign-in form; only ours are fit to show.
           if (error instanceof DomainError) throw new Error(error.message);
-          console.error("sign-in failed unexpectedly", error instanceof Error ? error.name : "unknown");
+          logError("sign-in", error);
           throw new Error("Sign-in is unavailable right now. Please try again in a moment.");
         }
       },

@@ -1,0 +1,42 @@
+import { existsSync, mkdtempSync, readFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { loadEnv } from "./env";
+
+const tempDir = () => mkdtempSync(path.join(os.tmpdir(), "oneprofile-env-"));
+
+describe("loadEnv", () => {
+  it("generates missing secrets once into the data directory in development", () => {
+    const dir = tempDir();
+    const first = loadEnv({ NODE_ENV: "development", ONEPROFILE_DATA_DIR: dir });
+    const second = loadEnv({ NODE_ENV: "development", ONEPROFILE_DATA_DIR: dir });
+    expect(first.NEXTAUTH_SECRET.length).toBeGreaterThanOrEqual(32);
+    expect(second.NEXTAUTH_SECRET).toBe(first.NEXTAUTH_SECRET);
+    const file = path.join(dir, "secrets.json");
+    expect(JSON.parse(readFileSync(file, "utf8"))).toEqual({ NEXTAUTH_SECRET: first.NEXTAUTH_SECRET });
+  });
+
+  it("stops a production start that lacks a secret, naming it", () => {
+    const dir = tempDir();
+    expect(() => loadEnv({ NODE_ENV: "production", ONEPROFILE_DATA_DIR: dir })).toThrow(/NEXTAUTH_SECRET must be set/);
+    expect(existsSync(path.join(dir, "secrets.json"))).toBe(false);
+  });
+
+  it("uses the given secret and database", () => {
+    const secret = "s".repeat(40);
+    const result = loadEnv({
+      NODE_ENV: "production",
+      NEXTAUTH_SECRET: secret,
+      DATABASE_URL: "postgresql://u:p@db.example:5432/oneprofile",
+      PORT: "8080",
+    });
+    expect(result).toMatchObject({ NEXTAUTH_SECRET: secret, PORT: 8080 });
+    expect(result.DATABASE_URL).toBe("postgresql://u:p@db.example:5432/oneprofile");
+  });
+
+  it("rejects a malformed value with a readable message", () => {
+    expect(() => loadEnv({ NODE_ENV: "development", DATABASE_URL: "mysql://x" })).toThrow(/DATABASE_URL/);
+    expect(() => loadEnv({ NODE_ENV: "production", NEXTAUTH_SECRET: "short" })).toThrow(/NEXTAUTH_SECRET: must be at least 32/);
+  });
+});
