@@ -2,6 +2,7 @@
 import type { NextAuthOptions } from "next-auth";
 import { getServerSession } from "next-auth";
 import CredentialsProvider from "next-auth/providers/credentials";
+import { connection } from "next/server";
 import { db } from "../db";
 import { DomainError } from "../domain-error";
 import { env } from "../env";
@@ -78,7 +79,11 @@ export const authOptions: NextAuthOptions = {
   },
 };
 
-/** The signed-in user's session in server components, route handlers and tRPC. */
-export function getServerAuthSession() {
+/**
+ * The signed-in user's session in server components, route handlers and tRPC. Anything that
+ * reads it renders per request, never at build time.
+ */
+export async function getServerAuthSession() {
+  await connection();
   return getServerSession(authOptions);
 }

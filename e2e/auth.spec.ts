@@ -1,0 +1,77 @@
+import { expect, test } from "@playwright/test";
+import { formAlert, PASSWORD, signIn, signUp, uniqueEmail } from "./helpers";
+
+test("sign up, land in the app, sign out, sign in again", async ({ page }) => {
+  const email = uniqueEmail();
+  await signUp(page, email);
+  await expect(page.getByRole("heading", { name: "Your profile", exact: true })).toBeVisible();
+
+  await page.getByRole("button", { name: "Sign out" }).click();
+  await expect(page).toHaveURL(/\/signin/);
+
+  await signIn(page, email.toUpperCase());
+  await expect(page).toHaveURL(/\/profile$/);
+  await expect(page.getByTestId("current-user")).toHaveText(email);
+});
+
+test("a protected page sends a signed-out visitor to sign-in and back", async ({ page }) => {
+  const email = uniqueEmail();
+  await signUp(page, email);
+  await page.getByRole("button", { name: "Sign out" }).click();
+  await expect(page).toHaveURL(/\/signin/);
+
+  await page.goto("/accounts");
+  await expect(page).toHaveURL(/\/signin\?callbackUrl=%2Faccounts$/);
+  await signIn(page, email);
+  await expect(page).toHaveURL(/\/accounts$/);
+  await expect(page.getByRole("heading", { name: "Linked accounts", exact: true })).toBeVisible();
+});
+
+test("sign-up explains a malformed email and a short password", async ({ page }) => {
+  await page.goto("/signup");
+  await page.getByLabel("Email").fill("not-an-email");
+  await page.getByLabel("Password").fill("short");
+  await page.getByRole("button", { name: "Create account" }).click();
+  await expect(page.getByText("Enter a valid email address, like name@example.com.")).toBeVisible();
+  await expect(page.getByText("Use at least 10 characters.")).toBeVisible();
+  await expect(page.getByLabel("Email")).toHaveAttribute("aria-invalid", "true");
+  await expect(page).toHaveURL(/\/signup$/);
+});
+
+test("sign-up refuses an email that already has an account, in any case", async ({ page, browser }) => {
+  const email = uniqueEmail();
+  await signUp(page, email);
+
+  const other = await browser.newPage();
+  await other.goto("/signup");
+  await other.getByLabel("Email").fill(email.toUpperCase());
+  await other.getByLabel("Password").fill(PASSWORD);
+  await other.getByRole("button", { name: "Create account" }).click();
+  await expect(other.getByText("An account with this email already exists. Sign in instead?")).toBeVisible();
+  await expect(other).toHaveURL(/\/signup$/);
+  await other.close();
+});
+
+test("a wrong password is refused with a clear message", async ({ page }) => {
+  const email = uniqueEmail();
+  await signUp(page, email);
+  await page.getByRole("button", { name: "Sign out" }).click();
+  await signIn(page, email, "not the password");
+  await expect(formAlert(page)).toHaveText("Wrong email or password.");
+  await expect(page).toHaveURL(/\/signin/);
+});
+
+test("the 11th failed sign-in in a row is rate-limited, even with the right password", async ({ page }) => {
+  const email = uniqueEmail();
+  await signUp(page, email);
+  await page.getByRole("button", { name: "Sign out" }).click();
+  await expect(page).toHaveURL(/\/signin/);
+
+  for (let attempt = 1; attempt <= 10; attempt++) {
+    await signIn(page, email, `wrong password ${attempt}`);
+    await expect(formAlert(page)).toHaveText("Wrong email or password.");
+  }
+  await signIn(page, email, PASSWORD);
+  await expect(formAlert(page)).toHaveText(/^Too many failed sign-ins\. Try again in \d+ minutes?\.$/);
+  await expect(page).toHaveURL(/\/signin/);
+});

@@ -1,0 +1,6 @@
+/** Shared by playwright.config.ts, the e2e server script and the tests. */
+export const E2E_PORT = 3100;
+export const E2E_BASE_URL = `http://127.0.0.1:${E2E_PORT}`;
+/** Git-ignored: saved sessions and the e2e server's database URL. */
+export const E2E_STATE_DIR = "e2e/.auth";
+export const USER_STATE = `${E2E_STATE_DIR}/user.json`;
