@@ -5,16 +5,16 @@
  */
 import { spawnSync } from "node:child_process";
 import { createRequire } from "node:module";
+import { childEnv } from "../server/env";
 
 const require = createRequire(import.meta.url);
 const cli = require.resolve("prisma/build/index.js");
 const result = spawnSync(process.execPath, [cli, "generate"], {
   stdio: "inherit",
-  env: {
-    ...process.env,
+  env: childEnv({
     PRISMA_SCHEMA_ENGINE_BINARY: process.execPath,
     PRISMA_HIDE_UPDATE_MESSAGE: "1",
     CHECKPOINT_DISABLE: "1",
-  },
+  }),
 });
 process.exit(result.status ?? 1);

@@ -4,12 +4,7 @@
  * TRPCError.
  */
 export type TDomainErrorCode =
-  | "BAD_INPUT"
-  | "UNAUTHENTICATED"
-  | "FORBIDDEN"
-  | "NOT_FOUND"
-  | "CONFLICT"
-  | "RATE_LIMITED";
+  "BAD_INPUT" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_FOUND" | "CONFLICT" | "RATE_LIMITED";
 
 export class DomainError extends Error {
   readonly code: TDomainErrorCode;

@@ -37,6 +37,8 @@ describe("loadEnv", () => {
 
   it("rejects a malformed value with a readable message", () => {
     expect(() => loadEnv({ NODE_ENV: "development", DATABASE_URL: "mysql://x" })).toThrow(/DATABASE_URL/);
-    expect(() => loadEnv({ NODE_ENV: "production", NEXTAUTH_SECRET: "short" })).toThrow(/NEXTAUTH_SECRET: must be at least 32/);
+    expect(() => loadEnv({ NODE_ENV: "production", NEXTAUTH_SECRET: "short" })).toThrow(
+      /NEXTAUTH_SECRET: must be at least 32/,
+    );
   });
 });

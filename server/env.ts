@@ -64,9 +64,7 @@ export function loadEnv(source: NodeJS.ProcessEnv): TEnv {
   const missing = GENERATED_SECRETS.filter((name) => !values[name]);
   if (missing.length > 0) {
     if (values.NODE_ENV === "production") {
-      throw new Error(
-        `OneProfile: ${missing.join(", ")} must be set in production (see README, "Configuration").`,
-      );
+      throw new Error(`OneProfile: ${missing.join(", ")} must be set in production (see README, "Configuration").`);
     }
     const generated = loadDevSecrets(path.resolve(values.ONEPROFILE_DATA_DIR));
     for (const name of missing) values[name] = generated[name];

@@ -19,7 +19,7 @@ export async function createEmptyDatabase(): Promise<string> {
 }
 
 /** A fresh migrated database with a Prisma client, closed after the file's tests. */
-export async function useTestDb(): Promise<{ db: TDb; url: string }> {
+export async function setupTestDb(): Promise<{ db: TDb; url: string }> {
   const url = await createEmptyDatabase();
   await migrate(url);
   const db = createDb(url);

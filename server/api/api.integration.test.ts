@@ -3,16 +3,20 @@ import { fetchRequestHandler } from "@trpc/server/adapters/fetch";
 import type { Session } from "next-auth";
 import superjson from "superjson";
 import { describe, expect, it, vi } from "vitest";
-import { useTestDb } from "../../test/database";
+import { setupTestDb } from "../../test/database";
 import type { TDb } from "../db";
 import { appRouter } from "./root";
 
-const { db } = await useTestDb();
+const { db } = await setupTestDb();
 
 async function call(
   path: string,
   input: unknown,
-  { session = null, kind = "mutation", database = db }: { session?: Session | null; kind?: "query" | "mutation"; database?: TDb } = {},
+  {
+    session = null,
+    kind = "mutation",
+    database = db,
+  }: { session?: Session | null; kind?: "query" | "mutation"; database?: TDb } = {},
 ) {
   const encoded = JSON.stringify(superjson.serialize(input));
   const url = `http://localhost/api/trpc/${path}` + (kind === "query" ? `?input=${encodeURIComponent(encoded)}` : "");
@@ -28,7 +32,14 @@ async function call(
     onError: () => {},
   });
   const text = await response.text();
-  return { status: response.status, text, body: JSON.parse(text) as { error?: { json: { message: string; data: Record<string, unknown> } }; result?: { data: { json: unknown } } } };
+  return {
+    status: response.status,
+    text,
+    body: JSON.parse(text) as {
+      error?: { json: { message: string; data: Record<string, unknown> } };
+      result?: { data: { json: unknown } };
+    },
+  };
 }
 
 const sessionOf = (user: { id: string; email: string; role: "USER" | "ADMIN" }): Session => ({
@@ -66,7 +77,7 @@ describe("auth.signUp over HTTP", () => {
     const broken = {
       user: {
         create: () => {
-          throw new Error('connect ECONNREFUSED postgresql://oneprofile:hunter2@10.0.0.1/db');
+          throw new Error("connect ECONNREFUSED postgresql://oneprofile:hunter2@10.0.0.1/db");
         },
       },
     } as unknown as TDb;
@@ -98,7 +109,11 @@ describe("admin.users", () => {
     expect(asUser.body.error?.json.message).toBe("This needs an administrator account.");
 
     // A session that still says ADMIN after a demotion is refused: the database decides.
-    const stale = await call("admin.users", { query: "" }, { kind: "query", session: sessionOf({ ...user, role: "ADMIN" }) });
+    const stale = await call(
+      "admin.users",
+      { query: "" },
+      { kind: "query", session: sessionOf({ ...user, role: "ADMIN" }) },
+    );
     expect(stale.status).toBe(403);
 
     const asAdmin = await call("admin.users", { query: "PLAIN" }, { kind: "query", session: sessionOf({ ...admin }) });

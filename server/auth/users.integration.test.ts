@@ -1,10 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { useTestDb } from "../../test/database";
+import { setupTestDb } from "../../test/database";
 import { DomainError } from "../domain-error";
 import { MAX_FAILURES_PER_EMAIL, MAX_FAILURES_PER_IP, SIGN_IN_WINDOW_MS } from "./rate-limit";
 import { setRole, signIn, signUp } from "./users";
 
-const { db } = await useTestDb();
+const { db } = await setupTestDb();
 const PASSWORD = "correct horse battery";
 let counter = 0;
 const uniqueEmail = () => `user${++counter}-${Date.now()}@example.com`;
@@ -46,7 +46,11 @@ describe("sign-in", () => {
     await signUp(db, { email, password: PASSWORD });
     const ip = "192.0.2.10";
     await expect(signIn(db, { email, password: PASSWORD, ip })).resolves.toMatchObject({ email, role: "USER" });
-    await expectDomainError(signIn(db, { email, password: "wrong password!", ip }), "UNAUTHENTICATED", /^Wrong email or password\.$/);
+    await expectDomainError(
+      signIn(db, { email, password: "wrong password!", ip }),
+      "UNAUTHENTICATED",
+      /^Wrong email or password\.$/,
+    );
     await expectDomainError(
       signIn(db, { email: uniqueEmail(), password: PASSWORD, ip }),
       "UNAUTHENTICATED",

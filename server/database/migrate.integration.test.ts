@@ -23,7 +23,12 @@ describe("migrate", () => {
     expect(await migrate(url)).toEqual(migrations.map((m) => m.name));
     expect(await migrate(url)).toEqual([]);
 
-    const rows = await query<{ migration_name: string; checksum: string; finished_at: Date | null; applied_steps_count: number }>(
+    const rows = await query<{
+      migration_name: string;
+      checksum: string;
+      finished_at: Date | null;
+      applied_steps_count: number;
+    }>(
       url,
       `SELECT migration_name, checksum, finished_at, applied_steps_count FROM "_prisma_migrations" ORDER BY migration_name`,
     );
@@ -58,7 +63,11 @@ describe("migrate", () => {
     const url = await createEmptyDatabase();
     const broken = [
       ...readMigrations(),
-      { name: "29990101000000_broken", sql: `CREATE TABLE "half" (id int); SELECT * FROM "missing_table";`, checksum: "x" },
+      {
+        name: "29990101000000_broken",
+        sql: `CREATE TABLE "half" (id int); SELECT * FROM "missing_table";`,
+        checksum: "x",
+      },
     ];
     await expect(migrate(url, broken)).rejects.toThrow(/29990101000000_broken failed/);
     const tables = await query<{ table_name: string }>(

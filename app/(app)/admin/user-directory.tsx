@@ -45,9 +45,15 @@ export function UserDirectory() {
           <table className="w-full text-left text-sm">
             <thead className="text-slate-500">
               <tr>
-                <th scope="col" className="py-2 font-medium">Email</th>
-                <th scope="col" className="py-2 font-medium">Role</th>
-                <th scope="col" className="py-2 font-medium">Joined</th>
+                <th scope="col" className="py-2 font-medium">
+                  Email
+                </th>
+                <th scope="col" className="py-2 font-medium">
+                  Role
+                </th>
+                <th scope="col" className="py-2 font-medium">
+                  Joined
+                </th>
               </tr>
             </thead>
             <tbody className="divide-y divide-slate-200 dark:divide-slate-800">

@@ -48,7 +48,15 @@ export function SignInForm({ callbackUrl }: { callbackUrl: string }) {
         Sign in
       </h1>
       {formError && <Alert>{formError}</Alert>}
-      <TextField id="email" name="email" type="email" label="Email" autoComplete="email" error={fieldErrors.email} required />
+      <TextField
+        id="email"
+        name="email"
+        type="email"
+        label="Email"
+        autoComplete="email"
+        error={fieldErrors.email}
+        required
+      />
       <TextField
         id="password"
         name="password"

@@ -54,7 +54,15 @@ export function SignUpForm({ callbackUrl }: { callbackUrl: string }) {
         Create your account
       </h1>
       {formError && <Alert>{formError}</Alert>}
-      <TextField id="email" name="email" type="email" label="Email" autoComplete="email" error={fieldErrors.email} required />
+      <TextField
+        id="email"
+        name="email"
+        type="email"
+        label="Email"
+        autoComplete="email"
+        error={fieldErrors.email}
+        required
+      />
       <TextField
         id="password"
         name="password"

@@ -1,0 +1,26 @@
+import nextVitals from "eslint-config-next/core-web-vitals";
+import nextTs from "eslint-config-next/typescript";
+
+const config = [
+  ...nextVitals,
+  ...nextTs,
+  {
+    ignores: [".next/**", "node_modules/**", "server/generated/**", ".data/**", "test-results/**", "next-env.d.ts"],
+  },
+  {
+    rules: {
+      "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_" }],
+      // The environment is read in exactly one module (server/env.ts).
+      "no-restricted-properties": [
+        "error",
+        { object: "process", property: "env", message: "Read configuration from server/env.ts." },
+      ],
+    },
+  },
+  {
+    files: ["server/env.ts", "playwright.config.ts", "e2e/**"],
+    rules: { "no-restricted-properties": "off" },
+  },
+];
+
+export default config;
