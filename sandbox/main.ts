@@ -1,0 +1,27 @@
+/** `npm run sandbox`: the sandbox third-party server as its own process, on loopback. */
+import { serve } from "@hono/node-server";
+import { createSandboxApp } from "./app";
+import { readSandboxConfig } from "./config";
+import { SandboxStore } from "./store";
+import { startWebhookSender } from "./webhooks";
+
+const config = readSandboxConfig();
+const store = new SandboxStore(config.SANDBOX_DATA_DIR);
+const app = createSandboxApp(store);
+const stopWebhooks = startWebhookSender(store, {
+  url: config.SANDBOX_WEBHOOK_URL ?? null,
+  secret: config.SANDBOX_WEBHOOK_SECRET ?? "",
+});
+
+const server = serve({ fetch: app.fetch, hostname: "127.0.0.1", port: config.SANDBOX_PORT }, (info) => {
+  // Launchers and tests read this line to learn the port (SANDBOX_PORT=0 picks a free one).
+  console.log(`Sandbox listening on http://127.0.0.1:${info.port}`);
+});
+
+const stop = () => {
+  stopWebhooks();
+  server.close(() => process.exit(0));
+  setTimeout(() => process.exit(0), 2000).unref();
+};
+process.on("SIGINT", stop);
+process.on("SIGTERM", stop);

@@ -1,0 +1,60 @@
+/**
+ * Starts the sandbox as its own process (as `npm run sandbox` does) and waits until it listens.
+ * Used by `npm run dev`, the e2e server and the integration tests.
+ */
+import { spawn } from "node:child_process";
+import { createRequire } from "node:module";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+export interface TSandboxProcess {
+  url: string;
+  stop: () => Promise<void>;
+}
+
+const require = createRequire(import.meta.url);
+const MAIN = path.join(path.dirname(fileURLToPath(import.meta.url)), "main.ts");
+
+export function startSandboxProcess(options: {
+  dataDir: string;
+  port?: number;
+  webhookUrl?: string;
+  webhookSecret?: string;
+  /** Where the sandbox's own output goes; default: this process's stderr. */
+  onOutput?: (line: string) => void;
+}): Promise<TSandboxProcess> {
+  const child = spawn(process.execPath, [require.resolve("tsx/cli"), MAIN], {
+    stdio: ["ignore", "pipe", "pipe"],
+    env: {
+      PATH: process.env.PATH,
+      SANDBOX_PORT: String(options.port ?? 0),
+      SANDBOX_DATA_DIR: options.dataDir,
+      ...(options.webhookUrl ? { SANDBOX_WEBHOOK_URL: options.webhookUrl } : {}),
+      ...(options.webhookSecret ? { SANDBOX_WEBHOOK_SECRET: options.webhookSecret } : {}),
+    },
+  });
+  const output = options.onOutput ?? ((line: string) => process.stderr.write(`[sandbox] ${line}\n`));
+  const stop = () =>
+    new Promise<void>((resolve) => {
+      if (child.exitCode !== null) return resolve();
+      child.once("exit", () => resolve());
+      child.kill("SIGTERM");
+    });
+  return new Promise((resolve, reject) => {
+    let isReady = false;
+    const onLine = (chunk: Buffer) => {
+      for (const line of chunk.toString("utf8").split("\n").filter(Boolean)) {
+        const match = line.match(/Sandbox listening on (http:\/\/\S+)/);
+        if (match && !isReady) {
+          isReady = true;
+          resolve({ url: match[1]!, stop });
+        } else output(line);
+      }
+    };
+    child.stdout.on("data", onLine);
+    child.stderr.on("data", onLine);
+    child.once("exit", (code) => {
+      if (!isReady) reject(new Error(`The sandbox exited before listening (code ${code}).`));
+    });
+  });
+}
