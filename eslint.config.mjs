@@ -18,7 +18,8 @@ const config = [
     },
   },
   {
-    files: ["server/env.ts", "playwright.config.ts", "e2e/**"],
+    // The sandbox is its own program with its own configuration reader and launcher.
+    files: ["server/env.ts", "sandbox/config.ts", "sandbox/process.ts", "playwright.config.ts", "e2e/**"],
     rules: { "no-restricted-properties": "off" },
   },
 ];

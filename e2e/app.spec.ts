@@ -1,6 +1,6 @@
 import { execFileSync } from "node:child_process";
 import { expect, test } from "@playwright/test";
-import { e2eDatabaseUrl, signIn, signUp, uniqueEmail } from "./helpers";
+import { e2eServer, signIn, signUp, uniqueEmail } from "./helpers";
 
 test("the shell navigates between Profile, Accounts and Activity; no Admin for users", async ({ page }) => {
   await page.goto("/profile");
@@ -26,7 +26,7 @@ test("`npm run admin -- promote` makes a user an admin who can find users", asyn
   await signUp(page, email);
 
   const output = execFileSync("npm", ["run", "--silent", "admin", "--", "promote", email.toUpperCase()], {
-    env: { ...process.env, DATABASE_URL: e2eDatabaseUrl() },
+    env: { ...process.env, DATABASE_URL: e2eServer().databaseUrl },
     encoding: "utf8",
   });
   expect(output).toContain(`${email} is now an administrator.`);

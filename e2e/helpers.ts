@@ -1,8 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
-import path from "node:path";
 import { expect, type Page } from "@playwright/test";
-import { E2E_STATE_DIR } from "./config";
+import { SERVER_STATE } from "./config";
 
 export const PASSWORD = "a long enough password";
 
@@ -11,10 +10,9 @@ export function uniqueEmail(prefix = "user"): string {
   return `${prefix}-${randomBytes(5).toString("hex")}@example.com`;
 }
 
-/** The e2e server's database (a throwaway cluster), for setup steps such as promoting a user. */
-export function e2eDatabaseUrl(): string {
-  return (JSON.parse(readFileSync(path.join(E2E_STATE_DIR, "server.json"), "utf8")) as { databaseUrl: string })
-    .databaseUrl;
+/** The e2e server's throwaway database and sandbox, for setup steps (promote a user, faults). */
+export function e2eServer(): { databaseUrl: string; sandboxUrl: string } {
+  return JSON.parse(readFileSync(SERVER_STATE, "utf8")) as { databaseUrl: string; sandboxUrl: string };
 }
 
 export async function signUp(page: Page, email: string, password = PASSWORD): Promise<void> {

@@ -25,13 +25,15 @@ export function startSandboxProcess(options: {
 }): Promise<TSandboxProcess> {
   const child = spawn(process.execPath, [require.resolve("tsx/cli"), MAIN], {
     stdio: ["ignore", "pipe", "pipe"],
+    // Only what the sandbox needs: it is another vendor's server, not part of OneProfile.
     env: {
       PATH: process.env.PATH,
+      NODE_ENV: "development",
       SANDBOX_PORT: String(options.port ?? 0),
       SANDBOX_DATA_DIR: options.dataDir,
       ...(options.webhookUrl ? { SANDBOX_WEBHOOK_URL: options.webhookUrl } : {}),
       ...(options.webhookSecret ? { SANDBOX_WEBHOOK_SECRET: options.webhookSecret } : {}),
-    },
+    } as NodeJS.ProcessEnv,
   });
   const output = options.onOutput ?? ((line: string) => process.stderr.write(`[sandbox] ${line}\n`));
   const stop = () =>

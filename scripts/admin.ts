@@ -4,7 +4,7 @@
  *   npm run admin -- demote <email>    make an administrator a normal user
  */
 import { connectDatabase } from "../server/database/connect";
-import { migrate } from "../server/database/migrate";
+import { prepareDatabase } from "../server/database/prepare";
 import { setRole } from "../server/auth/users";
 import { createDb } from "../server/db";
 
@@ -18,7 +18,7 @@ if ((command !== "promote" && command !== "demote") || !email) {
 const database = await connectDatabase();
 let code = 0;
 try {
-  await migrate(database.url);
+  await prepareDatabase(database.url);
   const db = createDb(database.url);
   const user = await setRole(db, email, command === "promote" ? "ADMIN" : "USER");
   console.log(`${user.email} is now ${user.role === "ADMIN" ? "an administrator" : "a normal user"}.`);

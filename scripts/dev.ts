@@ -1,17 +1,25 @@
-/** `npm run dev`: database (embedded unless DATABASE_URL), migrations, then `next dev`. */
+/** `npm run dev`: database (embedded unless DATABASE_URL), migrations, the sandbox, then `next dev`. */
 import { connectDatabase } from "../server/database/connect";
-import { migrate } from "../server/database/migrate";
+import { prepareDatabase } from "../server/database/prepare";
 import { env } from "../server/env";
 import { runNext } from "./lib/run-next";
+import { connectSandbox } from "./lib/sandbox";
 
-const port = String(env.PORT);
+const port = env.PORT;
 const database = await connectDatabase();
-const applied = await migrate(database.url);
+const applied = await prepareDatabase(database.url);
 if (applied.length > 0) console.log(`Applied migrations: ${applied.join(", ")}`);
-console.log(
-  `OneProfile: http://localhost:${port}${env.DATABASE_URL ? "" : " (embedded Postgres under " + env.ONEPROFILE_DATA_DIR + ")"}`,
-);
-runNext(["dev", "--port", port], database, {
-  NEXTAUTH_URL: env.NEXTAUTH_URL ?? `http://localhost:${port}`,
-  NEXTAUTH_SECRET: env.NEXTAUTH_SECRET,
+const sandbox = await connectSandbox(port);
+console.log(`OneProfile: http://localhost:${port}`);
+console.log(`Sandbox networks (QQ, MSN, Fetion, Facebook): ${sandbox.url}`);
+runNext(["dev", "--port", String(port)], {
+  services: [database, sandbox],
+  env: {
+    DATABASE_URL: database.url,
+    SANDBOX_URL: sandbox.url,
+    NEXTAUTH_URL: env.NEXTAUTH_URL ?? `http://localhost:${port}`,
+    NEXTAUTH_SECRET: env.NEXTAUTH_SECRET,
+    ONEPROFILE_ENCRYPTION_KEY: env.ONEPROFILE_ENCRYPTION_KEY,
+    SANDBOX_WEBHOOK_SECRET: env.SANDBOX_WEBHOOK_SECRET,
+  },
 });

@@ -1,36 +1,51 @@
 /**
  * The server the browser tests run against: a production build (`next start`) on a fresh
- * PostgreSQL cluster in a temporary directory, thrown away afterwards — never the dev data, and
- * never a database named by DATABASE_URL. Started by Playwright (playwright.config.ts).
+ * PostgreSQL cluster and a fresh sandbox in temporary directories, thrown away afterwards —
+ * never the dev data, and never a database named by DATABASE_URL. Started by Playwright.
  */
 import { randomBytes } from "node:crypto";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { startSandboxProcess } from "../sandbox/process";
 import { freePort, startEmbeddedPostgres } from "../server/database/embedded";
-import { migrate } from "../server/database/migrate";
+import { prepareDatabase } from "../server/database/prepare";
+import { E2E_PORT, E2E_STATE_DIR, SERVER_LOG, SERVER_STATE } from "../e2e/config";
 import { runNext } from "./lib/run-next";
-import { E2E_PORT, E2E_STATE_DIR } from "../e2e/config";
 
-const dir = mkdtempSync(path.join(os.tmpdir(), "oneprofile-e2e-pg-"));
-const database = await startEmbeddedPostgres({ dir, port: await freePort(), persistent: false });
-await migrate(database.url);
-// The tests read this to reach the same database (for example to promote a user to admin).
+const dir = mkdtempSync(path.join(os.tmpdir(), "oneprofile-e2e-"));
+const database = await startEmbeddedPostgres({ dir: path.join(dir, "pg"), port: await freePort(), persistent: false });
+await prepareDatabase(database.url);
+const webhookSecret = randomBytes(24).toString("base64url");
+const sandbox = await startSandboxProcess({
+  dataDir: path.join(dir, "sandbox"),
+  webhookUrl: `http://127.0.0.1:${E2E_PORT}/api/webhooks/sandbox`,
+  webhookSecret,
+});
+
+// The tests read this to reach the same database and sandbox (to promote a user, inject faults).
 mkdirSync(E2E_STATE_DIR, { recursive: true });
-writeFileSync(path.join(E2E_STATE_DIR, "server.json"), JSON.stringify({ databaseUrl: database.url }));
+writeFileSync(SERVER_STATE, JSON.stringify({ databaseUrl: database.url, sandboxUrl: sandbox.url }));
+writeFileSync(SERVER_LOG, "");
 
-runNext(
-  ["start", "--port", String(E2E_PORT), "--hostname", "127.0.0.1"],
-  {
-    url: database.url,
-    stop: async () => {
-      await database.stop();
-      rmSync(dir, { recursive: true, force: true });
+runNext(["start", "--port", String(E2E_PORT), "--hostname", "127.0.0.1"], {
+  logFile: SERVER_LOG,
+  services: [
+    {
+      stop: async () => {
+        await database.stop();
+        rmSync(dir, { recursive: true, force: true });
+      },
     },
-  },
-  {
+    sandbox,
+  ],
+  env: {
     NODE_ENV: "production",
+    DATABASE_URL: database.url,
+    SANDBOX_URL: sandbox.url,
     NEXTAUTH_URL: `http://127.0.0.1:${E2E_PORT}`,
     NEXTAUTH_SECRET: randomBytes(32).toString("base64url"),
+    ONEPROFILE_ENCRYPTION_KEY: `e2e:${randomBytes(32).toString("base64")}`,
+    SANDBOX_WEBHOOK_SECRET: webhookSecret,
   },
-);
+});

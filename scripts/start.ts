@@ -1,12 +1,13 @@
-/** `npm start` (after `npm run build`): validate configuration, migrate, then `next start`. */
+/** `npm start` (after `npm run build`): validate configuration, migrate, sandbox, then `next start`. */
 import { existsSync } from "node:fs";
 import { connectDatabase } from "../server/database/connect";
-import { migrate } from "../server/database/migrate";
+import { prepareDatabase } from "../server/database/prepare";
 import { env } from "../server/env";
 import { runNext } from "./lib/run-next";
+import { connectSandbox } from "./lib/sandbox";
 
 try {
-  // Reading the secrets validates the configuration: in production a missing one stops here.
+  // Reading a secret validates the whole configuration: in production a missing one stops here.
   void env.NEXTAUTH_SECRET;
 } catch (error) {
   console.error((error as Error).message);
@@ -16,10 +17,18 @@ if (!existsSync(".next/BUILD_ID")) {
   console.error("No production build found. Run `npm run build` first.");
   process.exit(1);
 }
-const port = String(env.PORT);
+const port = env.PORT;
 const database = await connectDatabase();
-await migrate(database.url);
-runNext(["start", "--port", port], database, {
-  NEXTAUTH_URL: env.NEXTAUTH_URL ?? `http://localhost:${port}`,
-  NEXTAUTH_SECRET: env.NEXTAUTH_SECRET,
+await prepareDatabase(database.url);
+const sandbox = await connectSandbox(port);
+runNext(["start", "--port", String(port)], {
+  services: [database, sandbox],
+  env: {
+    DATABASE_URL: database.url,
+    SANDBOX_URL: sandbox.url,
+    NEXTAUTH_URL: env.NEXTAUTH_URL ?? `http://localhost:${port}`,
+    NEXTAUTH_SECRET: env.NEXTAUTH_SECRET,
+    ONEPROFILE_ENCRYPTION_KEY: env.ONEPROFILE_ENCRYPTION_KEY,
+    SANDBOX_WEBHOOK_SECRET: env.SANDBOX_WEBHOOK_SECRET,
+  },
 });

@@ -14,12 +14,19 @@ describe("loadEnv", () => {
     expect(first.NEXTAUTH_SECRET.length).toBeGreaterThanOrEqual(32);
     expect(second.NEXTAUTH_SECRET).toBe(first.NEXTAUTH_SECRET);
     const file = path.join(dir, "secrets.json");
-    expect(JSON.parse(readFileSync(file, "utf8"))).toEqual({ NEXTAUTH_SECRET: first.NEXTAUTH_SECRET });
+    expect(JSON.parse(readFileSync(file, "utf8"))).toEqual({
+      NEXTAUTH_SECRET: first.NEXTAUTH_SECRET,
+      ONEPROFILE_ENCRYPTION_KEY: first.ONEPROFILE_ENCRYPTION_KEY,
+      SANDBOX_WEBHOOK_SECRET: first.SANDBOX_WEBHOOK_SECRET,
+    });
+    expect(first.ONEPROFILE_ENCRYPTION_KEY).toMatch(/^dev1:[A-Za-z0-9+/]{43}=$/);
   });
 
   it("stops a production start that lacks a secret, naming it", () => {
     const dir = tempDir();
-    expect(() => loadEnv({ NODE_ENV: "production", ONEPROFILE_DATA_DIR: dir })).toThrow(/NEXTAUTH_SECRET must be set/);
+    expect(() => loadEnv({ NODE_ENV: "production", ONEPROFILE_DATA_DIR: dir })).toThrow(
+      "NEXTAUTH_SECRET, ONEPROFILE_ENCRYPTION_KEY, SANDBOX_WEBHOOK_SECRET must be set in production",
+    );
     expect(existsSync(path.join(dir, "secrets.json"))).toBe(false);
   });
 
@@ -28,6 +35,8 @@ describe("loadEnv", () => {
     const result = loadEnv({
       NODE_ENV: "production",
       NEXTAUTH_SECRET: secret,
+      ONEPROFILE_ENCRYPTION_KEY: `k1:${Buffer.alloc(32, 7).toString("base64")}`,
+      SANDBOX_WEBHOOK_SECRET: "w".repeat(20),
       DATABASE_URL: "postgresql://u:p@db.example:5432/oneprofile",
       PORT: "8080",
     });

@@ -10,6 +10,9 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { z } from "zod";
 
+/** "<key id>:<base64 of 32 bytes>"; the id names the key inside every ciphertext. */
+const ENCRYPTION_KEY_PATTERN = /^[A-Za-z0-9_-]{1,32}:[A-Za-z0-9+/]{43}=$/;
+
 const ZEnv = z.object({
   NODE_ENV: z.enum(["development", "test", "production"]).default("development"),
   /** Any PostgreSQL server. Unset: the launchers start embedded Postgres under the data dir. */
@@ -24,12 +27,41 @@ const ZEnv = z.object({
   ONEPROFILE_DATA_DIR: z.string().min(1).default(".data"),
   /** Port of the embedded Postgres (only used when DATABASE_URL is unset). */
   ONEPROFILE_EMBEDDED_PG_PORT: z.coerce.number().int().min(1).max(65535).default(54329),
+  /** Encrypts linked-account credentials: "<key id>:<32 bytes, base64>". */
+  ONEPROFILE_ENCRYPTION_KEY: z
+    .string()
+    .regex(ENCRYPTION_KEY_PATTERN, 'must look like "<key id>:<32 bytes in base64>"')
+    .optional(),
+  /** Earlier keys, comma-separated, still accepted for decryption until `npm run keys:rotate`. */
+  ONEPROFILE_ENCRYPTION_OLD_KEYS: z
+    .string()
+    .refine(
+      (value) => value.split(",").every((key) => ENCRYPTION_KEY_PATTERN.test(key.trim())),
+      'must be a comma-separated list of "<key id>:<32 bytes in base64>"',
+    )
+    .optional(),
+  /** The sandbox third-party server. Unset in dev: `npm run dev` starts one on SANDBOX_PORT. */
+  SANDBOX_URL: z.url().optional(),
+  /** Port for the sandbox that `npm run dev` starts. */
+  SANDBOX_PORT: z.coerce.number().int().min(1).max(65535).default(4010),
+  /** Shared with the sandbox: signs its webhooks (HMAC-SHA256). */
+  SANDBOX_WEBHOOK_SECRET: z.string().min(16, "must be at least 16 characters").optional(),
 });
 
-export type TEnv = z.infer<typeof ZEnv> & { NEXTAUTH_SECRET: string };
+export type TEnv = z.infer<typeof ZEnv> & {
+  NEXTAUTH_SECRET: string;
+  ONEPROFILE_ENCRYPTION_KEY: string;
+  SANDBOX_WEBHOOK_SECRET: string;
+};
 
 /** Secrets that development generates on first use and production requires. */
-const GENERATED_SECRETS = ["NEXTAUTH_SECRET"] as const;
+const GENERATED_SECRETS = {
+  NEXTAUTH_SECRET: () => randomBytes(32).toString("base64url"),
+  ONEPROFILE_ENCRYPTION_KEY: () => `dev1:${randomBytes(32).toString("base64")}`,
+  SANDBOX_WEBHOOK_SECRET: () => randomBytes(24).toString("base64url"),
+} as const;
+type TSecretName = keyof typeof GENERATED_SECRETS;
+const SECRET_NAMES = Object.keys(GENERATED_SECRETS) as TSecretName[];
 
 function describe(error: z.ZodError): string {
   return error.issues.map((issue) => `  ${issue.path.join(".")}: ${issue.message}`).join("\n");
@@ -41,9 +73,9 @@ function loadDevSecrets(dataDir: string): Record<string, string> {
     ? (JSON.parse(readFileSync(file, "utf8")) as Record<string, string>)
     : {};
   let changed = false;
-  for (const name of GENERATED_SECRETS) {
+  for (const name of SECRET_NAMES) {
     if (!stored[name]) {
-      stored[name] = randomBytes(32).toString("base64url");
+      stored[name] = GENERATED_SECRETS[name]();
       changed = true;
     }
   }
@@ -61,7 +93,7 @@ export function loadEnv(source: NodeJS.ProcessEnv): TEnv {
     throw new Error(`OneProfile: invalid configuration:\n${describe(parsed.error)}`);
   }
   const values = parsed.data;
-  const missing = GENERATED_SECRETS.filter((name) => !values[name]);
+  const missing = SECRET_NAMES.filter((name) => !values[name]);
   if (missing.length > 0) {
     if (values.NODE_ENV === "production") {
       throw new Error(`OneProfile: ${missing.join(", ")} must be set in production (see README, "Configuration").`);

@@ -3,7 +3,7 @@ import { randomBytes } from "node:crypto";
 import pg from "pg";
 import { afterAll, inject } from "vitest";
 import { createDb, type TDb } from "../server/db";
-import { migrate } from "../server/database/migrate";
+import { prepareDatabase } from "../server/database/prepare";
 
 /** Creates an empty database and returns its URL. */
 export async function createEmptyDatabase(): Promise<string> {
@@ -21,7 +21,7 @@ export async function createEmptyDatabase(): Promise<string> {
 /** A fresh migrated database with a Prisma client, closed after the file's tests. */
 export async function setupTestDb(): Promise<{ db: TDb; url: string }> {
   const url = await createEmptyDatabase();
-  await migrate(url);
+  await prepareDatabase(url);
   const db = createDb(url);
   afterAll(() => db.$disconnect());
   return { db, url };

@@ -1,13 +1,16 @@
 /** The tRPC layer over real HTTP handling: error shapes, and who may call what. */
+import { randomBytes } from "node:crypto";
 import { fetchRequestHandler } from "@trpc/server/adapters/fetch";
 import type { Session } from "next-auth";
 import superjson from "superjson";
 import { describe, expect, it, vi } from "vitest";
 import { setupTestDb } from "../../test/database";
+import { createKeyring } from "../crypto/secrets";
 import type { TDb } from "../db";
 import { appRouter } from "./root";
 
 const { db } = await setupTestDb();
+const keyring = createKeyring(`test:${randomBytes(32).toString("base64")}`, undefined);
 
 async function call(
   path: string,
@@ -28,7 +31,7 @@ async function call(
       body: kind === "query" ? undefined : encoded,
     }),
     router: appRouter,
-    createContext: () => ({ db: database, session, headers: new Headers() }),
+    createContext: () => ({ db: database, connectors: () => null, keyring, session, headers: new Headers() }),
     onError: () => {},
   });
   const text = await response.text();

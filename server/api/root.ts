@@ -1,10 +1,12 @@
 import { adminRouter } from "./routers/admin";
 import { authRouter } from "./routers/auth";
+import { registrationRouter } from "./routers/registration/router";
 import { createCallerFactory, createTRPCRouter } from "./trpc";
 
 export const appRouter = createTRPCRouter({
   auth: authRouter,
   admin: adminRouter,
+  registration: registrationRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -5,17 +5,24 @@
 import { initTRPC, TRPCError, type TRPC_ERROR_CODE_KEY } from "@trpc/server";
 import superjson from "superjson";
 import { z, ZodError } from "zod";
+import type { Session } from "next-auth";
 import { getServerAuthSession } from "../auth/options";
+import { processConnectors } from "../connectors/process";
+import { processKeyring } from "../crypto/keyring";
+import type { TRegistrationDeps } from "../registration/deps";
 import { db } from "../db";
 import { DomainError, type TDomainErrorCode } from "../domain-error";
 import { logError } from "../log";
 
-export async function createTRPCContext(opts: { headers: Headers }) {
-  const session = await getServerAuthSession();
-  return { db, session, headers: opts.headers };
+export interface TContext extends TRegistrationDeps {
+  session: Session | null;
+  headers: Headers;
 }
 
-export type TContext = Awaited<ReturnType<typeof createTRPCContext>>;
+export async function createTRPCContext(opts: { headers: Headers }): Promise<TContext> {
+  const session = await getServerAuthSession();
+  return { db, connectors: processConnectors(), keyring: processKeyring(), session, headers: opts.headers };
+}
 
 const DOMAIN_TO_TRPC: Record<TDomainErrorCode, TRPC_ERROR_CODE_KEY> = {
   BAD_INPUT: "BAD_REQUEST",
@@ -24,6 +31,9 @@ const DOMAIN_TO_TRPC: Record<TDomainErrorCode, TRPC_ERROR_CODE_KEY> = {
   NOT_FOUND: "NOT_FOUND",
   CONFLICT: "CONFLICT",
   RATE_LIMITED: "TOO_MANY_REQUESTS",
+  PRECONDITION_FAILED: "PRECONDITION_FAILED",
+  VENDOR_REJECTED: "UNPROCESSABLE_CONTENT",
+  VENDOR_UNAVAILABLE: "SERVICE_UNAVAILABLE",
 };
 
 const GENERIC_MESSAGE = "Something went wrong on our side. Please try again.";
@@ -33,6 +43,7 @@ const t = initTRPC.context<TContext>().create({
   errorFormatter({ shape, error }) {
     const isInput = error.cause instanceof ZodError;
     const isInternal = error.code === "INTERNAL_SERVER_ERROR";
+    const domainField = error.cause instanceof DomainError ? error.cause.field : undefined;
     // No stack traces and no internals reach the browser, in any environment.
     const { stack: _stack, ...data } = shape.data;
     return {
@@ -40,7 +51,11 @@ const t = initTRPC.context<TContext>().create({
       message: isInput ? "Please check the highlighted fields." : isInternal ? GENERIC_MESSAGE : shape.message,
       data: {
         ...data,
-        fieldErrors: isInput ? (z.flattenError(error.cause as ZodError).fieldErrors as Record<string, string[]>) : null,
+        fieldErrors: isInput
+          ? (z.flattenError(error.cause as ZodError).fieldErrors as Record<string, string[]>)
+          : domainField
+            ? { [domainField]: [error.message] }
+            : null,
       },
     };
   },

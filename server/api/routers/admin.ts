@@ -1,6 +1,8 @@
 import { z } from "zod";
 import { adminProcedure, createTRPCRouter } from "../trpc";
 import { listUsers } from "../../auth/users";
+import { listNetworks, setNetworkEnabled } from "../../registration/networks";
+import { ZNetworkView } from "./registration/schemas";
 
 const ZUserRow = z.object({
   id: z.string(),
@@ -15,4 +17,12 @@ export const adminRouter = createTRPCRouter({
     .input(z.object({ query: z.string().trim().max(254).default("") }))
     .output(z.array(ZUserRow))
     .query(({ ctx, input }) => listUsers(ctx.db, input.query)),
+
+  networks: adminProcedure.output(z.array(ZNetworkView)).query(({ ctx }) => listNetworks(ctx.db)),
+
+  /** Switches a network on or off: off means no new links and no syncing for its accounts. */
+  setNetworkEnabled: adminProcedure
+    .input(z.object({ networkId: z.string().min(1), isEnabled: z.boolean() }))
+    .output(ZNetworkView)
+    .mutation(({ ctx, input }) => setNetworkEnabled(ctx.db, ctx.session.user.id, input.networkId, input.isEnabled)),
 });

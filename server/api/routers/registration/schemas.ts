@@ -1,0 +1,58 @@
+import { z } from "zod";
+
+export const ZField = z.enum(["avatar", "displayName", "signature", "mood"]);
+
+export const ZNetworkView = z.object({
+  id: z.string(),
+  displayName: z.string(),
+  isEnabled: z.boolean(),
+  kind: z.enum(["sandbox", "planned"]),
+  isLinkable: z.boolean(),
+  color: z.string(),
+  capabilities: z.object({
+    displayName: z.object({ maxGraphemes: z.number() }).optional(),
+    signature: z.object({ maxGraphemes: z.number() }).optional(),
+    mood: z.object({ vocabulary: z.array(z.string()).readonly(), maxTextGraphemes: z.number() }).optional(),
+    avatar: z
+      .object({
+        formats: z.array(z.enum(["png", "jpeg", "gif", "webp"])).readonly(),
+        maxBytes: z.number(),
+        minPx: z.number(),
+        maxPx: z.number(),
+        isSquare: z.boolean(),
+      })
+      .optional(),
+  }),
+  loginForm: z.object({
+    loginLabel: z.string(),
+    loginPlaceholder: z.string(),
+    loginHint: z.string(),
+    secretLabel: z.string(),
+  }),
+});
+
+/** A linked account as the browser sees it: never the credentials. */
+export const ZAccountView = z.object({
+  id: z.string(),
+  networkId: z.string(),
+  networkName: z.string(),
+  login: z.string(),
+  status: z.enum(["active", "needs_reauth", "disabled"]),
+  consecutiveFailures: z.number(),
+  sync: z.object({ avatar: z.boolean(), displayName: z.boolean(), signature: z.boolean(), mood: z.boolean() }),
+  verifiedAt: z.date(),
+  createdAt: z.date(),
+});
+
+export const ZAccountId = z.object({ accountId: z.uuid("Unknown account.") });
+
+export const ZLinkInput = z.object({
+  networkId: z.string().min(1).max(64),
+  login: z.string().trim().min(1, "Enter your login.").max(320),
+  secret: z.string().min(1, "Enter your password.").max(1024),
+  consent: z.literal(true, { error: "Please allow OneProfile to update this account." }),
+});
+
+export const ZSetFieldsInput = ZAccountId.extend({
+  fields: z.partialRecord(ZField, z.boolean()).refine((f) => Object.keys(f).length > 0, "Choose at least one field."),
+});

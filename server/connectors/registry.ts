@@ -1,0 +1,51 @@
+/**
+ * The connector registry: every network OneProfile knows, and how to reach the ones that work.
+ * The `networks` table mirrors it (syncNetworkRegistry), keeping the admin's on/off switch.
+ */
+import { SANDBOX_NETWORK_IDS, isSandboxNetworkId } from "../../sandbox/networks";
+import type { TDb } from "../db";
+import { PLANNED_NETWORKS } from "./planned";
+import { createSandboxConnector, sandboxDefinition } from "./sandbox/connector";
+import type { TConnector, TNetworkDefinition } from "./types";
+
+export const NETWORK_DEFINITIONS: TNetworkDefinition[] = [
+  ...SANDBOX_NETWORK_IDS.map(sandboxDefinition),
+  ...PLANNED_NETWORKS,
+];
+
+export function definitionOf(networkId: string): TNetworkDefinition | undefined {
+  return NETWORK_DEFINITIONS.find((definition) => definition.id === networkId);
+}
+
+/** Finds the connector for a network; null when the network has none (yet). */
+export type TConnectorResolver = (networkId: string) => TConnector | null;
+
+export function createConnectorResolver(options: { sandboxUrl: string }): TConnectorResolver {
+  const cache = new Map<string, TConnector>();
+  return (networkId) => {
+    if (!isSandboxNetworkId(networkId)) return null;
+    let connector = cache.get(networkId);
+    if (!connector) cache.set(networkId, (connector = createSandboxConnector(networkId, options.sandboxUrl)));
+    return connector;
+  };
+}
+
+/** What the `networks.capabilities` column holds: everything the UI needs to offer a link. */
+export function capabilitiesRecord(definition: TNetworkDefinition) {
+  return { fields: definition.capabilities, loginForm: definition.loginForm, color: definition.color };
+}
+
+/** Inserts new networks (enabled) and refreshes known ones, keeping each one's on/off switch. */
+export async function syncNetworkRegistry(db: TDb): Promise<void> {
+  await db.$transaction(
+    NETWORK_DEFINITIONS.map((definition, index) => {
+      const data = {
+        displayName: definition.displayName,
+        connectorKind: definition.kind,
+        capabilities: capabilitiesRecord(definition) as object,
+        sortOrder: index,
+      };
+      return db.network.upsert({ where: { id: definition.id }, create: { id: definition.id, ...data }, update: data });
+    }),
+  );
+}

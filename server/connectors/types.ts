@@ -1,0 +1,90 @@
+/**
+ * The one connector interface (two levels, as in mautrix bridgev2): a network definition —
+ * id, capabilities, how to log in — and a client that verifies, reads and applies a profile.
+ * Vendor errors never leave a connector raw: they become a ConnectorError with a kind.
+ */
+import type { z } from "zod";
+
+export type TProfileField = "avatar" | "displayName" | "signature" | "mood";
+export const PROFILE_FIELDS: readonly TProfileField[] = ["avatar", "displayName", "signature", "mood"];
+
+export interface TCapabilities {
+  /** Text limits in grapheme clusters; a missing field is not supported by the network. */
+  displayName?: { maxGraphemes: number };
+  signature?: { maxGraphemes: number };
+  mood?: { vocabulary: readonly string[]; maxTextGraphemes: number };
+  avatar?: {
+    formats: readonly ("png" | "jpeg" | "gif" | "webp")[];
+    maxBytes: number;
+    minPx: number;
+    maxPx: number;
+    isSquare: boolean;
+  };
+}
+
+export interface TLoginForm {
+  /** The network's own name for the login ("QQ number", "MSN email"). */
+  loginLabel: string;
+  loginPlaceholder: string;
+  loginHint: string;
+  secretLabel: string;
+}
+
+export interface TNetworkDefinition {
+  id: string;
+  displayName: string;
+  /** "sandbox": a working connector; "planned": listed as coming soon, not linkable. */
+  kind: "sandbox" | "planned";
+  color: string;
+  capabilities: TCapabilities;
+  loginForm: TLoginForm;
+  /** Validates and normalises the login as the network writes it. */
+  loginSchema: z.ZodType<string, string>;
+}
+
+export interface TCredentials {
+  login: string;
+  secret: string;
+}
+
+/** The settings as the vendor shows them. */
+export interface TVendorProfile {
+  displayName: string | null;
+  signature: string | null;
+  mood: string | null;
+  avatarUrl: string | null;
+}
+
+/** Settings already mapped to this network: only the fields to change. */
+export interface TMappedSettings {
+  displayName?: string;
+  signature?: string;
+  mood?: string | null;
+  avatar?: { bytes: Buffer; contentType: string } | null;
+}
+
+export interface TConnector {
+  definition: TNetworkDefinition;
+  /** Checks the credentials with the vendor; returns what the vendor shows for the account. */
+  verify(credentials: TCredentials): Promise<TVendorProfile>;
+  read(credentials: TCredentials): Promise<TVendorProfile>;
+  apply(credentials: TCredentials, settings: TMappedSettings, idempotencyKey: string): Promise<void>;
+}
+
+export type TConnectorErrorKind = "transient" | "rate_limited" | "auth" | "permanent" | "unsupported";
+
+export class ConnectorError extends Error {
+  constructor(
+    readonly kind: TConnectorErrorKind,
+    message: string,
+    /** For rate_limited: how long the vendor asked us to wait. */
+    readonly retryAfterMs?: number,
+  ) {
+    super(message);
+    this.name = "ConnectorError";
+  }
+
+  get isRetriable(): boolean {
+    return this.kind === "transient" || this.kind === "rate_limited";
+  }
+}

@@ -1,0 +1,135 @@
+/** The user's application list: linked accounts, their health, and which fields each syncs. */
+import type { TDb } from "../db";
+import { DomainError } from "../domain-error";
+import type { TProfileField } from "../connectors/types";
+
+export type TAccountStatus = "active" | "needs_reauth" | "disabled";
+
+export interface TAccountView {
+  id: string;
+  networkId: string;
+  networkName: string;
+  login: string;
+  status: TAccountStatus;
+  consecutiveFailures: number;
+  sync: Record<TProfileField, boolean>;
+  verifiedAt: Date;
+  createdAt: Date;
+}
+
+const SELECT = {
+  id: true,
+  networkId: true,
+  login: true,
+  status: true,
+  consecutiveFailures: true,
+  syncAvatar: true,
+  syncDisplayName: true,
+  syncSignature: true,
+  syncMood: true,
+  verifiedAt: true,
+  createdAt: true,
+  network: { select: { displayName: true, isEnabled: true } },
+} as const;
+
+type TAccountRow = {
+  id: string;
+  networkId: string;
+  login: string;
+  status: "ACTIVE" | "NEEDS_REAUTH";
+  consecutiveFailures: number;
+  syncAvatar: boolean;
+  syncDisplayName: boolean;
+  syncSignature: boolean;
+  syncMood: boolean;
+  verifiedAt: Date;
+  createdAt: Date;
+  network: { displayName: string; isEnabled: boolean };
+};
+
+/** A network switched off by an admin disables its accounts, whatever their own state. */
+export function effectiveStatus(row: {
+  status: "ACTIVE" | "NEEDS_REAUTH";
+  network: { isEnabled: boolean };
+}): TAccountStatus {
+  if (!row.network.isEnabled) return "disabled";
+  return row.status === "NEEDS_REAUTH" ? "needs_reauth" : "active";
+}
+
+export function toAccountView(row: TAccountRow): TAccountView {
+  return {
+    id: row.id,
+    networkId: row.networkId,
+    networkName: row.network.displayName,
+    login: row.login,
+    status: effectiveStatus(row),
+    consecutiveFailures: row.consecutiveFailures,
+    sync: {
+      avatar: row.syncAvatar,
+      displayName: row.syncDisplayName,
+      signature: row.syncSignature,
+      mood: row.syncMood,
+    },
+    verifiedAt: row.verifiedAt,
+    createdAt: row.createdAt,
+  };
+}
+
+export async function listAccounts(db: TDb, userId: string): Promise<TAccountView[]> {
+  const rows = await db.linkedAccount.findMany({
+    where: { userId },
+    orderBy: [{ network: { sortOrder: "asc" } }, { createdAt: "asc" }],
+    select: SELECT,
+  });
+  return rows.map(toAccountView);
+}
+
+const NOT_FOUND = "That linked account does not exist.";
+
+/** Unlinks an account: the row and its encrypted credentials are deleted. */
+export async function unlinkAccount(db: TDb, userId: string, accountId: string): Promise<void> {
+  // The owner is part of the query, so another user's account looks exactly like a missing one.
+  const account = await db.linkedAccount.findFirst({
+    where: { id: accountId, userId },
+    select: { networkId: true, login: true },
+  });
+  if (!account) throw new DomainError("NOT_FOUND", NOT_FOUND);
+  await db.$transaction([
+    db.linkedAccount.delete({ where: { id: accountId } }),
+    db.auditEvent.create({
+      data: {
+        actorId: userId,
+        action: "account.unlink",
+        targetType: "linked_account",
+        targetId: accountId,
+        details: { networkId: account.networkId, login: account.login },
+      },
+    }),
+  ]);
+}
+
+const FIELD_COLUMNS = {
+  avatar: "syncAvatar",
+  displayName: "syncDisplayName",
+  signature: "syncSignature",
+  mood: "syncMood",
+} as const satisfies Record<TProfileField, string>;
+
+/** Chooses which of avatar, display name, signature and mood this account syncs. */
+export async function setSyncFields(
+  db: TDb,
+  userId: string,
+  accountId: string,
+  fields: Partial<Record<TProfileField, boolean>>,
+): Promise<TAccountView> {
+  const data = Object.fromEntries(
+    Object.entries(fields)
+      .filter(([, value]) => value !== undefined)
+      .map(([field, value]) => [FIELD_COLUMNS[field as TProfileField], value]),
+  );
+  const { count } = await db.linkedAccount.updateMany({ where: { id: accountId, userId }, data });
+  if (count === 0) throw new DomainError("NOT_FOUND", NOT_FOUND);
+  return toAccountView(await db.linkedAccount.findUniqueOrThrow({ where: { id: accountId }, select: SELECT }));
+}
+
+export { SELECT as ACCOUNT_SELECT };

@@ -1,0 +1,71 @@
+/** The supported-identifier library as the portal shows it. */
+import type { TDb } from "../db";
+import { DomainError } from "../domain-error";
+import type { TCapabilities, TLoginForm } from "../connectors/types";
+
+export interface TNetworkView {
+  id: string;
+  displayName: string;
+  isEnabled: boolean;
+  kind: "sandbox" | "planned";
+  /** Enabled and backed by a working connector. */
+  isLinkable: boolean;
+  color: string;
+  capabilities: TCapabilities;
+  loginForm: TLoginForm;
+}
+
+interface TCapabilitiesRecord {
+  fields: TCapabilities;
+  loginForm: TLoginForm;
+  color: string;
+}
+
+export function toNetworkView(row: {
+  id: string;
+  displayName: string;
+  isEnabled: boolean;
+  connectorKind: string;
+  capabilities: unknown;
+}): TNetworkView {
+  const record = row.capabilities as TCapabilitiesRecord;
+  const kind = row.connectorKind === "sandbox" ? "sandbox" : "planned";
+  return {
+    id: row.id,
+    displayName: row.displayName,
+    isEnabled: row.isEnabled,
+    kind,
+    isLinkable: row.isEnabled && kind !== "planned",
+    color: record.color,
+    capabilities: record.fields,
+    loginForm: record.loginForm,
+  };
+}
+
+export async function listNetworks(db: TDb): Promise<TNetworkView[]> {
+  const rows = await db.network.findMany({ orderBy: { sortOrder: "asc" } });
+  return rows.map(toNetworkView);
+}
+
+/** Admin: switch a network on or off. A disabled network cannot be linked and its accounts stop syncing. */
+export async function setNetworkEnabled(
+  db: TDb,
+  actorId: string,
+  networkId: string,
+  isEnabled: boolean,
+): Promise<TNetworkView> {
+  const existing = await db.network.findUnique({ where: { id: networkId } });
+  if (!existing) throw new DomainError("NOT_FOUND", "No such network.");
+  const [row] = await db.$transaction([
+    db.network.update({ where: { id: networkId }, data: { isEnabled } }),
+    db.auditEvent.create({
+      data: {
+        actorId,
+        action: isEnabled ? "network.enable" : "network.disable",
+        targetType: "network",
+        targetId: networkId,
+      },
+    }),
+  ]);
+  return toNetworkView(row);
+}
