@@ -1,0 +1,248 @@
+/** The sandbox vendor as a real process: its API against its own limits, idempotency, faults, webhooks, persistence. */
+import { randomUUID } from "node:crypto";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import sharp from "sharp";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { checkSignature } from "../server/monitor/webhook-signature";
+import { setupTestSandbox, startTestSandbox } from "../test/sandbox";
+import { SANDBOX_NETWORKS, type TSandboxNetworkId } from "./networks";
+
+// A stand-in for OneProfile's webhook endpoint that records what arrives.
+const received: Array<{ path: string; headers: http.IncomingHttpHeaders; body: string }> = [];
+const receiver = http.createServer((req, res) => {
+  let body = "";
+  req.on("data", (chunk: Buffer) => (body += chunk.toString("utf8")));
+  req.on("end", () => {
+    received.push({ path: req.url ?? "", headers: req.headers, body });
+    res.writeHead(202).end();
+  });
+});
+await new Promise<void>((resolve) => receiver.listen(0, "127.0.0.1", resolve));
+afterAll(() => new Promise<void>((resolve) => receiver.close(() => resolve())));
+const SECRET = "test-webhook-secret-0123456789";
+const sandbox = await setupTestSandbox({
+  webhookUrl: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hooks`,
+  webhookSecret: SECRET,
+});
+
+afterEach(() => sandbox.clearFaults());
+
+async function session(network: TSandboxNetworkId, login?: string, password?: string) {
+  const demo = SANDBOX_NETWORKS[network].demo;
+  const response = await fetch(`${sandbox.url}/${network}/api/session`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ login: login ?? demo.login, password: password ?? demo.password }),
+  });
+  return { status: response.status, token: ((await response.json()) as { token?: string }).token };
+}
+
+async function patch(network: TSandboxNetworkId, token: string, body: object, key?: string) {
+  const response = await fetch(`${sandbox.url}/${network}/api/profile`, {
+    method: "PATCH",
+    headers: {
+      "content-type": "application/json",
+      authorization: `Bearer ${token}`,
+      ...(key ? { "idempotency-key": key } : {}),
+    },
+    body: JSON.stringify(body),
+  });
+  return {
+    status: response.status,
+    body: (await response.json()) as Record<string, unknown> & { error?: { code: string } },
+  };
+}
+
+async function putAvatar(network: TSandboxNetworkId, token: string, bytes: Buffer, contentType: string) {
+  const response = await fetch(`${sandbox.url}/${network}/api/avatar`, {
+    method: "PUT",
+    headers: { "content-type": contentType, authorization: `Bearer ${token}`, "idempotency-key": randomUUID() },
+    body: new Uint8Array(bytes),
+  });
+  return { status: response.status, body: (await response.json()) as { error?: { code: string }; avatar?: unknown } };
+}
+
+const image = (size: number, format: "png" | "jpeg", noise = false) =>
+  (noise
+    ? sharp(Buffer.from(Array.from({ length: size * size * 3 }, () => Math.floor(Math.random() * 256))), {
+        raw: { width: size, height: size, channels: 3 },
+      })
+    : sharp({ create: { width: size, height: size, channels: 3, background: "#3366cc" } })
+  )
+    .toFormat(format, format === "png" ? { compressionLevel: 0 } : { quality: 100 })
+    .toBuffer();
+
+describe("sessions", () => {
+  it("accepts the demo password and refuses a wrong one with 401", async () => {
+    expect((await session("qq")).status).toBe(200);
+    expect((await session("qq", "10001", "wrong")).status).toBe(401);
+    expect((await session("msn", "nobody@msn.example", "x")).status).toBe(401);
+  });
+
+  it("refuses API calls without a valid token", async () => {
+    const response = await fetch(`${sandbox.url}/qq/api/profile`, { headers: { authorization: "Bearer nope" } });
+    expect(response.status).toBe(401);
+  });
+});
+
+describe("each network enforces its own limits", () => {
+  it("counts text in graphemes: 40 family emoji fit QQ's 40, 41 characters do not", async () => {
+    const { token } = await session("qq");
+    const family = "👨‍👩‍👧‍👦".repeat(40);
+    expect((await patch("qq", token!, { signature: family })).status).toBe(200);
+    const tooLong = await patch("qq", token!, { signature: "x".repeat(41) });
+    expect(tooLong.status).toBe(422);
+    expect(tooLong.body.error?.code).toBe("signature_too_long");
+  });
+
+  it("keeps different limits per network", async () => {
+    const msn = (await session("msn")).token!;
+    expect((await patch("msn", msn, { signature: "y".repeat(128) })).status).toBe(200);
+    expect((await patch("msn", msn, { signature: "y".repeat(129) })).status).toBe(422);
+    const fetion = (await session("fetion")).token!;
+    expect((await patch("fetion", fetion, { displayName: "名".repeat(17) })).status).toBe(422);
+  });
+
+  it("accepts only its own mood vocabulary", async () => {
+    const qq = (await session("qq")).token!;
+    expect((await patch("qq", qq, { mood: "😀" })).status).toBe(200);
+    expect((await patch("qq", qq, { mood: "happy" })).body.error?.code).toBe("mood_unknown");
+    const msn = (await session("msn")).token!;
+    expect((await patch("msn", msn, { mood: "happy" })).status).toBe(200);
+    expect((await patch("msn", msn, { mood: null })).status).toBe(200);
+  });
+
+  it("checks avatar format, pixel size and bytes", async () => {
+    const msn = (await session("msn")).token!;
+    expect((await putAvatar("msn", msn, await image(96, "png"), "image/png")).status).toBe(200);
+    expect((await putAvatar("msn", msn, await image(100, "png"), "image/png")).body.error?.code).toBe(
+      "avatar_dimensions",
+    );
+    const fetion = (await session("fetion")).token!;
+    const png = await putAvatar("fetion", fetion, await image(100, "png"), "image/png");
+    expect([png.status, png.body.error?.code]).toEqual([415, "avatar_format"]);
+    const qq = (await session("qq")).token!;
+    const huge = await image(640, "png", true);
+    expect(huge.length).toBeGreaterThan(SANDBOX_NETWORKS.qq.limits.avatar.maxBytes);
+    const tooBig = await putAvatar("qq", qq, huge, "image/png");
+    expect([tooBig.status, tooBig.body.error?.code]).toEqual([413, "avatar_too_large"]);
+    const garbage = await putAvatar("qq", qq, Buffer.from("not an image"), "image/png");
+    expect(garbage.status).toBe(415);
+  });
+});
+
+describe("idempotency", () => {
+  it("applies a repeated key once and answers the same", async () => {
+    const login = `2${Date.now().toString().slice(-8)}`;
+    await sandbox.createAccount("qq", login, "pw-123456");
+    const { token } = await session("qq", login, "pw-123456");
+    const key = randomUUID();
+    const first = await patch("qq", token!, { signature: "once" }, key);
+    const second = await patch("qq", token!, { signature: "once" }, key);
+    expect(first.status).toBe(200);
+    expect(second.body).toEqual(first.body);
+    const counters = await (await fetch(`${sandbox.url}/__admin/qq/idempotency/${key}`)).json();
+    expect(counters).toEqual({ applications: 1, replays: 1 });
+    expect((await sandbox.account("qq", login)).apiWrites).toBe(1);
+
+    const reused = await patch("qq", token!, { signature: "something else" }, key);
+    expect([reused.status, reused.body.error?.code]).toEqual([422, "idempotency_key_reused"]);
+    expect((await sandbox.account("qq", login)).signature).toBe("once");
+  });
+});
+
+describe("fault injection", () => {
+  it("answers 503 at an error rate of 1", async () => {
+    await sandbox.setFaults("msn", { errorRate: 1, errorStatus: 503 });
+    expect((await session("msn")).status).toBe(503);
+    expect((await session("qq")).status).toBe(200);
+  });
+
+  it("answers 429 with Retry-After", async () => {
+    await sandbox.setFaults("qq", { rateLimitRetryAfterSeconds: 7 });
+    const response = await fetch(`${sandbox.url}/qq/api/session`, { method: "POST", body: "{}" });
+    expect(response.status).toBe(429);
+    expect(response.headers.get("retry-after")).toBe("7");
+  });
+
+  it("adds latency", async () => {
+    await sandbox.setFaults("qq", { latencyMs: 300 });
+    const started = performance.now();
+    await session("qq");
+    expect(performance.now() - started).toBeGreaterThanOrEqual(290);
+  });
+
+  it("never answers when timing out, and drops connections when down", async () => {
+    await sandbox.setFaults("fetion", { isTimingOut: true });
+    await expect(
+      fetch(`${sandbox.url}/fetion/api/session`, { method: "POST", body: "{}", signal: AbortSignal.timeout(300) }),
+    ).rejects.toThrow(/timeout|aborted/i);
+    await sandbox.setFaults("fetion", { isDown: true });
+    await expect(fetch(`${sandbox.url}/fetion/api/session`, { method: "POST", body: "{}" })).rejects.toThrow(
+      /fetch failed/,
+    );
+  });
+
+  it("revokes credentials: the old password and the old sessions stop working", async () => {
+    const login = `revoked${Date.now()}@msn.example`;
+    await sandbox.createAccount("msn", login, "old-password");
+    const { token } = await session("msn", login, "old-password");
+    await sandbox.setPassword("msn", login, "new-password");
+    expect((await session("msn", login, "old-password")).status).toBe(401);
+    expect((await patch("msn", token!, { signature: "x" })).status).toBe(401);
+    expect((await session("msn", login, "new-password")).status).toBe(200);
+  });
+});
+
+describe("webhooks", () => {
+  beforeAll(() => {
+    received.length = 0;
+  });
+
+  it("pushes every change, signed over timestamp and body", async () => {
+    const { token } = await session("facebook");
+    const signature = `webhook ${randomUUID()}`;
+    await patch("facebook", token!, { signature });
+    await expect.poll(() => received.find((r) => r.body.includes(signature)), { timeout: 10_000 }).toBeTruthy();
+    const hook = received.find((r) => r.body.includes(signature))!;
+    expect(hook.path).toBe("/hooks/facebook");
+    const event = JSON.parse(hook.body) as {
+      type: string;
+      login: string;
+      changed: string[];
+      profile: { signature: string };
+    };
+    expect(event).toMatchObject({ type: "profile.updated", login: "demo@facebook.example", changed: ["signature"] });
+    expect(event.profile.signature).toBe(signature);
+    const verdict = checkSignature({
+      secret: SECRET,
+      timestamp: String(hook.headers["x-sandbox-timestamp"]),
+      signature: String(hook.headers["x-sandbox-signature"]),
+      body: hook.body,
+      nowSeconds: Math.floor(Date.now() / 1000),
+    });
+    expect(verdict).toBe("valid");
+  });
+});
+
+describe("persistence", () => {
+  it("keeps accounts and profiles across a restart", async () => {
+    const first = await startTestSandbox();
+    const demo = SANDBOX_NETWORKS.qq.demo;
+    const login = await fetch(`${first.url}/qq/api/session`, {
+      method: "POST",
+      body: JSON.stringify({ login: demo.login, password: demo.password }),
+    });
+    const { token } = (await login.json()) as { token: string };
+    await fetch(`${first.url}/qq/api/profile`, {
+      method: "PATCH",
+      headers: { authorization: `Bearer ${token}` },
+      body: JSON.stringify({ signature: "survives restarts" }),
+    });
+    await first.stop();
+    const second = await startTestSandbox({ dataDir: first.dataDir });
+    expect((await second.account("qq", demo.login)).signature).toBe("survives restarts");
+    await second.stop();
+  });
+});
