@@ -36,7 +36,7 @@ export default defineConfig({
     { name: "setup", testMatch: /auth\.setup\.ts/, use: { ...devices["Desktop Chrome"] } },
     {
       name: "signed-out",
-      testMatch: /auth\.spec\.ts/,
+      testMatch: /(auth|accounts)\.spec\.ts/,
       use: { ...devices["Desktop Chrome"] },
     },
     {

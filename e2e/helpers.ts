@@ -38,3 +38,34 @@ export async function signIn(page: Page, email: string, password = PASSWORD): Pr
 export function formAlert(page: Page) {
   return page.locator("form").getByRole("alert");
 }
+
+/** Creates an account inside a sandbox network (as its owner would have signed up there). */
+export async function createSandboxAccount(network: string, login: string, password: string): Promise<void> {
+  const response = await fetch(`${e2eServer().sandboxUrl}/__admin/${network}/accounts`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ login, password }),
+  });
+  if (!response.ok) throw new Error(`sandbox: ${response.status}`);
+}
+
+export async function setSandboxFaults(network: string, faults: object | null): Promise<void> {
+  const url = `${e2eServer().sandboxUrl}/__admin/faults${faults ? `/${network}` : ""}`;
+  const response = await fetch(url, {
+    method: faults ? "PUT" : "DELETE",
+    headers: { "content-type": "application/json" },
+    body: faults ? JSON.stringify(faults) : undefined,
+  });
+  if (!response.ok) throw new Error(`sandbox: ${response.status}`);
+}
+
+/** Opens the link dialog for a network on the Accounts page and submits it. */
+export async function linkAccount(page: Page, networkId: string, networkName: string, login: string, password: string) {
+  await page.getByTestId(`network-${networkId}`).getByRole("button", { name: /^Link/ }).click();
+  const dialog = page.getByRole("dialog", { name: `Link your ${networkName} account` });
+  await dialog.getByRole("textbox").first().fill(login);
+  await dialog.getByLabel(`${networkName} password`).fill(password);
+  await dialog.getByRole("checkbox", { name: /I allow OneProfile/ }).check();
+  await dialog.getByRole("button", { name: `Link ${networkName}` }).click();
+  return dialog;
+}

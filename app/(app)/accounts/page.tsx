@@ -1,5 +1,6 @@
 import type { Metadata } from "next";
-import { EmptyState, PageHeader } from "../../_components/ui";
+import { PageHeader } from "../../_components/ui";
+import { AccountsView } from "./accounts-view";
 
 export const metadata: Metadata = { title: "Accounts" };
 
@@ -8,11 +9,9 @@ export default function AccountsPage() {
     <>
       <PageHeader
         title="Linked accounts"
-        description="The instant-messaging and social accounts OneProfile keeps in step."
+        description="The instant-messaging and social accounts OneProfile keeps in step with your profile."
       />
-      <EmptyState icon="🔗" title="No linked accounts yet">
-        Linking accounts on QQ, MSN, Fetion and other networks is not available in this version yet.
-      </EmptyState>
+      <AccountsView />
     </>
   );
 }

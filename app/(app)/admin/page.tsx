@@ -2,6 +2,7 @@ import type { Metadata } from "next";
 import { db } from "@/server/db";
 import { getServerAuthSession } from "@/server/auth/options";
 import { EmptyState, PageHeader } from "../../_components/ui";
+import { NetworkSwitches } from "./network-switches";
 import { UserDirectory } from "./user-directory";
 
 export const metadata: Metadata = { title: "Admin" };
@@ -19,7 +20,10 @@ export default async function AdminPage() {
   return (
     <>
       <PageHeader title="Admin" description="Find users and support them." />
-      <UserDirectory />
+      <div className="grid gap-6 lg:grid-cols-[2fr_1fr]">
+        <UserDirectory />
+        <NetworkSwitches />
+      </div>
     </>
   );
 }

@@ -1,0 +1,174 @@
+import { readFileSync } from "node:fs";
+import { randomBytes } from "node:crypto";
+import pg from "pg";
+import { expect, test, type Page } from "@playwright/test";
+import { SANDBOX_NETWORKS } from "../sandbox/networks";
+import { SERVER_LOG } from "./config";
+import { createSandboxAccount, e2eServer, linkAccount, setSandboxFaults, signUp, uniqueEmail } from "./helpers";
+
+// Tests run in parallel against one sandbox: the demo accounts belong to the first test only,
+// fault injection to Facebook only, and every other test creates its own sandbox accounts.
+
+const qqNumber = () => String(30_000 + Math.floor(Math.random() * 90_000_000));
+
+async function openAccounts(page: Page) {
+  await signUp(page, uniqueEmail());
+  await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Accounts" }).click();
+  await expect(page.getByRole("heading", { name: "Linked accounts", exact: true })).toBeVisible();
+}
+
+test("link the seeded QQ, MSN and Fetion demo accounts, toggle a field, unlink", async ({ page }) => {
+  await openAccounts(page);
+  await expect(page.getByText("No linked accounts yet.")).toBeVisible();
+
+  for (const id of ["qq", "msn", "fetion"] as const) {
+    const { name, demo } = SANDBOX_NETWORKS[id];
+    const dialog = await linkAccount(page, id, name, demo.login, demo.password);
+    await expect(dialog).toBeHidden();
+    await expect(page.getByText(`${name} ${demo.login} is linked.`)).toBeVisible();
+    await expect(page.getByTestId(`account-${id}-${demo.login}`).getByText("Active")).toBeVisible();
+  }
+  await expect(page.getByTestId("network-matrix")).toHaveCount(0);
+  await expect(page.getByText("Coming soon").first()).toBeVisible();
+
+  // Stop syncing the mood to QQ; it stays off after a reload.
+  const qq = page.getByTestId("account-qq-10001");
+  await qq.getByRole("switch", { name: "Mood" }).uncheck();
+  await expect(qq.getByRole("switch", { name: "Mood" })).not.toBeChecked();
+  await page.reload();
+  await expect(page.getByTestId("account-qq-10001").getByRole("switch", { name: "Mood" })).not.toBeChecked();
+  await expect(page.getByTestId("account-qq-10001").getByRole("switch", { name: "Signature" })).toBeChecked();
+
+  // Unlinking asks first; Cancel keeps the account.
+  const msn = page.getByTestId("account-msn-demo@msn.example");
+  await msn.getByRole("button", { name: "Unlink" }).click();
+  const confirm = page.getByRole("dialog", { name: "Unlink MSN demo@msn.example?" });
+  await confirm.getByRole("button", { name: "Cancel" }).click();
+  await expect(confirm).toBeHidden();
+  await expect(msn).toBeVisible();
+  await msn.getByRole("button", { name: "Unlink" }).click();
+  await confirm.getByRole("button", { name: "Unlink" }).click();
+  await expect(page.getByText("MSN demo@msn.example is unlinked.")).toBeVisible();
+  await expect(msn).toHaveCount(0);
+  await expect(page.getByTestId("network-msn").getByText("Not linked")).toBeVisible();
+});
+
+test("a wrong password or a network that is down is explained, and nothing is saved", async ({ page }) => {
+  const login = `fb-${randomBytes(4).toString("hex")}@example.com`;
+  await createSandboxAccount("facebook", login, "the-right-password");
+  await openAccounts(page);
+
+  const dialog = await linkAccount(page, "facebook", "Facebook", login, "a-wrong-password");
+  await expect(
+    dialog.getByText("Facebook did not accept this Facebook email and password. Nothing was saved."),
+  ).toBeVisible();
+
+  await setSandboxFaults("facebook", { isDown: true });
+  try {
+    await dialog.getByLabel("Facebook password").fill("the-right-password");
+    await dialog.getByRole("button", { name: "Link Facebook" }).click();
+    await expect(dialog.getByRole("alert")).toHaveText(
+      "Facebook is not answering right now. Nothing was saved; please try again in a minute.",
+    );
+  } finally {
+    await setSandboxFaults("facebook", null);
+  }
+  await dialog.getByRole("button", { name: "Cancel" }).click();
+  await expect(page.getByTestId("network-facebook").getByText("Not linked")).toBeVisible();
+
+  // The consent box is required.
+  await page.getByTestId("network-fetion").getByRole("button", { name: "Link" }).click();
+  const fetion = page.getByRole("dialog", { name: "Link your Fetion account" });
+  await fetion.getByLabel("Fetion mobile number").fill("123");
+  await fetion.getByLabel("Fetion password").fill("x");
+  await fetion.getByRole("button", { name: "Link Fetion" }).click();
+  await expect(fetion.getByText("Please allow OneProfile to update this account.")).toBeVisible();
+  await fetion.getByRole("checkbox", { name: /I allow OneProfile/ }).check();
+  await fetion.getByRole("button", { name: "Link Fetion" }).click();
+  await expect(fetion.getByText(/Enter a valid Fetion mobile number/)).toBeVisible();
+  await page.keyboard.press("Escape");
+  await expect(fetion).toBeHidden();
+});
+
+test("a change made inside the QQ sandbox reaches OneProfile as a verified webhook", async ({ page, browser }) => {
+  const login = qqNumber();
+  await createSandboxAccount("qq", login, "qq-password-1");
+  await openAccounts(page);
+  await linkAccount(page, "qq", "QQ", login, "qq-password-1");
+  await expect(page.getByTestId(`account-qq-${login}`)).toBeVisible();
+
+  const vendor = await browser.newPage();
+  await vendor.goto(`${e2eServer().sandboxUrl}/qq`);
+  await expect(vendor).toHaveTitle("QQ · sandbox");
+  await vendor.getByLabel("QQ number").fill(login);
+  await vendor.getByLabel("Password").fill("qq-password-1");
+  await vendor.getByRole("button", { name: "Sign in" }).click();
+  await vendor.getByLabel("Mood", { exact: true }).selectOption("😎");
+  await vendor.getByRole("button", { name: "Save" }).click();
+  await expect(vendor.getByRole("status")).toHaveText("Saved.");
+  await expect(vendor.getByTestId("current-mood")).toHaveText("😎");
+  await vendor.close();
+
+  const client = new pg.Client({ connectionString: e2eServer().databaseUrl });
+  await client.connect();
+  try {
+    await expect
+      .poll(async () => {
+        const { rows } = await client.query<{
+          payload: { changed: string[]; profile: { mood: string } };
+          linked: boolean;
+        }>(
+          `SELECT payload, linked_account_id IS NOT NULL AS linked FROM inbound_events WHERE network_id = 'qq' AND login = $1`,
+          [login],
+        );
+        return rows.map((row) => ({
+          changed: row.payload.changed,
+          mood: row.payload.profile.mood,
+          linked: row.linked,
+        }));
+      })
+      .toEqual([{ changed: ["mood"], mood: "😎", linked: true }]);
+  } finally {
+    await client.end();
+  }
+});
+
+test("a linking password appears in no server log, no API response and no page", async ({ page }) => {
+  const secret = `Pw-${randomBytes(9).toString("hex")}`;
+  const wrongSecret = `Wrong-${randomBytes(9).toString("hex")}`;
+  const login = qqNumber();
+  const msnLogin = `secret-${randomBytes(4).toString("hex")}@msn.example`;
+  await createSandboxAccount("qq", login, secret);
+  await createSandboxAccount("msn", msnLogin, secret);
+
+  const responses: string[] = [];
+  page.on("response", async (response) => {
+    if (response.url().includes("/api/")) responses.push(await response.text().catch(() => ""));
+  });
+  await openAccounts(page);
+  const qqDialog = await linkAccount(page, "qq", "QQ", login, wrongSecret);
+  await expect(qqDialog.getByText(/QQ did not accept/)).toBeVisible();
+  await qqDialog.getByLabel("QQ password").fill(secret);
+  await qqDialog.getByRole("button", { name: "Link QQ" }).click();
+  await expect(page.getByTestId(`account-qq-${login}`)).toBeVisible();
+  await linkAccount(page, "msn", "MSN", msnLogin, secret);
+  await expect(page.getByTestId(`account-msn-${msnLogin}`)).toBeVisible();
+
+  await page.reload();
+  await expect(page.getByTestId(`account-qq-${login}`)).toBeVisible();
+  const pages = [await page.content()];
+  for (const path of ["/profile", "/activity", "/accounts"]) {
+    await page.goto(path);
+    await page.waitForLoadState("networkidle");
+    pages.push(await page.content());
+  }
+
+  const serverLog = readFileSync(SERVER_LOG, "utf8");
+  expect(serverLog).toContain("Ready"); // the capture works: Next.js's own start-up lines are in it
+  expect(responses.length).toBeGreaterThan(3);
+  expect(responses.some((body) => body.includes(login))).toBe(true);
+  for (const text of [...responses, ...pages, serverLog]) {
+    expect(text).not.toContain(secret);
+    expect(text).not.toContain(wrongSecret);
+  }
+});
