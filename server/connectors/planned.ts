@@ -3,6 +3,7 @@
  * capabilities come from the vendors' API descriptions (../shared/specs/README.md).
  */
 import { z } from "zod";
+import { MOOD_IDS } from "../sync/moods";
 import type { TNetworkDefinition } from "./types";
 
 /** XEP-0107 User Mood values (the XEP's normative list). */
@@ -117,7 +118,13 @@ export const PLANNED_NETWORKS: TNetworkDefinition[] = [
     "#2e7d32",
     {
       displayName: { maxGraphemes: 1023 },
-      mood: { vocabulary: XEP_0107_MOODS, maxTextGraphemes: 1023 },
+      mood: {
+        vocabulary: XEP_0107_MOODS,
+        // OneProfile's ids are XEP-0107 values, except "cool", which XEP-0107 lacks.
+        map: Object.fromEntries(MOOD_IDS.filter((id) => id !== "cool").map((id) => [id, id])),
+        fallback: "undefined",
+        maxTextGraphemes: 1023,
+      },
       avatar: { formats: ["png"], maxBytes: 8 * 1024, minPx: 32, maxPx: 96, isSquare: true },
     },
     "Jabber ID",

@@ -12,7 +12,16 @@ export interface TCapabilities {
   /** Text limits in grapheme clusters; a missing field is not supported by the network. */
   displayName?: { maxGraphemes: number };
   signature?: { maxGraphemes: number };
-  mood?: { vocabulary: readonly string[]; maxTextGraphemes: number };
+  mood?: {
+    /** The network's own mood words. */
+    vocabulary: readonly string[];
+    /** OneProfile mood id (server/sync/moods.ts) → the network's word. */
+    map: Readonly<Record<string, string>>;
+    /** The word sent for a mood the network has no equivalent for; null: not sent. */
+    fallback: string | null;
+    /** Mood text length; 0 when the network shows none. */
+    maxTextGraphemes: number;
+  };
   avatar?: {
     formats: readonly ("png" | "jpeg" | "gif" | "webp")[];
     maxBytes: number;

@@ -151,7 +151,8 @@ describe("schema.prisma and the migrations agree", () => {
         .map((f) => ({
           column: f.dbName ?? f.name,
           type: f.isList ? `_${expectedUdt(f)}` : expectedUdt(f),
-          nullable: !f.isRequired,
+          // Prisma writes scalar lists as nullable array columns (`TEXT[]`), whatever the model says.
+          nullable: f.isList || !f.isRequired,
         }))
         .sort((a, b) => a.column.localeCompare(b.column));
       const actual = columns

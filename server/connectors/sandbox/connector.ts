@@ -3,11 +3,40 @@
  * Facebook), parameterised by network. It speaks the sandbox vendor's HTTP API.
  */
 import { z } from "zod";
+import { MOOD_IDS } from "../../sync/moods";
 import { SANDBOX_NETWORKS, type TSandboxNetworkId } from "../../../sandbox/networks";
 import { vendorFetch } from "../http";
 import type { TConnector, TCredentials, TMappedSettings, TNetworkDefinition, TVendorProfile } from "../types";
 
 const TIMEOUT_MS = 10_000;
+
+/**
+ * OneProfile's moods in each network's words. QQ, MSN and Fetion have an equivalent for every
+ * one (their vocabularies follow the same order); Facebook lacks "cool", so it gets "happy".
+ */
+const MOOD_MAPS: Record<TSandboxNetworkId, { map: Record<string, string>; fallback: string | null }> = {
+  qq: { map: byPosition("qq"), fallback: null },
+  msn: { map: byPosition("msn"), fallback: null },
+  fetion: { map: byPosition("fetion"), fallback: null },
+  facebook: {
+    map: {
+      happy: "happy",
+      sad: "sad",
+      angry: "angry",
+      sleepy: "tired",
+      excited: "excited",
+      relaxed: "relaxed",
+      sick: "sick",
+      in_love: "loved",
+      bored: "bored",
+    },
+    fallback: "happy",
+  },
+};
+
+function byPosition(id: TSandboxNetworkId): Record<string, string> {
+  return Object.fromEntries(MOOD_IDS.map((mood, index) => [mood, SANDBOX_NETWORKS[id].limits.moods[index]!]));
+}
 
 export function sandboxDefinition(id: TSandboxNetworkId): TNetworkDefinition {
   const network = SANDBOX_NETWORKS[id];
@@ -21,7 +50,7 @@ export function sandboxDefinition(id: TSandboxNetworkId): TNetworkDefinition {
     capabilities: {
       displayName: { maxGraphemes: limits.displayNameMax },
       signature: { maxGraphemes: limits.signatureMax },
-      mood: { vocabulary: limits.moods, maxTextGraphemes: limits.moodTextMax },
+      mood: { vocabulary: limits.moods, ...MOOD_MAPS[id], maxTextGraphemes: limits.moodTextMax },
       avatar: { ...limits.avatar },
     },
     loginForm: {

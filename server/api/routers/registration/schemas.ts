@@ -12,7 +12,14 @@ export const ZNetworkView = z.object({
   capabilities: z.object({
     displayName: z.object({ maxGraphemes: z.number() }).optional(),
     signature: z.object({ maxGraphemes: z.number() }).optional(),
-    mood: z.object({ vocabulary: z.array(z.string()).readonly(), maxTextGraphemes: z.number() }).optional(),
+    mood: z
+      .object({
+        vocabulary: z.array(z.string()).readonly(),
+        map: z.record(z.string(), z.string()),
+        fallback: z.string().nullable(),
+        maxTextGraphemes: z.number(),
+      })
+      .optional(),
     avatar: z
       .object({
         formats: z.array(z.enum(["png", "jpeg", "gif", "webp"])).readonly(),
