@@ -44,6 +44,12 @@ const ZEnv = z.object({
   SANDBOX_URL: z.url().optional(),
   /** Port for the sandbox that `npm run dev` starts. */
   SANDBOX_PORT: z.coerce.number().int().min(1).max(65535).default(4010),
+  /** Deliveries one worker sends at the same time. */
+  WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(4),
+  /** How long a worker holds a claimed delivery; after that another worker takes it over. */
+  WORKER_LEASE_MS: z.coerce.number().int().min(1000).default(60_000),
+  /** First retry waits up to this long; each further one up to twice as long (full jitter). */
+  WORKER_RETRY_BASE_MS: z.coerce.number().int().min(1).default(15_000),
   /** Shared with the sandbox: signs its webhooks (HMAC-SHA256). */
   SANDBOX_WEBHOOK_SECRET: z.string().min(16, "must be at least 16 characters").optional(),
 });

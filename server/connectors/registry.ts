@@ -20,12 +20,13 @@ export function definitionOf(networkId: string): TNetworkDefinition | undefined 
 /** Finds the connector for a network; null when the network has none (yet). */
 export type TConnectorResolver = (networkId: string) => TConnector | null;
 
-export function createConnectorResolver(options: { sandboxUrl: string }): TConnectorResolver {
+export function createConnectorResolver(options: { sandboxUrl: string; timeoutMs?: number }): TConnectorResolver {
   const cache = new Map<string, TConnector>();
   return (networkId) => {
     if (!isSandboxNetworkId(networkId)) return null;
     let connector = cache.get(networkId);
-    if (!connector) cache.set(networkId, (connector = createSandboxConnector(networkId, options.sandboxUrl)));
+    if (!connector)
+      cache.set(networkId, (connector = createSandboxConnector(networkId, options.sandboxUrl, options.timeoutMs)));
     return connector;
   };
 }

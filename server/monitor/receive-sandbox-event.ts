@@ -6,6 +6,7 @@
 import { z } from "zod";
 import type { TDb } from "../db";
 import { isSandboxNetworkId } from "../../sandbox/networks";
+import { wakeWorkers } from "../dispatch/queue";
 import { checkSignature } from "./webhook-signature";
 
 const ZSandboxEvent = z.object({
@@ -71,5 +72,6 @@ export async function receiveSandboxEvent(
     skipDuplicates: true,
   });
   if (inserted.count === 0) return { status: 409, message: "Event already received." };
+  await wakeWorkers(db);
   return { status: 202, message: "Accepted." };
 }

@@ -1,6 +1,8 @@
 /**
  * The registration server's fan-out rule (patent claims 1, 3, 6): one delivery per *other*
- * linked, active account that syncs at least one changed field. Pure.
+ * linked, active account that syncs at least one changed field. The source account gets none —
+ * unless an older pending delivery it is owed is superseded, in which case it gets just those
+ * other fields. Pure.
  */
 import type { TCapabilities, TProfileField } from "../connectors/types";
 import { mapSettings, type TMapping, type TProfileSnapshot } from "./map-settings";
@@ -32,9 +34,13 @@ export function buildDeliveries(input: {
 }): TDeliveryDraft[] {
   const drafts: TDeliveryDraft[] = [];
   for (const target of input.targets) {
-    if (target.id === input.sourceAccountId) continue;
     if (!target.isNetworkEnabled || target.status !== "ACTIVE") continue;
-    const fields = [...new Set([...input.changedFields, ...(input.carriedFields?.get(target.id) ?? [])])];
+    const carried = input.carriedFields?.get(target.id) ?? [];
+    // The source already shows the change; it only gets what older pending deliveries owed it.
+    const fields =
+      target.id === input.sourceAccountId
+        ? carried.filter((field) => !input.changedFields.includes(field))
+        : [...new Set([...input.changedFields, ...carried])];
     if (!fields.some((field) => target.sync[field])) continue;
     const mapping = mapSettings({
       snapshot: input.snapshot,

@@ -142,6 +142,20 @@ describe("buildDeliveries", () => {
     expect(drafts.every((d) => d.fields.join() === "signature" && !d.isSkipped)).toBe(true);
   });
 
+  it("gives the source only the other fields that superseded deliveries owed it", () => {
+    const drafts = buildDeliveries({
+      snapshot,
+      changedFields: ["mood"],
+      sourceAccountId: "qq-1",
+      targets: [target("qq-1"), target("msn-1", msn)],
+      carriedFields: new Map([["qq-1", ["signature", "mood"] as TProfileField[]]]),
+    });
+    expect(drafts.map((d) => [d.accountId, d.fields])).toEqual([
+      ["qq-1", ["signature"]],
+      ["msn-1", ["mood"]],
+    ]);
+  });
+
   it("leaves out accounts that need re-auth, are on a disabled network, or sync none of the changes", () => {
     const drafts = buildDeliveries({
       snapshot,

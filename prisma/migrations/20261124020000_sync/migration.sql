@@ -6,7 +6,8 @@ ALTER TABLE "linked_accounts" ADD COLUMN "last_applied" JSONB NOT NULL DEFAULT '
 ADD COLUMN "last_applied_version" INTEGER NOT NULL DEFAULT 0;
 
 -- AlterTable
-ALTER TABLE "inbound_events" ADD COLUMN "outcome" TEXT;
+ALTER TABLE "inbound_events" ADD COLUMN "outcome" TEXT,
+ADD COLUMN "lease_until" TIMESTAMPTZ(3);
 
 -- CreateTable
 CREATE TABLE "avatars" (
@@ -56,6 +57,7 @@ CREATE TABLE "deliveries" (
     "linked_account_id" UUID NOT NULL,
     "version" INTEGER NOT NULL,
     "state" "DeliveryState" NOT NULL DEFAULT 'QUEUED',
+    "fields" TEXT[],
     "settings" JSONB NOT NULL,
     "skipped" JSONB NOT NULL DEFAULT '[]',
     "warnings" JSONB NOT NULL DEFAULT '[]',

@@ -8,7 +8,8 @@ import { SANDBOX_NETWORKS, type TSandboxNetworkId } from "../../../sandbox/netwo
 import { vendorFetch } from "../http";
 import type { TConnector, TCredentials, TMappedSettings, TNetworkDefinition, TVendorProfile } from "../types";
 
-const TIMEOUT_MS = 10_000;
+/** Per-request timeout; a vendor that does not answer in time counts as a transient failure. */
+export const DEFAULT_TIMEOUT_MS = 10_000;
 
 /**
  * OneProfile's moods in each network's words. QQ, MSN and Fetion have an equivalent for every
@@ -83,7 +84,11 @@ function toVendorProfile(profile: TSandboxProfile): TVendorProfile {
   };
 }
 
-export function createSandboxConnector(id: TSandboxNetworkId, baseUrl: string): TConnector {
+export function createSandboxConnector(
+  id: TSandboxNetworkId,
+  baseUrl: string,
+  timeoutMs = DEFAULT_TIMEOUT_MS,
+): TConnector {
   const api = `${baseUrl.replace(/\/$/, "")}/${id}/api`;
 
   async function session(credentials: TCredentials): Promise<{ token: string; profile: TSandboxProfile }> {
@@ -91,7 +96,7 @@ export function createSandboxConnector(id: TSandboxNetworkId, baseUrl: string): 
       method: "POST",
       headers: { "content-type": "application/json" },
       body: JSON.stringify({ login: credentials.login, password: credentials.secret }),
-      timeoutMs: TIMEOUT_MS,
+      timeoutMs,
     });
     return (await response.json()) as { token: string; profile: TSandboxProfile };
   }
@@ -107,7 +112,7 @@ export function createSandboxConnector(id: TSandboxNetworkId, baseUrl: string): 
       const { token } = await session(credentials);
       const response = await vendorFetch(`${api}/profile`, {
         headers: { authorization: `Bearer ${token}` },
-        timeoutMs: TIMEOUT_MS,
+        timeoutMs,
       });
       return toVendorProfile((await response.json()) as TSandboxProfile);
     },
@@ -121,7 +126,7 @@ export function createSandboxConnector(id: TSandboxNetworkId, baseUrl: string): 
           method: "PATCH",
           headers: { ...auth, "content-type": "application/json", "idempotency-key": `${idempotencyKey}:profile` },
           body: JSON.stringify(text),
-          timeoutMs: TIMEOUT_MS,
+          timeoutMs,
         });
       }
       if (avatar !== undefined) {
@@ -133,7 +138,7 @@ export function createSandboxConnector(id: TSandboxNetworkId, baseUrl: string): 
             ...(avatar ? { "content-type": avatar.contentType } : {}),
           },
           body: avatar ? new Uint8Array(avatar.bytes) : undefined,
-          timeoutMs: TIMEOUT_MS,
+          timeoutMs,
         });
       }
     },

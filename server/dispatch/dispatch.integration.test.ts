@@ -1,0 +1,337 @@
+/**
+ * The sync engine end to end on real parts: Postgres, the sandbox vendor process, and the
+ * worker (in this process; the kill -9 test runs real worker processes).
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import http from "node:http";
+import { mkdtempSync } from "node:fs";
+import type { AddressInfo } from "node:net";
+import os from "node:os";
+import path from "node:path";
+import { createRequire } from "node:module";
+import { afterAll, afterEach, describe, expect, it } from "vitest";
+import { setupTestDb } from "../../test/database";
+import { setupTestSandbox } from "../../test/sandbox";
+import type { TSandboxNetworkId } from "../../sandbox/networks";
+import { createConnectorResolver } from "../connectors/registry";
+import { createKeyring } from "../crypto/secrets";
+import { receiveSandboxEvent } from "../monitor/receive-sandbox-event";
+import { updateProfile } from "../profile/update";
+import { linkAccount } from "../registration/link";
+import { idempotencyKeyOf } from "./deliver";
+import { createWorker } from "./worker";
+
+const { db, url: databaseUrl } = await setupTestDb();
+const WEBHOOK_SECRET = "dispatch-test-webhook-secret";
+
+// OneProfile's webhook route, as far as this test needs it: the same domain function.
+const webhooks = http.createServer((req, res) => {
+  let body = "";
+  req.on("data", (chunk: Buffer) => (body += chunk.toString("utf8")));
+  req.on("end", async () => {
+    const outcome = await receiveSandboxEvent(db, {
+      networkId: (req.url ?? "").split("/").pop() ?? "",
+      secret: WEBHOOK_SECRET,
+      timestamp: String(req.headers["x-sandbox-timestamp"]),
+      signature: String(req.headers["x-sandbox-signature"]),
+      body,
+    });
+    res.writeHead(outcome.status).end();
+  });
+});
+await new Promise<void>((resolve) => webhooks.listen(0, "127.0.0.1", resolve));
+afterAll(() => new Promise<void>((resolve) => webhooks.close(() => resolve())));
+
+const sandbox = await setupTestSandbox({
+  webhookUrl: `http://127.0.0.1:${(webhooks.address() as AddressInfo).port}/hooks`,
+  webhookSecret: WEBHOOK_SECRET,
+});
+const KEY = `k1:${randomBytes(32).toString("base64")}`;
+const keyring = createKeyring(KEY, undefined);
+const connectors = createConnectorResolver({ sandboxUrl: sandbox.url, timeoutMs: 500 });
+const worker = createWorker({ db, databaseUrl, connectors, keyring, concurrency: 8, leaseMs: 5_000, retryBaseMs: 20 });
+
+afterEach(() => sandbox.clearFaults());
+
+let counter = 0;
+const LOGINS: Record<TSandboxNetworkId, () => string> = {
+  qq: () => String(40_000 + Math.floor(Math.random() * 90_000_000)),
+  msn: () => `m${++counter}-${randomBytes(3).toString("hex")}@msn.example`,
+  fetion: () => `139${String(Math.floor(Math.random() * 1e8)).padStart(8, "0")}`,
+  facebook: () => `f${++counter}-${randomBytes(3).toString("hex")}@facebook.example`,
+};
+
+/** A user with fresh sandbox accounts on the given networks, all linked. */
+async function userWith(...networks: TSandboxNetworkId[]) {
+  const user = await db.user.create({
+    data: { email: `s${++counter}-${randomBytes(3).toString("hex")}@example.com`, passwordHash: "x" },
+  });
+  const accounts: Record<string, { id: string; login: string; password: string }> = {};
+  for (const network of networks) {
+    const login = LOGINS[network]();
+    const password = `pw-${randomBytes(5).toString("hex")}`;
+    await sandbox.createAccount(network, login, password);
+    const linked = await linkAccount({ db, connectors, keyring }, user.id, {
+      networkId: network,
+      login,
+      secret: password,
+    });
+    accounts[network] = { id: linked.id, login, password };
+  }
+  return { user, accounts };
+}
+
+const TERMINAL = ["DELIVERED", "FAILED", "SKIPPED", "SUPERSEDED"];
+
+/** Runs the worker until every delivery of the user has settled. */
+async function settle(userId: string, timeout = 15_000) {
+  await expect
+    .poll(
+      async () => {
+        await worker.runOnce();
+        const open = await db.delivery.count({ where: { userId, state: { notIn: TERMINAL as never } } });
+        return open;
+      },
+      { timeout, interval: 50 },
+    )
+    .toBe(0);
+}
+
+const deliveriesOf = (userId: string) =>
+  db.delivery.findMany({
+    where: { userId },
+    include: { linkedAccount: true },
+    orderBy: [{ version: "asc" }, { createdAt: "asc" }],
+  });
+
+describe("fan-out", () => {
+  it("delivers a portal change to every linked account, mapped to each one's limits", async () => {
+    const { user, accounts } = await userWith("qq", "msn", "fetion");
+    const signature = "Writing the first program for the Analytical Engine ✍️ — and loving it";
+    await updateProfile(db, { userId: user.id, changes: { signature, mood: "cool" }, source: "portal" });
+    const created = await deliveriesOf(user.id);
+    expect(created).toHaveLength(3);
+    expect(new Set(created.map((d) => idempotencyKeyOf(d.id))).size).toBe(3);
+    await settle(user.id);
+    expect((await deliveriesOf(user.id)).map((d) => d.state)).toEqual(["DELIVERED", "DELIVERED", "DELIVERED"]);
+
+    const qq = await sandbox.account("qq", accounts.qq!.login);
+    expect(qq.signature).toBe("Writing the first program for the Analy…");
+    expect(qq.mood).toBe("😎");
+    expect((await sandbox.account("msn", accounts.msn!.login)).signature).toBe(signature);
+    expect((await sandbox.account("fetion", accounts.fetion!.login)).mood).toBe("酷");
+  });
+});
+
+describe("retries", () => {
+  it("retries a 500 and then delivers", async () => {
+    const { user, accounts } = await userWith("msn");
+    await sandbox.setFaults("msn", { errorRate: 1, errorStatus: 500 });
+    await updateProfile(db, { userId: user.id, changes: { signature: "after a 500" }, source: "portal" });
+    await worker.runOnce();
+    const [retrying] = await deliveriesOf(user.id);
+    expect(retrying).toMatchObject({ state: "RETRYING", attempts: 1, lastError: "Internal error." });
+    await sandbox.clearFaults();
+    await settle(user.id);
+    const [delivered] = await deliveriesOf(user.id);
+    expect(delivered?.state).toBe("DELIVERED");
+    expect(delivered?.attempts).toBeGreaterThanOrEqual(2);
+    expect((await sandbox.account("msn", accounts.msn!.login)).signature).toBe("after a 500");
+  });
+
+  it("waits as long as a 429's Retry-After asks", async () => {
+    const { user } = await userWith("fetion");
+    await sandbox.setFaults("fetion", { rateLimitRetryAfterSeconds: 120 });
+    await updateProfile(db, { userId: user.id, changes: { signature: "slow down" }, source: "portal" });
+    const before = Date.now();
+    await worker.runOnce();
+    const [delivery] = await deliveriesOf(user.id);
+    expect(delivery?.state).toBe("RETRYING");
+    expect(delivery!.nextAttemptAt.getTime() - before).toBeGreaterThanOrEqual(119_000);
+  });
+
+  it("treats a vendor that never answers as a timeout to retry", async () => {
+    const { user } = await userWith("facebook");
+    await sandbox.setFaults("facebook", { isTimingOut: true });
+    await updateProfile(db, { userId: user.id, changes: { signature: "hello?" }, source: "portal" });
+    await worker.runOnce();
+    const [delivery] = await deliveriesOf(user.id);
+    expect(delivery).toMatchObject({ state: "RETRYING", lastError: "The network did not answer in time." });
+  });
+
+  it("fails at once when the credentials are refused, and marks the account needs re-auth", async () => {
+    const { user, accounts } = await userWith("qq", "msn");
+    await sandbox.setPassword("qq", accounts.qq!.login, "changed-elsewhere");
+    await updateProfile(db, { userId: user.id, changes: { displayName: "Ada" }, source: "portal" });
+    await settle(user.id);
+    const byNetwork = Object.fromEntries((await deliveriesOf(user.id)).map((d) => [d.linkedAccount.networkId, d]));
+    expect(byNetwork.qq).toMatchObject({ state: "FAILED", attempts: 1, lastError: "Wrong login or password." });
+    expect(byNetwork.qq?.linkedAccount.status).toBe("NEEDS_REAUTH");
+    expect(byNetwork.msn?.state).toBe("DELIVERED");
+
+    // The next change skips the account until it is linked again.
+    await updateProfile(db, { userId: user.id, changes: { displayName: "Ada L." }, source: "portal" });
+    expect((await deliveriesOf(user.id)).filter((d) => d.linkedAccount.networkId === "qq")).toHaveLength(1);
+  });
+});
+
+describe("ordering", () => {
+  it("a newer pending change supersedes an older one, carrying its fields", async () => {
+    const { user, accounts } = await userWith("qq");
+    await sandbox.setFaults("qq", { isDown: true });
+    await updateProfile(db, { userId: user.id, changes: { displayName: "First" }, source: "portal" });
+    await worker.runOnce();
+    await updateProfile(db, { userId: user.id, changes: { signature: "Second" }, source: "portal" });
+    await sandbox.clearFaults();
+    await settle(user.id);
+    const [older, newer] = await deliveriesOf(user.id);
+    expect([older?.state, newer?.state]).toEqual(["SUPERSEDED", "DELIVERED"]);
+    expect(newer?.fields.sort()).toEqual(["displayName", "signature"]);
+    const vendor = await sandbox.account("qq", accounts.qq!.login);
+    expect([vendor.displayName, vendor.signature]).toEqual(["First", "Second"]);
+  });
+
+  it("never applies an older version after a newer one", async () => {
+    const { user, accounts } = await userWith("msn");
+    await updateProfile(db, { userId: user.id, changes: { signature: "old" }, source: "portal" });
+    // A newer version reached the account meanwhile (another worker finished it first).
+    await db.linkedAccount.update({ where: { id: accounts.msn!.id }, data: { lastAppliedVersion: 5 } });
+    await settle(user.id);
+    const [delivery] = await deliveriesOf(user.id);
+    expect(delivery?.state).toBe("SUPERSEDED");
+    expect((await sandbox.account("msn", accounts.msn!.login)).apiWrites).toBe(0);
+  });
+
+  it("resolves two close changes to the same field by the later revision, keeping both in history", async () => {
+    const { user, accounts } = await userWith("qq", "msn", "fetion");
+    await Promise.all([
+      updateProfile(db, {
+        userId: user.id,
+        changes: { signature: "from QQ" },
+        source: "qq",
+        sourceAccountId: accounts.qq!.id,
+      }),
+      updateProfile(db, {
+        userId: user.id,
+        changes: { signature: "from MSN" },
+        source: "msn",
+        sourceAccountId: accounts.msn!.id,
+      }),
+    ]);
+    const revisions = await db.profileRevision.findMany({ where: { userId: user.id }, orderBy: { version: "asc" } });
+    expect(revisions.map((r) => r.version)).toEqual([1, 2]);
+    const winner = revisions[1]!.signature;
+    await settle(user.id);
+    expect((await sandbox.account("fetion", accounts.fetion!.login)).signature).toBe(winner);
+  });
+});
+
+describe("changes made inside a network", () => {
+  async function changeInside(network: TSandboxNetworkId, account: { login: string; password: string }, patch: object) {
+    const session = await fetch(`${sandbox.url}/${network}/api/session`, {
+      method: "POST",
+      body: JSON.stringify({ login: account.login, password: account.password }),
+    });
+    const { token } = (await session.json()) as { token: string };
+    await fetch(`${sandbox.url}/${network}/api/profile`, {
+      method: "PATCH",
+      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+      body: JSON.stringify(patch),
+    });
+  }
+
+  it("fans a genuine change out to the others, and recognises the echoes of our own deliveries", async () => {
+    const { user, accounts } = await userWith("qq", "msn", "fetion");
+    await changeInside("qq", accounts.qq!, { mood: "🥰" });
+    await expect
+      .poll(async () => {
+        await worker.runOnce();
+        return db.inboundEvent.findMany({ where: { login: accounts.qq!.login }, select: { outcome: true } });
+      })
+      .toEqual([{ outcome: "update" }]);
+    await settle(user.id);
+    const [revision] = await db.profileRevision.findMany({ where: { userId: user.id } });
+    expect(revision).toMatchObject({ source: "qq", mood: "in_love", changedFields: ["mood"] });
+    const deliveries = await deliveriesOf(user.id);
+    expect(deliveries.map((d) => d.linkedAccount.networkId).sort()).toEqual(["fetion", "msn"]);
+    expect((await sandbox.account("msn", accounts.msn!.login)).mood).toBe("in love");
+    expect((await sandbox.account("fetion", accounts.fetion!.login)).mood).toBe("恋爱中");
+
+    // MSN and Fetion report the mood we applied: echoes, no new revision, nothing back to QQ.
+    await expect
+      .poll(async () => {
+        await worker.runOnce();
+        return (
+          await db.inboundEvent.findMany({
+            where: { login: { in: [accounts.msn!.login, accounts.fetion!.login] } },
+            select: { outcome: true },
+          })
+        ).map((e) => e.outcome);
+      })
+      .toEqual(["echo", "echo"]);
+    expect(await db.profileRevision.count({ where: { userId: user.id } })).toBe(1);
+    // QQ's one write is the change its user made (through its API, above); OneProfile wrote nothing back.
+    expect((await sandbox.account("qq", accounts.qq!.login)).apiWrites).toBe(1);
+  });
+});
+
+describe("crash safety", () => {
+  const require = createRequire(import.meta.url);
+  const workers: ChildProcess[] = [];
+  afterAll(() => workers.forEach((child) => child.exitCode === null && child.kill("SIGKILL")));
+
+  function startWorkerProcess(): ChildProcess {
+    const child = spawn(process.execPath, [require.resolve("tsx/cli"), "server/dispatch/main.ts"], {
+      env: {
+        PATH: process.env.PATH,
+        NODE_ENV: "test",
+        DATABASE_URL: databaseUrl,
+        SANDBOX_URL: sandbox.url,
+        ONEPROFILE_ENCRYPTION_KEY: KEY,
+        ONEPROFILE_DATA_DIR: mkdtempSync(path.join(os.tmpdir(), "oneprofile-worker-")),
+        WORKER_CONCURRENCY: "2",
+        WORKER_LEASE_MS: "2000",
+        WORKER_RETRY_BASE_MS: "50",
+      } as NodeJS.ProcessEnv,
+      stdio: "ignore",
+    });
+    workers.push(child);
+    return child;
+  }
+
+  it("loses no delivery and applies each once when a worker is killed mid-batch", async () => {
+    const users = await Promise.all(Array.from({ length: 6 }, () => userWith("qq", "msn")));
+    await sandbox.setFaults("qq", { latencyMs: 400 });
+    await sandbox.setFaults("msn", { latencyMs: 400 });
+    for (const [index, { user }] of users.entries()) {
+      await updateProfile(db, { userId: user.id, changes: { signature: `crash test ${index}` }, source: "portal" });
+    }
+    const ids = users.map(({ user }) => user.id);
+    const first = startWorkerProcess();
+    await expect
+      .poll(() => db.delivery.count({ where: { userId: { in: ids }, state: { in: ["SENDING", "DELIVERED"] } } }), {
+        timeout: 20_000,
+      })
+      .toBeGreaterThan(0);
+    first.kill("SIGKILL");
+    await new Promise((resolve) => first.once("exit", resolve));
+    const unfinished = await db.delivery.count({ where: { userId: { in: ids }, state: { not: "DELIVERED" } } });
+    expect(unfinished).toBeGreaterThan(0);
+
+    startWorkerProcess();
+    await expect
+      .poll(() => db.delivery.count({ where: { userId: { in: ids }, state: "DELIVERED" } }), {
+        timeout: 40_000,
+        interval: 250,
+      })
+      .toBe(12);
+    for (const [index, { accounts }] of users.entries()) {
+      for (const network of ["qq", "msn"] as const) {
+        const vendor = await sandbox.account(network, accounts[network]!.login);
+        expect(vendor.signature).toBe(`crash test ${index}`);
+        expect(vendor.apiWrites).toBe(1);
+      }
+    }
+  }, 90_000);
+});
