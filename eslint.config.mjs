@@ -19,7 +19,14 @@ const config = [
   },
   {
     // The sandbox is its own program with its own configuration reader and launcher.
-    files: ["server/env.ts", "sandbox/config.ts", "sandbox/process.ts", "playwright.config.ts", "e2e/**"],
+    files: [
+      "server/env.ts",
+      "sandbox/config.ts",
+      "sandbox/process.ts",
+      "playwright.config.ts",
+      "e2e/**",
+      "**/*.test.ts",
+    ],
     rules: { "no-restricted-properties": "off" },
   },
 ];

@@ -4,7 +4,7 @@
  * never the dev data, and never a database named by DATABASE_URL. Started by Playwright.
  */
 import { randomBytes } from "node:crypto";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { appendFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { startSandboxProcess } from "../sandbox/process";
@@ -12,6 +12,7 @@ import { freePort, startEmbeddedPostgres } from "../server/database/embedded";
 import { prepareDatabase } from "../server/database/prepare";
 import { E2E_PORT, E2E_STATE_DIR, SERVER_LOG, SERVER_STATE } from "../e2e/config";
 import { runNext } from "./lib/run-next";
+import { startWorker } from "./lib/worker";
 
 const dir = mkdtempSync(path.join(os.tmpdir(), "oneprofile-e2e-"));
 const database = await startEmbeddedPostgres({ dir: path.join(dir, "pg"), port: await freePort(), persistent: false });
@@ -28,6 +29,21 @@ mkdirSync(E2E_STATE_DIR, { recursive: true });
 writeFileSync(SERVER_STATE, JSON.stringify({ databaseUrl: database.url, sandboxUrl: sandbox.url }));
 writeFileSync(SERVER_LOG, "");
 
+const serviceEnv: Record<string, string> = {
+  NODE_ENV: "production",
+  DATABASE_URL: database.url,
+  SANDBOX_URL: sandbox.url,
+  NEXTAUTH_URL: `http://127.0.0.1:${E2E_PORT}`,
+  NEXTAUTH_SECRET: randomBytes(32).toString("base64url"),
+  ONEPROFILE_ENCRYPTION_KEY: `e2e:${randomBytes(32).toString("base64")}`,
+  SANDBOX_WEBHOOK_SECRET: webhookSecret,
+};
+// The worker's output goes into the same log: it is searched for leaked secrets too.
+const worker = startWorker({ ...serviceEnv, WORKER_RETRY_BASE_MS: "500" }, (chunk) => {
+  process.stdout.write(chunk);
+  appendFileSync(SERVER_LOG, chunk);
+});
+
 runNext(["start", "--port", String(E2E_PORT), "--hostname", "127.0.0.1"], {
   logFile: SERVER_LOG,
   services: [
@@ -38,14 +54,7 @@ runNext(["start", "--port", String(E2E_PORT), "--hostname", "127.0.0.1"], {
       },
     },
     sandbox,
+    worker,
   ],
-  env: {
-    NODE_ENV: "production",
-    DATABASE_URL: database.url,
-    SANDBOX_URL: sandbox.url,
-    NEXTAUTH_URL: `http://127.0.0.1:${E2E_PORT}`,
-    NEXTAUTH_SECRET: randomBytes(32).toString("base64url"),
-    ONEPROFILE_ENCRYPTION_KEY: `e2e:${randomBytes(32).toString("base64")}`,
-    SANDBOX_WEBHOOK_SECRET: webhookSecret,
-  },
+  env: serviceEnv,
 });

@@ -1,5 +1,7 @@
 import { adminRouter } from "./routers/admin";
 import { authRouter } from "./routers/auth";
+import { activityRouter } from "./routers/activity/router";
+import { profileRouter } from "./routers/profile/router";
 import { registrationRouter } from "./routers/registration/router";
 import { createCallerFactory, createTRPCRouter } from "./trpc";
 
@@ -7,6 +9,8 @@ export const appRouter = createTRPCRouter({
   auth: authRouter,
   admin: adminRouter,
   registration: registrationRouter,
+  profile: profileRouter,
+  activity: activityRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -1,6 +1,6 @@
 import type { Metadata } from "next";
-import Link from "next/link";
-import { EmptyState, PageHeader } from "../../_components/ui";
+import { PageHeader } from "../../_components/ui";
+import { ProfileEditor } from "./profile-editor";
 
 export const metadata: Metadata = { title: "Profile" };
 
@@ -9,14 +9,9 @@ export default function ProfilePage() {
     <>
       <PageHeader
         title="Your profile"
-        description="One avatar, nickname, signature and mood for every account you link."
+        description="One avatar, nickname, signature and mood for every account you link. Save once; each account gets it."
       />
-      <EmptyState icon="🪪" title="Nothing to sync yet">
-        Your unified profile is edited here once you have linked an account.{" "}
-        <Link href="/accounts" className="font-medium text-indigo-600 hover:underline dark:text-indigo-400">
-          Go to Accounts
-        </Link>
-      </EmptyState>
+      <ProfileEditor />
     </>
   );
 }

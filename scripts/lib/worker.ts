@@ -1,0 +1,29 @@
+import { spawn } from "node:child_process";
+import { createRequire } from "node:module";
+import { childEnv } from "../../server/env";
+import type { TService } from "./run-next";
+
+const require = createRequire(import.meta.url);
+
+/**
+ * A worker (`npm run worker`) beside the portal, for `npm run dev`, `npm start` and the e2e
+ * server. In production you may run workers on their own machines instead.
+ */
+export function startWorker(env: Record<string, string>, onOutput?: (chunk: Buffer) => void): TService {
+  const child = spawn(process.execPath, [require.resolve("tsx/cli"), "server/dispatch/main.ts"], {
+    stdio: onOutput ? ["ignore", "pipe", "pipe"] : "inherit",
+    env: childEnv(env),
+  });
+  if (onOutput) {
+    child.stdout?.on("data", onOutput);
+    child.stderr?.on("data", onOutput);
+  }
+  return {
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once("exit", () => resolve());
+        child.kill("SIGTERM");
+      }),
+  };
+}

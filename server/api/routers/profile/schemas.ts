@@ -1,0 +1,94 @@
+import { z } from "zod";
+import { MOOD_IDS } from "../../../sync/moods";
+import { ZField } from "../registration/schemas";
+
+/** Generous limits of our own; each network's tighter ones are applied when mapping. */
+export const PROFILE_LIMITS = { displayName: 100, signature: 500, moodText: 100 } as const;
+
+export const ZProfileFields = z.object({
+  displayName: z
+    .string()
+    .trim()
+    .max(PROFILE_LIMITS.displayName, `Use at most ${PROFILE_LIMITS.displayName} characters.`)
+    .nullable(),
+  signature: z.string().max(PROFILE_LIMITS.signature, `Use at most ${PROFILE_LIMITS.signature} characters.`).nullable(),
+  mood: z.enum(MOOD_IDS).nullable(),
+  moodText: z.string().max(PROFILE_LIMITS.moodText, `Use at most ${PROFILE_LIMITS.moodText} characters.`).nullable(),
+});
+
+export const ZProfile = ZProfileFields.extend({
+  mood: z.string().nullable(),
+  avatarSha256: z.string().nullable(),
+  version: z.number(),
+});
+
+export const ZUpdateInput = ZProfileFields.partial().extend({
+  /** A new avatar as base64 (at most 5 MB of image), or null to remove it. */
+  avatarBase64: z
+    .string()
+    .max(7_000_000, "Avatars can be at most 5 MB.")
+    .regex(/^[A-Za-z0-9+/]+={0,2}$/, "The avatar upload is damaged.")
+    .nullable()
+    .optional(),
+});
+
+export const ZUpdateResult = z
+  .object({ version: z.number(), changedFields: z.array(ZField), deliveries: z.number() })
+  .nullable();
+
+const ZSkipped = z.object({ field: ZField, reason: z.enum(["unsupported", "not_synced"]) });
+const ZWarning = z.object({ field: ZField, message: z.string() });
+
+export const ZPreview = z.array(
+  z.object({
+    accountId: z.string(),
+    networkId: z.string(),
+    networkName: z.string(),
+    login: z.string(),
+    status: z.enum(["active", "needs_reauth", "disabled"]),
+    settings: z.object({
+      displayName: z.string().optional(),
+      signature: z.string().optional(),
+      mood: z.string().nullable().optional(),
+      moodText: z.string().optional(),
+    }),
+    avatar: z
+      .object({
+        formats: z.array(z.string()).readonly(),
+        maxBytes: z.number(),
+        minPx: z.number(),
+        maxPx: z.number(),
+        isSquare: z.boolean(),
+      })
+      .nullable(),
+    skipped: z.array(ZSkipped),
+    warnings: z.array(ZWarning),
+  }),
+);
+
+export const ZActivity = z.array(
+  z.object({
+    id: z.string(),
+    version: z.number(),
+    source: z.string(),
+    sourceLogin: z.string().nullable(),
+    changedFields: z.array(ZField),
+    snapshot: ZProfileFields.extend({ mood: z.string().nullable(), avatarSha256: z.string().nullable() }),
+    createdAt: z.date(),
+    deliveries: z.array(
+      z.object({
+        id: z.string(),
+        networkId: z.string(),
+        networkName: z.string(),
+        login: z.string(),
+        state: z.enum(["QUEUED", "SENDING", "DELIVERED", "RETRYING", "FAILED", "SKIPPED", "SUPERSEDED"]),
+        attempts: z.number(),
+        nextAttemptAt: z.date(),
+        lastError: z.string().nullable(),
+        deliveredAt: z.date().nullable(),
+        skipped: z.array(ZSkipped),
+        warnings: z.array(ZWarning),
+      }),
+    ),
+  }),
+);

@@ -1,0 +1,128 @@
+/** Reading the unified profile, previewing it per network, and the activity log. */
+import type { TProfileField } from "../connectors/types";
+import type { TDb } from "../db";
+import { DomainError } from "../domain-error";
+import { toNetworkView } from "../registration/networks";
+import { effectiveStatus } from "../registration/accounts";
+import { mapSettings, type TProfileSnapshot, type TSkipped, type TWarning } from "../sync/map-settings";
+import { notifyActivity } from "./notify";
+import { wakeWorkers } from "../dispatch/queue";
+import { currentSnapshot } from "./update";
+
+const ALL_FIELDS: TProfileField[] = ["avatar", "displayName", "signature", "mood"];
+
+export async function getProfile(db: TDb, userId: string) {
+  const { snapshot, version } = await currentSnapshot(db, userId);
+  return { ...snapshot, version };
+}
+
+/** Exactly what each linked account would receive for this profile, with the reasons. */
+export async function previewProfile(db: TDb, userId: string, snapshot: TProfileSnapshot) {
+  const accounts = await db.linkedAccount.findMany({
+    where: { userId },
+    include: { network: true },
+    orderBy: [{ network: { sortOrder: "asc" } }, { createdAt: "asc" }],
+  });
+  return accounts.map((account) => {
+    const network = toNetworkView(account.network);
+    const mapping = mapSettings({
+      snapshot,
+      fields: ALL_FIELDS,
+      sync: {
+        avatar: account.syncAvatar,
+        displayName: account.syncDisplayName,
+        signature: account.syncSignature,
+        mood: account.syncMood,
+      },
+      capabilities: network.capabilities,
+      networkName: network.displayName,
+    });
+    const { avatarSha256, ...text } = mapping.settings;
+    return {
+      accountId: account.id,
+      networkId: account.networkId,
+      networkName: network.displayName,
+      login: account.login,
+      status: effectiveStatus({ status: account.status, network: account.network }),
+      settings: text,
+      avatar: avatarSha256 === undefined ? null : (network.capabilities.avatar ?? null),
+      skipped: mapping.skipped as TSkipped[],
+      warnings: mapping.warnings as TWarning[],
+    };
+  });
+}
+
+/** The latest updates with each target account's delivery, newest first. */
+export async function listActivity(db: TDb, userId: string, limit: number) {
+  const revisions = await db.profileRevision.findMany({
+    where: { userId },
+    orderBy: { version: "desc" },
+    take: limit,
+    include: {
+      sourceAccount: { select: { login: true } },
+      deliveries: {
+        orderBy: { createdAt: "asc" },
+        include: {
+          linkedAccount: { select: { login: true, networkId: true, network: { select: { displayName: true } } } },
+        },
+      },
+    },
+  });
+  return revisions.map((revision) => ({
+    id: revision.id,
+    version: revision.version,
+    source: revision.source,
+    sourceLogin: revision.sourceAccount?.login ?? null,
+    changedFields: revision.changedFields as TProfileField[],
+    snapshot: {
+      displayName: revision.displayName,
+      signature: revision.signature,
+      mood: revision.mood,
+      moodText: revision.moodText,
+      avatarSha256: revision.avatarSha256,
+    },
+    createdAt: revision.createdAt,
+    deliveries: revision.deliveries.map((delivery) => ({
+      id: delivery.id,
+      networkId: delivery.linkedAccount.networkId,
+      networkName: delivery.linkedAccount.network.displayName,
+      login: delivery.linkedAccount.login,
+      state: delivery.state,
+      attempts: delivery.attempts,
+      nextAttemptAt: delivery.nextAttemptAt,
+      lastError: delivery.lastError,
+      deliveredAt: delivery.deliveredAt,
+      skipped: delivery.skipped as unknown as TSkipped[],
+      warnings: delivery.warnings as unknown as TWarning[],
+    })),
+  }));
+}
+
+/** Sends a failed delivery again (a newer version that reached the account meanwhile wins). */
+export async function retryDelivery(db: TDb, userId: string, deliveryId: string): Promise<void> {
+  const delivery = await db.delivery.findFirst({
+    where: { id: deliveryId, userId },
+    include: { linkedAccount: { include: { network: true } } },
+  });
+  if (!delivery) throw new DomainError("NOT_FOUND", "That delivery does not exist.");
+  if (delivery.state !== "FAILED")
+    throw new DomainError("PRECONDITION_FAILED", "Only failed deliveries can be retried.");
+  const account = delivery.linkedAccount;
+  if (account.status === "NEEDS_REAUTH") {
+    throw new DomainError(
+      "PRECONDITION_FAILED",
+      `${account.network.displayName} no longer accepts the saved password. Unlink the account and link it again first.`,
+    );
+  }
+  if (!account.network.isEnabled) {
+    throw new DomainError("PRECONDITION_FAILED", `${account.network.displayName} is switched off at the moment.`);
+  }
+  await db.$transaction(async (tx) => {
+    await tx.delivery.updateMany({
+      where: { id: deliveryId, state: "FAILED" },
+      data: { state: "QUEUED", attempts: 0, nextAttemptAt: new Date(), lastError: null },
+    });
+    await notifyActivity(tx, userId);
+    await wakeWorkers(tx);
+  });
+}
