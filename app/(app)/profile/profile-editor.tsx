@@ -47,6 +47,8 @@ const inputClass =
 export function ProfileEditor() {
   const trpc = useTRPC();
   const profile = useQuery(trpc.profile.get.queryOptions());
+  // Kept here: the form below starts afresh from each saved version, the message outlives it.
+  const [notice, setNotice] = useState<string | null>(null);
   if (profile.isPending) {
     return (
       <div role="status" className="h-96 animate-pulse rounded-2xl bg-slate-200 dark:bg-slate-800">
@@ -64,17 +66,24 @@ export function ProfileEditor() {
       </div>
     );
   }
-  return <EditorForm key={profile.data.version} profile={profile.data} />;
+  return <EditorForm key={profile.data.version} profile={profile.data} notice={notice} setNotice={setNotice} />;
 }
 
-function EditorForm({ profile }: { profile: TProfile }) {
+function EditorForm({
+  profile,
+  notice,
+  setNotice,
+}: {
+  profile: TProfile;
+  notice: string | null;
+  setNotice: (notice: string | null) => void;
+}) {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
   const [draft, setDraft] = useState<TDraft>(() => draftOf(profile));
   const [avatar, setAvatar] = useState<{ base64: string; url: string } | null | undefined>(undefined);
   const [errors, setErrors] = useState<TFieldErrors>({});
   const [formError, setFormError] = useState<string | null>(null);
-  const [notice, setNotice] = useState<string | null>(null);
   const update = useMutation(trpc.profile.update.mutationOptions());
   const deferred = useDeferredValue(draft);
   const preview = useQuery(
@@ -126,13 +135,13 @@ function EditorForm({ profile }: { profile: TProfile }) {
     try {
       const result = await update.mutateAsync(changes);
       setErrors({});
-      await queryClient.invalidateQueries({ queryKey: trpc.profile.get.queryKey() });
-      await queryClient.invalidateQueries({ queryKey: trpc.activity.list.queryKey() });
       setNotice(
         result && result.deliveries > 0
           ? `Saved. Sending to ${result.deliveries} linked account${result.deliveries === 1 ? "" : "s"}.`
           : "Saved.",
       );
+      await queryClient.invalidateQueries({ queryKey: trpc.activity.list.queryKey() });
+      await queryClient.invalidateQueries({ queryKey: trpc.profile.get.queryKey() });
     } catch (error) {
       const { fields, message } = describeTRPCError(error);
       if (Object.keys(fields).length > 0) setErrors(fields);
