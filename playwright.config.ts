@@ -36,7 +36,7 @@ export default defineConfig({
     { name: "setup", testMatch: /auth\.setup\.ts/, use: { ...devices["Desktop Chrome"] } },
     {
       name: "signed-out",
-      testMatch: /(auth|accounts)\.spec\.ts/,
+      testMatch: /(auth|accounts|sync)\.spec\.ts/,
       use: { ...devices["Desktop Chrome"] },
     },
     {

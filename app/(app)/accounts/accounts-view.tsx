@@ -212,21 +212,23 @@ function LinkedAccountRow({
   const trpc = useTRPC();
   const queryClient = useQueryClient();
   const accountsKey = trpc.registration.accounts.queryKey();
-  // Optimistic: the switch flips at once; a failure puts it back and says why.
   const setFields = useMutation(
     trpc.registration.setFields.mutationOptions({
-      onMutate: async ({ fields }) => {
-        await queryClient.cancelQueries({ queryKey: accountsKey });
-        const previous = queryClient.getQueryData(accountsKey);
-        queryClient.setQueryData(accountsKey, (list) =>
-          list?.map((a) => (a.id === account.id ? { ...a, sync: { ...a.sync, ...fields } } : a)),
-        );
-        return { previous };
-      },
-      onError: (_error, _input, context) => queryClient.setQueryData(accountsKey, context?.previous),
       onSettled: () => queryClient.invalidateQueries({ queryKey: accountsKey }),
     }),
   );
+  // Optimistic, and synchronous so the switch never flickers back: it flips at once; a failure
+  // puts it back and says why.
+  const onToggle = (field: TField, isOn: boolean) => {
+    const previous = queryClient.getQueryData(accountsKey);
+    queryClient.setQueryData(accountsKey, (list) =>
+      list?.map((a) => (a.id === account.id ? { ...a, sync: { ...a.sync, [field]: isOn } } : a)),
+    );
+    setFields.mutate(
+      { accountId: account.id, fields: { [field]: isOn } },
+      { onError: () => queryClient.setQueryData(accountsKey, previous) },
+    );
+  };
   const status = STATUS[account.status];
   return (
     <div
@@ -262,9 +264,7 @@ function LinkedAccountRow({
                   className="size-4 accent-indigo-600"
                   checked={isSupported && account.sync[field]}
                   disabled={!isSupported}
-                  onChange={(event) =>
-                    setFields.mutate({ accountId: account.id, fields: { [field]: event.target.checked } })
-                  }
+                  onChange={(event) => onToggle(field, event.target.checked)}
                 />
                 {FIELD_LABELS[field]}
                 {!isSupported && <span className="text-xs">(not supported)</span>}

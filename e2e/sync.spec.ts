@@ -1,0 +1,109 @@
+import { expect, test, type Page } from "@playwright/test";
+import { createSandboxAccount, e2eServer, linkAccount, signUp, uniqueEmail } from "./helpers";
+
+// Each test uses fresh sandbox accounts, so tests never share vendor state. They walk through
+// several sites (portal and three networks), so they get more time than the default.
+test.describe.configure({ timeout: 120_000 });
+const PASSWORD = "sync-test-password";
+
+async function userWithQqMsnFetion(page: Page) {
+  const suffix = String(Math.floor(Math.random() * 1e7)).padStart(7, "0");
+  const logins = { qq: `6${suffix}`, msn: `sync-${suffix}@msn.example`, fetion: `137${suffix}0` };
+  await createSandboxAccount("qq", logins.qq, PASSWORD);
+  await createSandboxAccount("msn", logins.msn, PASSWORD);
+  await createSandboxAccount("fetion", logins.fetion, PASSWORD);
+  await signUp(page, uniqueEmail("sync"));
+  await page.goto("/accounts");
+  for (const [id, name] of [
+    ["qq", "QQ"],
+    ["msn", "MSN"],
+    ["fetion", "Fetion"],
+  ] as const) {
+    const dialog = await linkAccount(page, id, name, logins[id], PASSWORD);
+    await expect(dialog).toBeHidden();
+  }
+  return logins;
+}
+
+/** Signs in to a network's own web UI (the sandbox) in a new page. */
+async function openVendor(page: Page, network: string, label: string, login: string) {
+  const vendor = await page.context().browser()!.newPage();
+  await vendor.goto(`${e2eServer().sandboxUrl}/${network}`);
+  await vendor.getByLabel(label).fill(login);
+  await vendor.getByLabel("Password").fill(PASSWORD);
+  await vendor.getByRole("button", { name: "Sign in" }).click();
+  await expect(vendor.getByTestId("current-profile")).toBeVisible();
+  return vendor;
+}
+
+async function vendorApiWrites(network: string, login: string): Promise<number> {
+  const response = await fetch(`${e2eServer().sandboxUrl}/__admin/${network}/accounts/${encodeURIComponent(login)}`);
+  return ((await response.json()) as { apiWrites: number }).apiWrites;
+}
+
+test("a signature saved in the portal reaches QQ, MSN and Fetion, each within its limit", async ({ page }) => {
+  const logins = await userWithQqMsnFetion(page);
+  // 95 graphemes: QQ keeps 40 (the family emoji is its 39th, kept whole), Fetion 70, MSN all.
+  const signature = "Change it once, all accounts show it! 👨‍👩‍👧 QQ, MSN and Fetion alike, each one cut to its own limit";
+
+  await page.goto("/profile");
+  await expect(page.getByTestId("preview-qq")).toBeVisible();
+  await page.getByLabel("Signature").fill(signature);
+  const activity = await page.context().newPage();
+  await activity.goto("/activity");
+  await expect(activity.getByText("No updates yet")).toBeVisible();
+
+  const savedAt = Date.now();
+  await page.getByRole("button", { name: "Save and sync" }).click();
+  await expect(page.getByRole("status")).toContainText("Saved. Sending to 3 linked accounts.");
+  // The Activity page opened before the save follows the deliveries live.
+  await expect(activity.getByTestId("progress")).toHaveText("3 of 3 delivered", { timeout: 20_000 });
+  const deliveredAfterMs = Date.now() - savedAt;
+  test.info().annotations.push({ type: "save → last delivery (ms)", description: String(deliveredAfterMs) });
+  console.log(`save → last delivery shown on Activity: ${deliveredAfterMs} ms`);
+  await expect(
+    activity.getByTestId("delivery-qq").getByText("Signature shortened to QQ's limit of 40 characters."),
+  ).toBeVisible();
+
+  const expected = {
+    qq: "Change it once, all accounts show it! 👨‍👩‍👧…",
+    msn: signature,
+    fetion: "Change it once, all accounts show it! 👨‍👩‍👧 QQ, MSN and Fetion alike, eac…",
+  };
+  for (const [network, label] of [
+    ["qq", "QQ number"],
+    ["msn", "MSN email"],
+    ["fetion", "Fetion mobile number"],
+  ] as const) {
+    const vendor = await openVendor(page, network, label, logins[network]);
+    await expect(vendor.getByTestId("current-signature")).toHaveText(expected[network]);
+    await vendor.close();
+  }
+});
+
+test("a mood changed inside QQ reaches the portal, MSN and Fetion, and QQ gets no echo", async ({ page }) => {
+  const logins = await userWithQqMsnFetion(page);
+  const qq = await openVendor(page, "qq", "QQ number", logins.qq);
+  await qq.getByLabel("Mood", { exact: true }).selectOption("🥰");
+  await qq.getByRole("button", { name: "Save" }).click();
+  await expect(qq.getByTestId("current-mood")).toHaveText("🥰");
+
+  await page.goto("/activity");
+  await expect(page.getByText("Changed inside QQ")).toBeVisible({ timeout: 20_000 });
+  await expect(page.getByTestId("progress")).toHaveText("2 of 2 delivered", { timeout: 20_000 });
+  await expect(page.getByTestId("delivery-qq")).toHaveCount(0);
+
+  await page.goto("/profile");
+  await expect(page.getByLabel("Mood", { exact: true })).toHaveValue("in_love");
+
+  const msn = await openVendor(page, "msn", "MSN email", logins.msn);
+  await expect(msn.getByTestId("current-mood")).toHaveText("in love");
+  const fetion = await openVendor(page, "fetion", "Fetion mobile number", logins.fetion);
+  await expect(fetion.getByTestId("current-mood")).toHaveText("恋爱中");
+
+  // MSN and Fetion report the mood we applied; those echoes must not come back to QQ.
+  await page.waitForTimeout(2_000);
+  expect(await vendorApiWrites("qq", logins.qq)).toBe(0);
+  await page.goto("/activity");
+  await expect(page.getByRole("listitem").filter({ has: page.getByTestId("progress") })).toHaveCount(1);
+});
