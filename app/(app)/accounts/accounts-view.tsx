@@ -211,22 +211,20 @@ function LinkedAccountRow({
 }) {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
-  const accountsKey = trpc.registration.accounts.queryKey();
-  const setFields = useMutation(
-    trpc.registration.setFields.mutationOptions({
-      onSettled: () => queryClient.invalidateQueries({ queryKey: accountsKey }),
-    }),
-  );
-  // Optimistic, and synchronous so the switch never flickers back: it flips at once; a failure
-  // puts it back and says why.
+  // What the user just chose, shown at once (component state updates within the click, so the
+  // switch never flickers back); cleared when the server's answer is in.
+  const [pending, setPending] = useState<Partial<Record<TField, boolean>>>({});
+  const setFields = useMutation(trpc.registration.setFields.mutationOptions());
   const onToggle = (field: TField, isOn: boolean) => {
-    const previous = queryClient.getQueryData(accountsKey);
-    queryClient.setQueryData(accountsKey, (list) =>
-      list?.map((a) => (a.id === account.id ? { ...a, sync: { ...a.sync, [field]: isOn } } : a)),
-    );
+    setPending((current) => ({ ...current, [field]: isOn }));
     setFields.mutate(
       { accountId: account.id, fields: { [field]: isOn } },
-      { onError: () => queryClient.setQueryData(accountsKey, previous) },
+      {
+        onSettled: async () => {
+          await queryClient.invalidateQueries({ queryKey: trpc.registration.accounts.queryKey() });
+          setPending(({ [field]: _done, ...rest }) => rest);
+        },
+      },
     );
   };
   const status = STATUS[account.status];
@@ -262,7 +260,7 @@ function LinkedAccountRow({
                   type="checkbox"
                   role="switch"
                   className="size-4 accent-indigo-600"
-                  checked={isSupported && account.sync[field]}
+                  checked={isSupported && (pending[field] ?? account.sync[field])}
                   disabled={!isSupported}
                   onChange={(event) => onToggle(field, event.target.checked)}
                 />
