@@ -131,13 +131,19 @@ describe("avatars", () => {
     const { user, accounts } = await userWith("qq", "msn", "fetion");
     const pixels = Buffer.alloc(900 * 700 * 3);
     for (let i = 0; i < pixels.length; i++) pixels[i] = (i * 31 + (i >> 7) * 17) % 256;
-    const original = await sharp(pixels, { raw: { width: 900, height: 700, channels: 3 } }).png().toBuffer();
+    const original = await sharp(pixels, { raw: { width: 900, height: 700, channels: 3 } })
+      .png()
+      .toBuffer();
     const avatarSha256 = await storeOriginalAvatar(db, original);
     await updateProfile(db, { userId: user.id, changes: { avatarSha256 }, source: "portal" });
     await settle(user.id);
     expect((await deliveriesOf(user.id)).map((d) => d.state)).toEqual(["DELIVERED", "DELIVERED", "DELIVERED"]);
     // The vendors checked format, bytes and pixels themselves; here is what they hold.
-    const msn = (await sandbox.account("msn", accounts.msn!.login)).avatar as { width: number; height: number; bytes: number };
+    const msn = (await sandbox.account("msn", accounts.msn!.login)).avatar as {
+      width: number;
+      height: number;
+      bytes: number;
+    };
     expect([msn.width, msn.height]).toEqual([96, 96]);
     expect(msn.bytes).toBeLessThanOrEqual(64 * 1024);
     const fetion = (await sandbox.account("fetion", accounts.fetion!.login)).avatar as { contentType: string };
