@@ -122,3 +122,15 @@ export function EmptyState({ title, children, icon }: { title: string; children:
     </Card>
   );
 }
+
+/** A load that failed: what went wrong, and a way to try again. */
+export function LoadFailed({ message, onRetry }: { message: string; onRetry: () => void }) {
+  return (
+    <div className="space-y-3">
+      <Alert>{message}</Alert>
+      <Button variant="secondary" onClick={onRetry}>
+        Try again
+      </Button>
+    </div>
+  );
+}

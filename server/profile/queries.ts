@@ -3,7 +3,7 @@ import type { TProfileField } from "../connectors/types";
 import type { TDb } from "../db";
 import { DomainError } from "../domain-error";
 import { toNetworkView } from "../registration/networks";
-import { effectiveStatus } from "../registration/accounts";
+import { effectiveStatus, syncOf } from "../registration/accounts";
 import { mapSettings, type TProfileSnapshot, type TSkipped, type TWarning } from "../sync/map-settings";
 import { notifyActivity } from "./notify";
 import { wakeWorkers } from "../dispatch/queue";
@@ -28,12 +28,7 @@ export async function previewProfile(db: TDb, userId: string, snapshot: TProfile
     const mapping = mapSettings({
       snapshot,
       fields: ALL_FIELDS,
-      sync: {
-        avatar: account.syncAvatar,
-        displayName: account.syncDisplayName,
-        signature: account.syncSignature,
-        mood: account.syncMood,
-      },
+      sync: syncOf(account),
       capabilities: network.capabilities,
       networkName: network.displayName,
     });

@@ -7,6 +7,7 @@ import type { TProfileField } from "../connectors/types";
 import type { TDb } from "../db";
 import { buildDeliveries, type TTargetAccount } from "../sync/build-deliveries";
 import type { TProfileSnapshot } from "../sync/map-settings";
+import { syncOf } from "../registration/accounts";
 import { toNetworkView } from "../registration/networks";
 import { renditionFor } from "./avatars";
 import { wakeWorkers } from "../dispatch/queue";
@@ -59,12 +60,7 @@ async function loadTargets(db: TDb, userId: string) {
         networkName: network.displayName,
         isNetworkEnabled: network.isEnabled,
         status: account.status,
-        sync: {
-          avatar: account.syncAvatar,
-          displayName: account.syncDisplayName,
-          signature: account.syncSignature,
-          mood: account.syncMood,
-        },
+        sync: syncOf(account),
         capabilities: network.capabilities,
       } satisfies TTargetAccount,
       networkId: account.networkId,

@@ -56,6 +56,16 @@ export function effectiveStatus(row: {
   return row.status === "NEEDS_REAUTH" ? "needs_reauth" : "active";
 }
 
+/** An account's four sync switches as one record. */
+export function syncOf(row: {
+  syncAvatar: boolean;
+  syncDisplayName: boolean;
+  syncSignature: boolean;
+  syncMood: boolean;
+}): Record<TProfileField, boolean> {
+  return { avatar: row.syncAvatar, displayName: row.syncDisplayName, signature: row.syncSignature, mood: row.syncMood };
+}
+
 export function toAccountView(row: TAccountRow): TAccountView {
   return {
     id: row.id,
@@ -64,12 +74,7 @@ export function toAccountView(row: TAccountRow): TAccountView {
     login: row.login,
     status: effectiveStatus(row),
     consecutiveFailures: row.consecutiveFailures,
-    sync: {
-      avatar: row.syncAvatar,
-      displayName: row.syncDisplayName,
-      signature: row.syncSignature,
-      mood: row.syncMood,
-    },
+    sync: syncOf(row),
     verifiedAt: row.verifiedAt,
     createdAt: row.createdAt,
   };

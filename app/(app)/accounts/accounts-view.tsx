@@ -7,7 +7,7 @@ import type { AppRouter } from "@/server/api/root";
 import { describeTRPCError } from "../../_components/form-errors";
 import { Modal } from "../../_components/modal";
 import { useTRPC } from "../../_components/trpc-provider";
-import { Alert, Button, Card, cx } from "../../_components/ui";
+import { Alert, Button, Card, cx, LoadFailed } from "../../_components/ui";
 import { LinkForm } from "./link-form";
 
 type TOutputs = inferRouterOutputs<AppRouter>["registration"];
@@ -68,12 +68,10 @@ export function AccountsView() {
   }
   if (networks.isError || accounts.isError) {
     return (
-      <div className="space-y-3">
-        <Alert>{(networks.error ?? accounts.error)?.message ?? "Could not load your accounts."}</Alert>
-        <Button variant="secondary" onClick={() => void Promise.all([networks.refetch(), accounts.refetch()])}>
-          Try again
-        </Button>
-      </div>
+      <LoadFailed
+        message={(networks.error ?? accounts.error)?.message ?? "Could not load your accounts."}
+        onRetry={() => void Promise.all([networks.refetch(), accounts.refetch()])}
+      />
     );
   }
 

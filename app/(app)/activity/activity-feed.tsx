@@ -8,7 +8,7 @@ import type { AppRouter } from "@/server/api/root";
 import { moodLabel } from "@/server/sync/moods";
 import { describeTRPCError } from "../../_components/form-errors";
 import { useTRPC } from "../../_components/trpc-provider";
-import { Alert, Button, Card, cx, EmptyState } from "../../_components/ui";
+import { Button, Card, cx, EmptyState, LoadFailed } from "../../_components/ui";
 
 type TUpdate = inferRouterOutputs<AppRouter>["activity"]["list"][number];
 type TDelivery = TUpdate["deliveries"][number];
@@ -56,14 +56,7 @@ export function ActivityFeed() {
     );
   }
   if (activity.isError) {
-    return (
-      <div className="space-y-3">
-        <Alert>{activity.error.message}</Alert>
-        <Button variant="secondary" onClick={() => void activity.refetch()}>
-          Try again
-        </Button>
-      </div>
-    );
+    return <LoadFailed message={activity.error.message} onRetry={() => void activity.refetch()} />;
   }
   if (activity.data.length === 0) {
     return (

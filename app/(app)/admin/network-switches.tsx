@@ -2,7 +2,7 @@
 
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useTRPC } from "../../_components/trpc-provider";
-import { Alert, Button, Card } from "../../_components/ui";
+import { Alert, Card, LoadFailed } from "../../_components/ui";
 
 /** Admins switch networks on and off: off means no new links and no syncing for its accounts. */
 export function NetworkSwitches() {
@@ -20,12 +20,7 @@ export function NetworkSwitches() {
       {networks.isPending ? (
         <p className="text-sm text-slate-500">Loading networks…</p>
       ) : networks.isError ? (
-        <div className="space-y-2">
-          <Alert>{networks.error.message}</Alert>
-          <Button variant="secondary" onClick={() => void networks.refetch()}>
-            Try again
-          </Button>
-        </div>
+        <LoadFailed message={networks.error.message} onRetry={() => void networks.refetch()} />
       ) : (
         <ul className="divide-y divide-slate-200 dark:divide-slate-800">
           {networks.data.map((network) => (

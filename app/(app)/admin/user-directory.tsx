@@ -3,7 +3,7 @@
 import { keepPreviousData, useQuery } from "@tanstack/react-query";
 import { useDeferredValue, useState } from "react";
 import { useTRPC } from "../../_components/trpc-provider";
-import { Alert, Button, Card } from "../../_components/ui";
+import { Card, LoadFailed } from "../../_components/ui";
 
 const dateFormat = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });
 
@@ -33,12 +33,7 @@ export function UserDirectory() {
         {users.isPending ? (
           <p className="text-sm text-slate-500">Loading users…</p>
         ) : users.isError ? (
-          <div className="space-y-2">
-            <Alert>{users.error.message}</Alert>
-            <Button variant="secondary" onClick={() => void users.refetch()}>
-              Try again
-            </Button>
-          </div>
+          <LoadFailed message={users.error.message} onRetry={() => void users.refetch()} />
         ) : users.data.length === 0 ? (
           <p className="text-sm text-slate-500">No users match “{deferredQuery}”.</p>
         ) : (

@@ -8,7 +8,7 @@ import type { AppRouter } from "@/server/api/root";
 import { MOODS } from "@/server/sync/moods";
 import { describeTRPCError, type TFieldErrors } from "../../_components/form-errors";
 import { useTRPC } from "../../_components/trpc-provider";
-import { Alert, Button, Card, cx } from "../../_components/ui";
+import { Alert, Button, Card, cx, LoadFailed } from "../../_components/ui";
 
 type TProfile = inferRouterOutputs<AppRouter>["profile"]["get"];
 type TPreview = inferRouterOutputs<AppRouter>["profile"]["preview"][number];
@@ -57,14 +57,7 @@ export function ProfileEditor() {
     );
   }
   if (profile.isError) {
-    return (
-      <div className="space-y-3">
-        <Alert>{profile.error.message}</Alert>
-        <Button variant="secondary" onClick={() => void profile.refetch()}>
-          Try again
-        </Button>
-      </div>
-    );
+    return <LoadFailed message={profile.error.message} onRetry={() => void profile.refetch()} />;
   }
   return <EditorForm key={profile.data.version} profile={profile.data} notice={notice} setNotice={setNotice} />;
 }
