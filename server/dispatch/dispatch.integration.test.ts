@@ -19,7 +19,9 @@ import { createKeyring } from "../crypto/secrets";
 import { receiveSandboxEvent } from "../monitor/receive-sandbox-event";
 import sharp from "sharp";
 import { storeOriginalAvatar } from "../profile/avatars";
+import { retryDelivery } from "../profile/queries";
 import { updateProfile } from "../profile/update";
+import { MAX_ATTEMPTS } from "../sync/retry-policy";
 import { linkAccount } from "../registration/link";
 import { idempotencyKeyOf } from "./deliver";
 import { createWorker } from "./worker";
@@ -200,6 +202,29 @@ describe("retries", () => {
     // The next change skips the account until it is linked again.
     await updateProfile(db, { userId: user.id, changes: { displayName: "Ada L." }, source: "portal" });
     expect((await deliveriesOf(user.id)).filter((d) => d.linkedAccount.networkId === "qq")).toHaveLength(1);
+  });
+});
+
+describe("giving up and retrying by hand", () => {
+  it("fails after the last attempt; Retry sends it again", async () => {
+    const { user, accounts } = await userWith("facebook");
+    await sandbox.setFaults("facebook", { errorRate: 1, errorStatus: 503 });
+    await updateProfile(db, { userId: user.id, changes: { signature: "persistent" }, source: "portal" });
+    await settle(user.id, 30_000);
+    const [failed] = await deliveriesOf(user.id);
+    expect(failed).toMatchObject({ state: "FAILED", attempts: MAX_ATTEMPTS, lastError: "Internal error." });
+    expect(failed?.linkedAccount.status).toBe("ACTIVE");
+
+    await sandbox.clearFaults();
+    const stranger = await db.user.create({
+      data: { email: `x${randomBytes(4).toString("hex")}@example.com`, passwordHash: "x" },
+    });
+    await expect(retryDelivery(db, stranger.id, failed!.id)).rejects.toThrow("That delivery does not exist.");
+    await retryDelivery(db, user.id, failed!.id);
+    await settle(user.id);
+    expect((await deliveriesOf(user.id))[0]?.state).toBe("DELIVERED");
+    expect((await sandbox.account("facebook", accounts.facebook!.login)).signature).toBe("persistent");
+    await expect(retryDelivery(db, user.id, failed!.id)).rejects.toThrow("Only failed deliveries can be retried.");
   });
 });
 
