@@ -25,8 +25,10 @@ export default defineConfig({
   retries: 0,
   workers: 2,
   reporter: [["list"]],
-  timeout: 30_000,
-  expect: { timeout: 10_000 },
+  // Two cores run the browser, Next.js, the worker, the sandbox and Postgres at once: tests that
+  // walk through several pages get room; nothing here measures speed (that is bench/).
+  timeout: 90_000,
+  expect: { timeout: 15_000 },
   use: {
     baseURL: E2E_BASE_URL,
     trace: "retain-on-failure",

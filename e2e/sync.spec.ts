@@ -1,9 +1,7 @@
 import { expect, test, type Page } from "@playwright/test";
 import { createSandboxAccount, e2eServer, linkAccount, signUp, uniqueEmail } from "./helpers";
 
-// Each test uses fresh sandbox accounts, so tests never share vendor state. They walk through
-// several sites (portal and three networks), so they get more time than the default.
-test.describe.configure({ timeout: 120_000 });
+// Each test uses fresh sandbox accounts, so tests never share vendor state.
 const PASSWORD = "sync-test-password";
 
 async function userWithQqMsnFetion(page: Page) {
