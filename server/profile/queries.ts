@@ -16,8 +16,13 @@ export async function getProfile(db: TDb, userId: string) {
   return { ...snapshot, version };
 }
 
-/** Exactly what each linked account would receive for this profile, with the reasons. */
-export async function previewProfile(db: TDb, userId: string, snapshot: TProfileSnapshot) {
+/**
+ * Exactly what each linked account would receive for this profile (the text as given, the
+ * avatar the user has now), with the reasons.
+ */
+export async function previewProfile(db: TDb, userId: string, text: Omit<TProfileSnapshot, "avatarSha256">) {
+  const { snapshot: current } = await currentSnapshot(db, userId);
+  const snapshot: TProfileSnapshot = { ...text, avatarSha256: current.avatarSha256 };
   const accounts = await db.linkedAccount.findMany({
     where: { userId },
     include: { network: true },
@@ -32,15 +37,16 @@ export async function previewProfile(db: TDb, userId: string, snapshot: TProfile
       capabilities: network.capabilities,
       networkName: network.displayName,
     });
-    const { avatarSha256, ...text } = mapping.settings;
+    const { avatarSha256, ...textSettings } = mapping.settings;
     return {
       accountId: account.id,
       networkId: account.networkId,
       networkName: network.displayName,
       login: account.login,
       status: effectiveStatus({ status: account.status, network: account.network }),
-      settings: text,
-      avatar: avatarSha256 === undefined ? null : (network.capabilities.avatar ?? null),
+      settings: textSettings,
+      // The avatar is sent as a rendition made to these rules.
+      avatar: avatarSha256 ? (network.capabilities.avatar ?? null) : null,
       skipped: mapping.skipped as TSkipped[],
       warnings: mapping.warnings as TWarning[],
     };

@@ -7,18 +7,13 @@ import Link from "next/link";
 import type { AppRouter } from "@/server/api/root";
 import { moodLabel } from "@/server/sync/moods";
 import { describeTRPCError } from "../../_components/form-errors";
+import { FIELD_NAMES, MappingNotes } from "../../_components/mapping-notes";
 import { useTRPC } from "../../_components/trpc-provider";
 import { Button, Card, cx, EmptyState, LoadFailed } from "../../_components/ui";
 
 type TUpdate = inferRouterOutputs<AppRouter>["activity"]["list"][number];
 type TDelivery = TUpdate["deliveries"][number];
 
-const FIELD_NAMES: Record<string, string> = {
-  avatar: "Avatar",
-  displayName: "Display name",
-  signature: "Signature",
-  mood: "Mood",
-};
 const SOURCE_NAMES: Record<string, string> = { portal: "in OneProfile" };
 const time = new Intl.DateTimeFormat(undefined, { timeStyle: "short" });
 const dateTime = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });
@@ -180,19 +175,7 @@ function DeliveryRow({ delivery }: { delivery: TDelivery }) {
           </Button>
         )}
       </div>
-      {delivery.warnings.map((warning, index) => (
-        <p key={index} className="mt-1 text-xs text-amber-800 dark:text-amber-300">
-          ⚠ {warning.message}
-        </p>
-      ))}
-      {delivery.skipped.length > 0 && (
-        <p className="mt-1 text-xs text-slate-500">
-          Not sent:{" "}
-          {delivery.skipped
-            .map((s) => `${FIELD_NAMES[s.field]} (${s.reason === "not_synced" ? "turned off" : "not supported"})`)
-            .join(", ")}
-        </p>
-      )}
+      <MappingNotes warnings={delivery.warnings} skipped={delivery.skipped} />
       {retry.isError && (
         <p role="alert" className="mt-1 text-sm text-red-600">
           {describeTRPCError(retry.error).message}

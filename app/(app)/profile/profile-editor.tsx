@@ -7,6 +7,7 @@ import { useDeferredValue, useEffect, useState, type ChangeEvent, type FormEvent
 import type { AppRouter } from "@/server/api/root";
 import { MOODS } from "@/server/sync/moods";
 import { describeTRPCError, type TFieldErrors } from "../../_components/form-errors";
+import { MappingNotes } from "../../_components/mapping-notes";
 import { useTRPC } from "../../_components/trpc-provider";
 import { Alert, Button, Card, cx, LoadFailed } from "../../_components/ui";
 
@@ -21,7 +22,6 @@ interface TDraft {
 }
 
 const MAX_AVATAR_BYTES = 5 * 1024 * 1024;
-const FIELD_NAMES = { avatar: "Avatar", displayName: "Display name", signature: "Signature", mood: "Mood" } as const;
 
 function draftOf(profile: TProfile): TDraft {
   return {
@@ -347,22 +347,7 @@ function PreviewPanel({ preview, isLoading, error }: { preview?: TPreview[]; isL
                 </>
               )}
             </dl>
-            {item.warnings.map((warning, index) => (
-              <p key={index} className="text-xs text-amber-800 dark:text-amber-300">
-                ⚠ {warning.message}
-              </p>
-            ))}
-            {item.skipped.length > 0 && (
-              <p className="text-xs text-slate-500">
-                Not sent:{" "}
-                {item.skipped
-                  .map(
-                    (s) =>
-                      `${FIELD_NAMES[s.field]} (${s.reason === "not_synced" ? "you turned it off" : "not supported"})`,
-                  )
-                  .join(", ")}
-              </p>
-            )}
+            <MappingNotes warnings={item.warnings} skipped={item.skipped} />
           </Card>
         ))
       )}

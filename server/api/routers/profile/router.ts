@@ -30,5 +30,5 @@ export const profileRouter = createTRPCRouter({
   preview: protectedProcedure
     .input(ZProfileFields)
     .output(ZPreview)
-    .query(({ ctx, input }) => previewProfile(ctx.db, ctx.session.user.id, { ...input, avatarSha256: "preview" })),
+    .query(({ ctx, input }) => previewProfile(ctx.db, ctx.session.user.id, input)),
 });
