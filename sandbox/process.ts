@@ -2,17 +2,15 @@
  * Starts the sandbox as its own process (as `npm run sandbox` does) and waits until it listens.
  * Used by `npm run dev`, the e2e server and the integration tests.
  */
-import { spawn } from "node:child_process";
-import { createRequire } from "node:module";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { spawnTs } from "../scripts/lib/spawn-ts";
 
 export interface TSandboxProcess {
   url: string;
   stop: () => Promise<void>;
 }
 
-const require = createRequire(import.meta.url);
 const MAIN = path.join(path.dirname(fileURLToPath(import.meta.url)), "main.ts");
 
 export function startSandboxProcess(options: {
@@ -23,7 +21,7 @@ export function startSandboxProcess(options: {
   /** Where the sandbox's own output goes; default: this process's stderr. */
   onOutput?: (line: string) => void;
 }): Promise<TSandboxProcess> {
-  const child = spawn(process.execPath, [require.resolve("tsx/cli"), MAIN], {
+  const child = spawnTs(MAIN, {
     stdio: ["ignore", "pipe", "pipe"],
     // Only what the sandbox needs: it is another vendor's server, not part of OneProfile.
     env: {
@@ -53,8 +51,8 @@ export function startSandboxProcess(options: {
         } else output(line);
       }
     };
-    child.stdout.on("data", onLine);
-    child.stderr.on("data", onLine);
+    child.stdout?.on("data", onLine);
+    child.stderr?.on("data", onLine);
     child.once("exit", (code) => {
       if (!isReady) reject(new Error(`The sandbox exited before listening (code ${code}).`));
     });

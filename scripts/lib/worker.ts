@@ -1,16 +1,13 @@
-import { spawn } from "node:child_process";
-import { createRequire } from "node:module";
 import { childEnv } from "../../server/env";
 import type { TService } from "./run-next";
-
-const require = createRequire(import.meta.url);
+import { spawnTs } from "./spawn-ts";
 
 /**
  * A worker (`npm run worker`) beside the portal, for `npm run dev`, `npm start` and the e2e
  * server. In production you may run workers on their own machines instead.
  */
 export function startWorker(env: Record<string, string>, onOutput?: (chunk: Buffer) => void): TService {
-  const child = spawn(process.execPath, [require.resolve("tsx/cli"), "server/dispatch/main.ts"], {
+  const child = spawnTs("server/dispatch/main.ts", {
     stdio: onOutput ? ["ignore", "pipe", "pipe"] : "inherit",
     env: childEnv(env),
   });

@@ -2,17 +2,17 @@
  * The sync engine end to end on real parts: Postgres, the sandbox vendor process, and the
  * worker (in this process; the kill -9 test runs real worker processes).
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import http from "node:http";
 import { mkdtempSync } from "node:fs";
 import type { AddressInfo } from "node:net";
 import os from "node:os";
 import path from "node:path";
-import { createRequire } from "node:module";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { setupTestDb } from "../../test/database";
 import { setupTestSandbox } from "../../test/sandbox";
+import { spawnTs } from "../../scripts/lib/spawn-ts";
 import type { TSandboxNetworkId } from "../../sandbox/networks";
 import { createConnectorResolver } from "../connectors/registry";
 import { createKeyring } from "../crypto/secrets";
@@ -329,12 +329,11 @@ describe("changes made inside a network", () => {
 });
 
 describe("crash safety", () => {
-  const require = createRequire(import.meta.url);
   const workers: ChildProcess[] = [];
   afterAll(() => workers.forEach((child) => child.exitCode === null && child.kill("SIGKILL")));
 
   function startWorkerProcess(): ChildProcess {
-    const child = spawn(process.execPath, [require.resolve("tsx/cli"), "server/dispatch/main.ts"], {
+    const child = spawnTs("server/dispatch/main.ts", {
       env: {
         PATH: process.env.PATH,
         NODE_ENV: "test",
@@ -368,8 +367,12 @@ describe("crash safety", () => {
       .toBeGreaterThan(0);
     first.kill("SIGKILL");
     await new Promise((resolve) => first.once("exit", resolve));
+    // Really gone (no wrapper process in between that could leave the worker running).
+    expect(() => process.kill(first.pid!, 0)).toThrow();
+    const inFlight = await db.delivery.count({ where: { userId: { in: ids }, state: "SENDING" } });
     const unfinished = await db.delivery.count({ where: { userId: { in: ids }, state: { not: "DELIVERED" } } });
     expect(unfinished).toBeGreaterThan(0);
+    console.log(`kill -9 left ${inFlight} deliveries mid-send and ${unfinished} unfinished`);
 
     startWorkerProcess();
     await expect
