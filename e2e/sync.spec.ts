@@ -105,3 +105,41 @@ test("a mood changed inside QQ reaches the portal, MSN and Fetion, and QQ gets n
   await page.goto("/activity");
   await expect(page.getByRole("listitem").filter({ has: page.getByTestId("progress") })).toHaveCount(1);
 });
+
+test("a network that refuses the saved password shows needs re-auth until the user signs in again", async ({
+  page,
+}) => {
+  const login = `reauth-${Math.floor(Math.random() * 1e9)}@msn.example`;
+  await createSandboxAccount("msn", login, PASSWORD);
+  await signUp(page, uniqueEmail("reauth"));
+  await page.goto("/accounts");
+  await expect(await linkAccount(page, "msn", "MSN", login, PASSWORD)).toBeHidden();
+
+  // The password is changed inside MSN; the next delivery is refused.
+  await fetch(`${e2eServer().sandboxUrl}/__admin/msn/accounts/${encodeURIComponent(login)}/password`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ password: "changed-inside-msn" }),
+  });
+  await page.goto("/profile");
+  await page.getByLabel("Display name").fill("Re-auth test");
+  await page.getByRole("button", { name: "Save and sync" }).click();
+  await page.goto("/activity");
+  await expect(page.getByTestId("delivery-msn").getByTestId("state")).toHaveText("Failed", { timeout: 20_000 });
+  await expect(page.getByTestId("delivery-msn")).toContainText("Wrong login or password.");
+
+  await page.goto("/accounts");
+  const row = page.getByTestId(`account-msn-${login}`);
+  await expect(row.getByText("Needs re-auth")).toBeVisible();
+  await row.getByRole("button", { name: "Enter the new password" }).click();
+  const dialog = page.getByRole("dialog", { name: "Sign in to MSN again" });
+  await dialog.getByLabel("MSN password").fill("changed-inside-msn");
+  await dialog.getByRole("button", { name: "Save password" }).click();
+  await expect(row.getByText("Active", { exact: true })).toBeVisible();
+  await expect(row.getByText(`MSN ${login} is active again.`)).toBeVisible();
+
+  // Retry now goes through.
+  await page.goto("/activity");
+  await page.getByTestId("delivery-msn").getByRole("button", { name: "Retry" }).click();
+  await expect(page.getByTestId("delivery-msn").getByTestId("state")).toHaveText("Delivered", { timeout: 20_000 });
+});

@@ -22,7 +22,7 @@ import { storeOriginalAvatar } from "../profile/avatars";
 import { retryDelivery } from "../profile/queries";
 import { updateProfile } from "../profile/update";
 import { MAX_ATTEMPTS } from "../sync/retry-policy";
-import { linkAccount } from "../registration/link";
+import { linkAccount, relinkAccount } from "../registration/link";
 import { idempotencyKeyOf } from "./deliver";
 import { createWorker } from "./worker";
 
@@ -189,7 +189,7 @@ describe("retries", () => {
     expect(delivery).toMatchObject({ state: "RETRYING", lastError: "The network did not answer in time." });
   });
 
-  it("fails at once when the credentials are refused, and marks the account needs re-auth", async () => {
+  it("fails at once when the credentials are refused, marks the account needs re-auth, until signed in again", async () => {
     const { user, accounts } = await userWith("qq", "msn");
     await sandbox.setPassword("qq", accounts.qq!.login, "changed-elsewhere");
     await updateProfile(db, { userId: user.id, changes: { displayName: "Ada" }, source: "portal" });
@@ -199,9 +199,27 @@ describe("retries", () => {
     expect(byNetwork.qq?.linkedAccount.status).toBe("NEEDS_REAUTH");
     expect(byNetwork.msn?.state).toBe("DELIVERED");
 
-    // The next change skips the account until it is linked again.
+    // The next change skips the account until it is signed in again.
     await updateProfile(db, { userId: user.id, changes: { displayName: "Ada L." }, source: "portal" });
     expect((await deliveriesOf(user.id)).filter((d) => d.linkedAccount.networkId === "qq")).toHaveLength(1);
+
+    // Signing in again: the network checks the new password; the history stays.
+    const deps = { db, connectors, keyring };
+    await expect(relinkAccount(deps, user.id, accounts.qq!.id, "still-wrong")).rejects.toThrow(/QQ did not accept/);
+    const stranger = await db.user.create({
+      data: { email: `r${randomBytes(4).toString("hex")}@example.com`, passwordHash: "x" },
+    });
+    await expect(relinkAccount(deps, stranger.id, accounts.qq!.id, "changed-elsewhere")).rejects.toThrow(
+      "That linked account does not exist.",
+    );
+    const relinked = await relinkAccount(deps, user.id, accounts.qq!.id, "changed-elsewhere");
+    expect(relinked).toMatchObject({ status: "active", consecutiveFailures: 0 });
+    await updateProfile(db, { userId: user.id, changes: { displayName: "Ada Lovelace" }, source: "portal" });
+    await settle(user.id);
+    expect((await sandbox.account("qq", accounts.qq!.login)).displayName).toBe("Ada Lovelace");
+    expect((await deliveriesOf(user.id)).filter((d) => d.linkedAccount.networkId === "qq").map((d) => d.state)).toEqual(
+      ["FAILED", "DELIVERED"],
+    );
   });
 });
 

@@ -2,7 +2,7 @@
  * Linking an account (patent: the registration request). The vendor verifies the credentials
  * before anything is stored; only then is the account saved, its credentials encrypted.
  */
-import { ConnectorError } from "../connectors/types";
+import { ConnectorError, type TConnector, type TCredentials } from "../connectors/types";
 import { definitionOf } from "../connectors/registry";
 import { DomainError } from "../domain-error";
 import { ACCOUNT_SELECT, toAccountView, type TAccountView } from "./accounts";
@@ -17,6 +17,31 @@ export interface TLinkInput {
 
 function isUniqueViolation(error: unknown): boolean {
   return typeof error === "object" && error !== null && (error as { code?: unknown }).code === "P2002";
+}
+
+/** The vendor checks the credentials; its refusal or silence becomes a message for the user. */
+async function verifyWithVendor(connector: TConnector, name: string, loginLabel: string, credentials: TCredentials) {
+  try {
+    await connector.verify(credentials);
+  } catch (error) {
+    if (!(error instanceof ConnectorError)) throw error;
+    if (error.kind === "auth") {
+      throw new DomainError(
+        "VENDOR_REJECTED",
+        `${name} did not accept this ${loginLabel} and password. Nothing was saved.`,
+        {
+          field: "secret",
+        },
+      );
+    }
+    if (error.isRetriable) {
+      throw new DomainError(
+        "VENDOR_UNAVAILABLE",
+        `${name} is not answering right now. Nothing was saved; please try again in a minute.`,
+      );
+    }
+    throw new DomainError("VENDOR_REJECTED", `${name} refused the link: ${error.message}`);
+  }
 }
 
 export async function linkAccount(deps: TRegistrationDeps, userId: string, input: TLinkInput): Promise<TAccountView> {
@@ -40,25 +65,7 @@ export async function linkAccount(deps: TRegistrationDeps, userId: string, input
   }
   const credentials = { login: parsedLogin.data, secret: input.secret };
 
-  try {
-    await connector.verify(credentials);
-  } catch (error) {
-    if (!(error instanceof ConnectorError)) throw error;
-    if (error.kind === "auth") {
-      throw new DomainError(
-        "VENDOR_REJECTED",
-        `${name} did not accept this ${definition.loginForm.loginLabel} and password. Nothing was saved.`,
-        { field: "secret" },
-      );
-    }
-    if (error.isRetriable) {
-      throw new DomainError(
-        "VENDOR_UNAVAILABLE",
-        `${name} is not answering right now. Nothing was saved; please try again in a minute.`,
-      );
-    }
-    throw new DomainError("VENDOR_REJECTED", `${name} refused the link: ${error.message}`);
-  }
+  await verifyWithVendor(connector, name, definition.loginForm.loginLabel, credentials);
 
   // Checked after the vendor's verification, so only the account's owner learns who has it.
   const existing = await db.linkedAccount.findUnique({
@@ -106,4 +113,45 @@ export async function linkAccount(deps: TRegistrationDeps, userId: string, input
       throw new DomainError("CONFLICT", `This ${name} account is already linked.`, { field: "login" });
     throw error;
   }
+}
+
+/**
+ * Signing an account in again after the network stopped accepting its saved password: the
+ * network checks the new one first; then the account is active again, with its settings and
+ * history kept.
+ */
+export async function relinkAccount(
+  deps: TRegistrationDeps,
+  userId: string,
+  accountId: string,
+  secret: string,
+): Promise<TAccountView> {
+  const { db, connectors, keyring } = deps;
+  const account = await db.linkedAccount.findFirst({ where: { id: accountId, userId }, include: { network: true } });
+  if (!account) throw new DomainError("NOT_FOUND", "That linked account does not exist.");
+  const definition = definitionOf(account.networkId);
+  const connector = connectors(account.networkId);
+  const name = account.network.displayName;
+  if (!definition || !connector || !account.network.isEnabled) {
+    throw new DomainError("PRECONDITION_FAILED", `${name} is switched off at the moment; try again later.`);
+  }
+  const credentials = { login: account.login, secret };
+  await verifyWithVendor(connector, name, definition.loginForm.loginLabel, credentials);
+  const [row] = await db.$transaction([
+    db.linkedAccount.update({
+      where: { id: accountId },
+      data: {
+        credentials: sealCredentials(keyring, account.networkId, credentials),
+        credentialsKeyId: keyring.current.id,
+        status: "ACTIVE",
+        consecutiveFailures: 0,
+        verifiedAt: new Date(),
+      },
+      select: ACCOUNT_SELECT,
+    }),
+    db.auditEvent.create({
+      data: { actorId: userId, action: "account.relink", targetType: "linked_account", targetId: accountId },
+    }),
+  ]);
+  return toAccountView(row);
 }

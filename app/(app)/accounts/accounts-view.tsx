@@ -8,7 +8,7 @@ import { describeTRPCError } from "../../_components/form-errors";
 import { Modal } from "../../_components/modal";
 import { useTRPC } from "../../_components/trpc-provider";
 import { Alert, Button, Card, cx, LoadFailed } from "../../_components/ui";
-import { LinkForm } from "./link-form";
+import { LinkForm, RelinkForm } from "./link-form";
 
 type TOutputs = inferRouterOutputs<AppRouter>["registration"];
 export type TNetwork = TOutputs["networks"][number];
@@ -212,6 +212,8 @@ function LinkedAccountRow({
   // What the user just chose, shown at once (component state updates within the click, so the
   // switch never flickers back); cleared when the server's answer is in.
   const [pending, setPending] = useState<Partial<Record<TField, boolean>>>({});
+  const [isRelinking, setIsRelinking] = useState(false);
+  const [relinkNotice, setRelinkNotice] = useState<string | null>(null);
   const setFields = useMutation(trpc.registration.setFields.mutationOptions());
   const onToggle = (field: TField, isOn: boolean) => {
     setPending((current) => ({ ...current, [field]: isOn }));
@@ -243,8 +245,29 @@ function LinkedAccountRow({
         </button>
       </div>
       {account.status === "needs_reauth" && (
-        <p className="mt-2 text-sm text-amber-800 dark:text-amber-300">
-          {network.displayName} no longer accepts the saved password. Unlink and link again with the new one.
+        <div className="mt-2 flex flex-wrap items-center gap-2 text-sm text-amber-800 dark:text-amber-300">
+          <span>{network.displayName} no longer accepts the saved password; nothing is sent to it.</span>
+          <Button variant="secondary" className="px-3 py-1" onClick={() => setIsRelinking(true)}>
+            Enter the new password
+          </Button>
+          <Modal
+            isOpen={isRelinking}
+            onClose={() => setIsRelinking(false)}
+            title={`Sign in to ${network.displayName} again`}
+          >
+            <RelinkForm
+              account={account}
+              onDone={(message) => {
+                setIsRelinking(false);
+                setRelinkNotice(message ?? null);
+              }}
+            />
+          </Modal>
+        </div>
+      )}
+      {relinkNotice && account.status === "active" && (
+        <p role="status" className="mt-2 text-sm text-emerald-700 dark:text-emerald-400">
+          {relinkNotice}
         </p>
       )}
       <fieldset className="mt-3">

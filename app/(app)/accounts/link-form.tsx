@@ -102,3 +102,50 @@ export function LinkForm({
     </form>
   );
 }
+
+/** For an account whose network stopped accepting the saved password: give it the new one. */
+export function RelinkForm({ account, onDone }: { account: TAccount; onDone: (message?: string) => void }) {
+  const trpc = useTRPC();
+  const queryClient = useQueryClient();
+  const relink = useMutation(trpc.registration.relink.mutationOptions());
+  const [error, setError] = useState<string | null>(null);
+
+  async function onSubmit(event: FormEvent<HTMLFormElement>) {
+    event.preventDefault();
+    const secret = String(new FormData(event.currentTarget).get("secret") ?? "");
+    if (!secret) return setError("Enter your password.");
+    try {
+      await relink.mutateAsync({ accountId: account.id, secret });
+      await queryClient.invalidateQueries({ queryKey: trpc.registration.accounts.queryKey() });
+      onDone(`${account.networkName} ${account.login} is active again.`);
+    } catch (failure) {
+      setError(describeTRPCError(failure).message);
+    }
+  }
+
+  return (
+    <form onSubmit={onSubmit} noValidate className="space-y-4">
+      <p className="text-sm text-slate-600 dark:text-slate-300">
+        {account.networkName} no longer accepts the password OneProfile saved for {account.login} (was it changed?).
+        Enter the current one; {account.networkName} checks it before it is saved.
+      </p>
+      <TextField
+        id="relink-secret"
+        name="secret"
+        type="password"
+        label={`${account.networkName} password`}
+        autoComplete="current-password"
+        error={error ?? undefined}
+        autoFocus
+      />
+      <div className="flex justify-end gap-2">
+        <Button type="button" variant="secondary" onClick={() => onDone()}>
+          Cancel
+        </Button>
+        <Button type="submit" isBusy={relink.isPending}>
+          Save password
+        </Button>
+      </div>
+    </form>
+  );
+}
