@@ -18,10 +18,6 @@ export const MOODS = [
 export type TMood = (typeof MOODS)[number]["id"];
 export const MOOD_IDS = MOODS.map((mood) => mood.id) as unknown as readonly [TMood, ...TMood[]];
 
-export function isMood(value: string): value is TMood {
-  return (MOOD_IDS as readonly string[]).includes(value);
-}
-
 export function moodLabel(id: string): string {
   const mood = MOODS.find((m) => m.id === id);
   return mood ? `${mood.emoji} ${mood.label}` : id;
