@@ -4,6 +4,8 @@ import { env } from "./env";
 import { PrismaClient } from "./generated/prisma/client";
 
 export type TDb = PrismaClient;
+/** The client inside an interactive transaction. */
+export type TTx = Omit<TDb, "$connect" | "$disconnect" | "$on" | "$transaction" | "$extends">;
 
 /** A client for one database; scripts and tests use it with the URL they started. */
 export function createDb(connectionString: string): TDb {

@@ -44,10 +44,15 @@ const ZEnv = z.object({
   SANDBOX_URL: z.url().optional(),
   /** Port for the sandbox that `npm run dev` starts. */
   SANDBOX_PORT: z.coerce.number().int().min(1).max(65535).default(4010),
-  /** Deliveries one worker sends at the same time. */
+  /** Jobs (accounts) one worker works on at the same time. */
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(4),
-  /** How long a worker holds a claimed delivery; after that another worker takes it over. */
-  WORKER_LEASE_MS: z.coerce.number().int().min(1000).default(60_000),
+  /** How long a worker's hold on an account lasts unless renewed (it renews every third of it
+   * while a job runs); after a crash, another worker takes the account over once it runs out. */
+  WORKER_LEASE_MS: z.coerce.number().int().min(1000).default(30_000),
+  /** How often the reconcile sweep looks for quarantined accounts to try again. */
+  WORKER_SWEEP_MS: z.coerce.number().int().min(100).default(60_000),
+  /** A dead-lettered account is tried again after this long, doubling each time up to 24 h. */
+  WORKER_QUARANTINE_MS: z.coerce.number().int().min(100).default(60 * 60_000),
   /** First retry waits up to this long; each further one up to twice as long (full jitter). */
   WORKER_RETRY_BASE_MS: z.coerce.number().int().min(1).default(15_000),
   /** Shared with the sandbox: signs its webhooks (HMAC-SHA256). */

@@ -36,10 +36,14 @@ export function classifyNetworkFailure(error: unknown): ConnectorError {
 }
 
 /** fetch with a per-request timeout; failures and non-2xx answers become ConnectorErrors. */
-export async function vendorFetch(url: string, init: RequestInit & { timeoutMs: number }): Promise<Response> {
+export async function vendorFetch(
+  url: string,
+  init: RequestInit & { timeoutMs: number; signal?: AbortSignal },
+): Promise<Response> {
   let response: Response;
+  const timeout = AbortSignal.timeout(init.timeoutMs);
   try {
-    response = await fetch(url, { ...init, signal: AbortSignal.timeout(init.timeoutMs) });
+    response = await fetch(url, { ...init, signal: init.signal ? AbortSignal.any([timeout, init.signal]) : timeout });
   } catch (error) {
     throw classifyNetworkFailure(error);
   }
@@ -48,4 +52,52 @@ export async function vendorFetch(url: string, init: RequestInit & { timeoutMs: 
     throw classifyResponse(response.status, response.headers.get("retry-after"), body?.error?.message ?? "");
   }
   return response;
+}
+
+/**
+ * Downloads a file the vendor pointed us to (an avatar in a change report): only from the vendor's
+ * own origin, no redirects, within a time limit, and at most `maxBytes` (the body is read in
+ * chunks and abandoned past the cap, whatever Content-Length claims).
+ */
+export async function vendorDownload(
+  url: string,
+  options: { origin: string; maxBytes: number; timeoutMs: number; signal?: AbortSignal },
+): Promise<Buffer> {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new ConnectorError("permanent", "The network reported a file address that is not a URL.");
+  }
+  if (parsed.origin !== new URL(options.origin).origin) {
+    throw new ConnectorError("permanent", "The network reported a file on another host; it was not fetched.");
+  }
+  const response = await vendorFetch(parsed.toString(), {
+    redirect: "manual",
+    timeoutMs: options.timeoutMs,
+    signal: options.signal,
+  });
+  if (response.status >= 300) {
+    await response.body?.cancel();
+    throw new ConnectorError("permanent", "The network answered the file download with a redirect.");
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  const reader = response.body?.getReader();
+  try {
+    for (;;) {
+      const chunk = reader ? await reader.read() : { done: true as const, value: undefined };
+      if (chunk.done) break;
+      size += chunk.value.byteLength;
+      if (size > options.maxBytes) {
+        throw new ConnectorError("permanent", `The reported file is larger than ${options.maxBytes} bytes.`);
+      }
+      chunks.push(Buffer.from(chunk.value));
+    }
+  } catch (error) {
+    await reader?.cancel().catch(() => {});
+    if (error instanceof ConnectorError) throw error;
+    throw classifyNetworkFailure(error);
+  }
+  return Buffer.concat(chunks);
 }

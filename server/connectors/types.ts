@@ -4,9 +4,9 @@
  * Vendor errors never leave a connector raw: they become a ConnectorError with a kind.
  */
 import type { z } from "zod";
+import type { TMappedDraft, TProfileField, TVendorMark } from "../sync/state";
 
-export type TProfileField = "avatar" | "displayName" | "signature" | "mood";
-export const PROFILE_FIELDS: readonly TProfileField[] = ["avatar", "displayName", "signature", "mood"];
+export { PROFILE_FIELDS, type TProfileField } from "../sync/state";
 
 export interface TCapabilities {
   /** Text limits in grapheme clusters; a missing field is not supported by the network. */
@@ -61,15 +61,43 @@ export interface TVendorProfile {
   displayName: string | null;
   signature: string | null;
   mood: string | null;
+  moodText: string | null;
   avatarUrl: string | null;
+  /** The vendor's mark (version) of what it shows. */
+  mark: TVendorMark;
 }
 
-/** Settings already mapped to this network: only the fields to change. */
-export interface TMappedSettings {
-  displayName?: string;
-  signature?: string;
-  mood?: string | null;
+/** Settings already mapped to this network: only the fields to change, the avatar as bytes. */
+export type TMappedSettings = Omit<TMappedDraft, "avatarSha256"> & {
   avatar?: { bytes: Buffer; contentType: string } | null;
+};
+
+/** Per field, the vendor's mark (version) our write produced there. */
+export type TApplyResult = { marks: Partial<Record<TProfileField, TVendorMark>> };
+
+/**
+ * A change the network reported (webhook, push or poll), parsed and checked by its connector:
+ * the fields it changed, their values in the network's own words, the vendor's mark, and the
+ * idempotency key of the write that caused it when the vendor tells (our own writes).
+ */
+export interface TNetworkReport {
+  login: string;
+  fields: TProfileField[];
+  values: {
+    displayName?: string;
+    signature?: string;
+    mood?: string | null;
+    moodText?: string;
+    avatar?: { url: string; sha256: string } | null;
+  };
+  mark: TVendorMark;
+  writeKey: string | null;
+}
+
+export interface TApplyOptions {
+  /** One idempotency key per request part (a retry of the same write reuses them). */
+  idempotencyKeys: { profile: string; avatar: string };
+  signal?: AbortSignal;
 }
 
 export interface TConnector {
@@ -77,7 +105,11 @@ export interface TConnector {
   /** Checks the credentials with the vendor; returns what the vendor shows for the account. */
   verify(credentials: TCredentials): Promise<TVendorProfile>;
   read(credentials: TCredentials): Promise<TVendorProfile>;
-  apply(credentials: TCredentials, settings: TMappedSettings, idempotencyKey: string): Promise<void>;
+  apply(credentials: TCredentials, settings: TMappedSettings, options: TApplyOptions): Promise<TApplyResult>;
+  /** Parses a recorded event's payload; throws ConnectorError("permanent") when it is not valid. */
+  parseReport(payload: unknown): TNetworkReport;
+  /** Downloads an avatar the network reported (only from the vendor's own host, capped). */
+  downloadAvatar(url: string, signal?: AbortSignal): Promise<Buffer>;
 }
 
 export type TConnectorErrorKind = "transient" | "rate_limited" | "auth" | "permanent" | "unsupported";

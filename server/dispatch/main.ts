@@ -17,11 +17,17 @@ const worker = createWorker({
   concurrency: env.WORKER_CONCURRENCY,
   leaseMs: env.WORKER_LEASE_MS,
   retryBaseMs: env.WORKER_RETRY_BASE_MS,
+  sweepMs: env.WORKER_SWEEP_MS,
+  quarantineBaseMs: env.WORKER_QUARANTINE_MS,
 });
 await worker.start();
 console.log(`Worker started (concurrency ${env.WORKER_CONCURRENCY}).`);
 
+// SIGTERM: claim nothing new, let running jobs finish (up to 30 s), then exit cleanly.
+let isStopping = false;
 const stop = async () => {
+  if (isStopping) return;
+  isStopping = true;
   await worker.stop();
   await db.$disconnect();
   process.exit(0);

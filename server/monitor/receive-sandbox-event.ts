@@ -1,21 +1,19 @@
 /**
  * The monitor's webhook path for sandbox networks: a change made inside a network arrives here,
- * is verified and recorded as an InboundEvent. The sync engine turns recorded events into
- * profile updates.
+ * is verified, recorded as an InboundEvent and routed to its account's queue of jobs. Only the
+ * envelope is read here (event id, login); the connector parses the rest when the job runs, so
+ * a malformed payload ends as a recorded refusal instead of blocking anything.
  */
 import { z } from "zod";
 import type { TDb } from "../db";
 import { isSandboxNetworkId } from "../../sandbox/networks";
-import { wakeWorkers } from "../dispatch/queue";
+import { enqueueInboundEvent, wakeWorkers } from "../dispatch/queue";
 import { checkSignature } from "./webhook-signature";
 
-const ZSandboxEvent = z.object({
+const ZEnvelope = z.looseObject({
   id: z.string().min(1).max(200),
-  type: z.literal("profile.updated"),
-  network: z.string(),
-  login: z.string().min(1),
-  changed: z.array(z.string()),
-  profile: z.record(z.string(), z.unknown()),
+  network: z.string().max(40),
+  login: z.string().min(1).max(320),
 });
 
 export interface TWebhookOutcome {
@@ -46,9 +44,9 @@ export async function receiveSandboxEvent(
   if (verdict === "malformed") return { status: 400, message: "Missing or malformed signature headers." };
   if (verdict === "stale") return { status: 400, message: "Timestamp outside the five-minute window." };
 
-  let event: z.infer<typeof ZSandboxEvent>;
+  let event: z.infer<typeof ZEnvelope>;
   try {
-    event = ZSandboxEvent.parse(JSON.parse(input.body));
+    event = ZEnvelope.parse(JSON.parse(input.body));
   } catch {
     return { status: 400, message: "Malformed event." };
   }
@@ -56,22 +54,32 @@ export async function receiveSandboxEvent(
 
   const account = await db.linkedAccount.findUnique({
     where: { networkId_login: { networkId: input.networkId, login: event.login } },
-    select: { id: true },
+    select: { id: true, userId: true },
   });
-  // The (network, event id) pair is unique: a replayed event cannot be recorded twice.
-  const inserted = await db.inboundEvent.createMany({
-    data: [
-      {
-        networkId: input.networkId,
-        externalId: event.id,
-        linkedAccountId: account?.id ?? null,
-        login: event.login,
-        payload: event as object,
-      },
-    ],
-    skipDuplicates: true,
+  // The (network, event id) pair is unique: a replayed event cannot be recorded twice. An event
+  // for no linked account is kept, marked ignored, and goes nowhere.
+  const isRecorded = await db.$transaction(async (tx) => {
+    const recorded = await tx.inboundEvent.createManyAndReturn({
+      data: [
+        {
+          networkId: input.networkId,
+          externalId: event.id,
+          linkedAccountId: account?.id ?? null,
+          login: event.login,
+          payload: event as object,
+          ...(account ? {} : { processedAt: new Date(), outcome: "ignored", note: "No linked account." }),
+        },
+      ],
+      skipDuplicates: true,
+      select: { id: true },
+    });
+    if (recorded.length === 0) return false;
+    if (account) {
+      await enqueueInboundEvent(tx, { userId: account.userId, accountId: account.id, eventId: recorded[0]!.id });
+      await wakeWorkers(tx);
+    }
+    return true;
   });
-  if (inserted.count === 0) return { status: 409, message: "Event already received." };
-  await wakeWorkers(db);
+  if (!isRecorded) return { status: 409, message: "Event already received." };
   return { status: 202, message: "Accepted." };
 }

@@ -6,7 +6,7 @@ import { toNetworkView } from "../registration/networks";
 import { effectiveStatus, syncOf } from "../registration/accounts";
 import { mapSettings, type TProfileSnapshot, type TSkipped, type TWarning } from "../sync/map-settings";
 import { notifyActivity } from "./notify";
-import { wakeWorkers } from "../dispatch/queue";
+import { reopenAccount } from "../dispatch/account-state";
 import { currentSnapshot } from "./update";
 
 const ALL_FIELDS: TProfileField[] = ["avatar", "displayName", "signature", "mood"];
@@ -99,7 +99,10 @@ export async function listActivity(db: TDb, userId: string, limit: number) {
   }));
 }
 
-/** Sends a failed delivery again (a newer version that reached the account meanwhile wins). */
+/**
+ * Retry on a failed entry: the account is tried again now, with the current profile (a newer
+ * change of the same field that reaches it first supersedes this entry).
+ */
 export async function retryDelivery(db: TDb, userId: string, deliveryId: string): Promise<void> {
   const delivery = await db.delivery.findFirst({
     where: { id: deliveryId, userId },
@@ -112,18 +115,14 @@ export async function retryDelivery(db: TDb, userId: string, deliveryId: string)
   if (account.status === "NEEDS_REAUTH") {
     throw new DomainError(
       "PRECONDITION_FAILED",
-      `${account.network.displayName} no longer accepts the saved password. Unlink the account and link it again first.`,
+      `${account.network.displayName} no longer accepts the saved password. Sign the account in again first.`,
     );
   }
   if (!account.network.isEnabled) {
     throw new DomainError("PRECONDITION_FAILED", `${account.network.displayName} is switched off at the moment.`);
   }
   await db.$transaction(async (tx) => {
-    await tx.delivery.updateMany({
-      where: { id: deliveryId, state: "FAILED" },
-      data: { state: "QUEUED", attempts: 0, nextAttemptAt: new Date(), lastError: null },
-    });
+    await reopenAccount(tx, { userId, accountId: account.id });
     await notifyActivity(tx, userId);
-    await wakeWorkers(tx);
   });
 }

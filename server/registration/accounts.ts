@@ -1,5 +1,6 @@
 /** The user's application list: linked accounts, their health, and which fields each syncs. */
 import type { TDb } from "../db";
+import { markDirty, wakeWorkers } from "../dispatch/queue";
 import { DomainError } from "../domain-error";
 import type { TProfileField } from "../connectors/types";
 
@@ -132,7 +133,15 @@ export async function setSyncFields(
       .filter(([, value]) => value !== undefined)
       .map(([field, value]) => [FIELD_COLUMNS[field as TProfileField], value]),
   );
-  const { count } = await db.linkedAccount.updateMany({ where: { id: accountId, userId }, data });
+  const { count } = await db.$transaction(async (tx) => {
+    const updated = await tx.linkedAccount.updateMany({ where: { id: accountId, userId }, data });
+    // A field switched on may be behind: the account's job sends what it owes, if anything.
+    if (updated.count > 0 && Object.values(fields).some((value) => value === true)) {
+      await markDirty(tx, { userId, accountId });
+      await wakeWorkers(tx);
+    }
+    return updated;
+  });
   if (count === 0) throw new DomainError("NOT_FOUND", NOT_FOUND);
   return toAccountView(await db.linkedAccount.findUniqueOrThrow({ where: { id: accountId }, select: SELECT }));
 }

@@ -2,7 +2,14 @@
  * Linking an account (patent: the registration request). The vendor verifies the credentials
  * before anything is stored; only then is the account saved, its credentials encrypted.
  */
-import { ConnectorError, type TConnector, type TCredentials } from "../connectors/types";
+import { ConnectorError, type TConnector, type TCredentials, type TVendorProfile } from "../connectors/types";
+import type { TDb, TTx } from "../db";
+import { lockObserved, reopenAccount } from "../dispatch/account-state";
+import { storeOriginalAvatar } from "../profile/avatars";
+import { currentSnapshot, lockUser, recordProfileChange, type TProfileChanges } from "../profile/update";
+import { moodFromNetwork } from "../sync/map-settings";
+import { hashesOf, PROFILE_LIMITS, type TObserved, type TProfileField } from "../sync/state";
+import { graphemes } from "../sync/text";
 import { definitionOf } from "../connectors/registry";
 import { DomainError } from "../domain-error";
 import { ACCOUNT_SELECT, toAccountView, type TAccountView } from "./accounts";
@@ -20,9 +27,14 @@ function isUniqueViolation(error: unknown): boolean {
 }
 
 /** The vendor checks the credentials; its refusal or silence becomes a message for the user. */
-async function verifyWithVendor(connector: TConnector, name: string, loginLabel: string, credentials: TCredentials) {
+async function verifyWithVendor(
+  connector: TConnector,
+  name: string,
+  loginLabel: string,
+  credentials: TCredentials,
+): Promise<TVendorProfile> {
   try {
-    await connector.verify(credentials);
+    return await connector.verify(credentials);
   } catch (error) {
     if (!(error instanceof ConnectorError)) throw error;
     if (error.kind === "auth") {
@@ -44,7 +56,86 @@ async function verifyWithVendor(connector: TConnector, name: string, loginLabel:
   }
 }
 
-export async function linkAccount(deps: TRegistrationDeps, userId: string, input: TLinkInput): Promise<TAccountView> {
+/** What linking did first: imported the account's profile (the portal's was empty) or sent it the portal's. */
+export type TInitialSync = "imported" | "sent" | "nothing";
+
+/** The vendor's profile in OneProfile's words, for an import; values we could not take are left out. */
+async function importableProfile(db: TDb, connector: TConnector, profile: TVendorProfile): Promise<TProfileChanges> {
+  const fits = (value: string | null, max: number) =>
+    value !== null && value !== "" && graphemes(value).length <= max && !/[\u0000-\u001F\u007F]/.test(value);
+  const changes: TProfileChanges = {};
+  const { capabilities } = connector.definition;
+  if (fits(profile.displayName, PROFILE_LIMITS.displayName)) changes.displayName = profile.displayName;
+  if (fits(profile.signature, PROFILE_LIMITS.signature)) changes.signature = profile.signature;
+  if (profile.mood && capabilities.mood) {
+    const mood = moodFromNetwork(profile.mood, capabilities.mood);
+    if (mood) {
+      changes.mood = mood;
+      if (fits(profile.moodText, PROFILE_LIMITS.moodText)) changes.moodText = profile.moodText;
+    }
+  }
+  if (profile.avatarUrl) {
+    try {
+      changes.avatarSha256 = await storeOriginalAvatar(db, await connector.downloadAvatar(profile.avatarUrl));
+    } catch {
+      // The avatar is optional for an import: the rest still comes in.
+    }
+  }
+  return changes;
+}
+
+/** The vendor's mark for every field: reports older than what the account showed at link are stale. */
+function markedAtLink(profile: TVendorProfile, current: TObserved): TObserved {
+  const observed: TObserved = { ...current };
+  for (const field of ["avatar", "displayName", "signature", "mood"] as TProfileField[]) {
+    observed[field] = { v: current[field]?.v ?? 0, h: current[field]?.h ?? null, m: profile.mark };
+  }
+  return observed;
+}
+
+/**
+ * A newly linked account converges at once: when the person's portal profile is still empty it
+ * is imported from this account (which then owes nothing); otherwise the account owes the
+ * current profile and is marked dirty.
+ */
+async function startSync(
+  tx: TTx,
+  input: { userId: string; accountId: string; networkId: string; profile: TVendorProfile; imported: TProfileChanges },
+): Promise<TInitialSync> {
+  await lockUser(tx, input.userId);
+  const desired = await currentSnapshot(tx, input.userId);
+  if (desired.version === 0 && Object.keys(input.imported).length > 0) {
+    const result = await recordProfileChange(tx, {
+      userId: input.userId,
+      changes: input.imported,
+      source: input.networkId,
+      sourceAccountId: input.accountId,
+    });
+    const hashes = hashesOf({
+      displayName: input.profile.displayName ?? "",
+      signature: input.profile.signature ?? "",
+      mood: input.profile.mood,
+      moodText: input.profile.moodText ?? "",
+    });
+    const observed: TObserved = {};
+    for (const field of result?.changedFields ?? []) {
+      observed[field] = { v: result!.fieldVersions[field] ?? 0, h: hashes[field] ?? null, m: input.profile.mark };
+    }
+    await tx.$executeRaw`UPDATE linked_accounts SET observed = ${JSON.stringify(markedAtLink(input.profile, observed))}::jsonb WHERE id = ${input.accountId}::uuid`;
+    return "imported";
+  }
+  const current = await lockObserved(tx, input.accountId);
+  await tx.$executeRaw`UPDATE linked_accounts SET observed = ${JSON.stringify(markedAtLink(input.profile, current))}::jsonb WHERE id = ${input.accountId}::uuid`;
+  if (desired.version === 0) return "nothing";
+  await reopenAccount(tx, { userId: input.userId, accountId: input.accountId });
+  return "sent";
+}
+
+export async function linkAccount(
+  deps: TRegistrationDeps,
+  userId: string,
+  input: TLinkInput,
+): Promise<TAccountView & { initialSync: TInitialSync }> {
   const { db, connectors, keyring } = deps;
   const network = await db.network.findUnique({ where: { id: input.networkId } });
   const definition = definitionOf(input.networkId);
@@ -65,7 +156,7 @@ export async function linkAccount(deps: TRegistrationDeps, userId: string, input
   }
   const credentials = { login: parsedLogin.data, secret: input.secret };
 
-  await verifyWithVendor(connector, name, definition.loginForm.loginLabel, credentials);
+  const vendorProfile = await verifyWithVendor(connector, name, definition.loginForm.loginLabel, credentials);
 
   // Checked after the vendor's verification, so only the account's owner learns who has it.
   const existing = await db.linkedAccount.findUnique({
@@ -83,8 +174,10 @@ export async function linkAccount(deps: TRegistrationDeps, userId: string, input
   }
 
   const sealed = sealCredentials(keyring, network.id, credentials);
+  const isPortalEmpty = (await currentSnapshot(db, userId)).version === 0;
+  const imported = isPortalEmpty ? await importableProfile(db, connector, vendorProfile) : {};
   try {
-    const row = await db.$transaction(async (tx) => {
+    const { row, initialSync } = await db.$transaction(async (tx) => {
       const created = await tx.linkedAccount.create({
         data: {
           userId,
@@ -105,9 +198,16 @@ export async function linkAccount(deps: TRegistrationDeps, userId: string, input
           details: { networkId: network.id, login: credentials.login },
         },
       });
-      return created;
+      const initialSync = await startSync(tx, {
+        userId,
+        accountId: created.id,
+        networkId: network.id,
+        profile: vendorProfile,
+        imported,
+      });
+      return { row: created, initialSync };
     });
-    return toAccountView(row);
+    return { ...toAccountView(row), initialSync };
   } catch (error) {
     if (isUniqueViolation(error))
       throw new DomainError("CONFLICT", `This ${name} account is already linked.`, { field: "login" });
@@ -137,8 +237,9 @@ export async function relinkAccount(
   }
   const credentials = { login: account.login, secret };
   await verifyWithVendor(connector, name, definition.loginForm.loginLabel, credentials);
-  const [row] = await db.$transaction([
-    db.linkedAccount.update({
+  // Active again: it owes the current profile, whatever it was sent before.
+  const row = await db.$transaction(async (tx) => {
+    const updated = await tx.linkedAccount.update({
       where: { id: accountId },
       data: {
         credentials: sealCredentials(keyring, account.networkId, credentials),
@@ -148,10 +249,12 @@ export async function relinkAccount(
         verifiedAt: new Date(),
       },
       select: ACCOUNT_SELECT,
-    }),
-    db.auditEvent.create({
+    });
+    await tx.auditEvent.create({
       data: { actorId: userId, action: "account.relink", targetType: "linked_account", targetId: accountId },
-    }),
-  ]);
+    });
+    await reopenAccount(tx, { userId, accountId });
+    return updated;
+  });
   return toAccountView(row);
 }

@@ -1,5 +1,6 @@
 /** The supported-identifier library as the portal shows it. */
 import type { TDb } from "../db";
+import { reopenAccount } from "../dispatch/account-state";
 import { DomainError } from "../domain-error";
 import type { TCapabilities, TLoginForm } from "../connectors/types";
 
@@ -56,16 +57,25 @@ export async function setNetworkEnabled(
 ): Promise<TNetworkView> {
   const existing = await db.network.findUnique({ where: { id: networkId } });
   if (!existing) throw new DomainError("NOT_FOUND", "No such network.");
-  const [row] = await db.$transaction([
-    db.network.update({ where: { id: networkId }, data: { isEnabled } }),
-    db.auditEvent.create({
+  const row = await db.$transaction(async (tx) => {
+    const updated = await tx.network.update({ where: { id: networkId }, data: { isEnabled } });
+    await tx.auditEvent.create({
       data: {
         actorId,
         action: isEnabled ? "network.enable" : "network.disable",
         targetType: "network",
         targetId: networkId,
       },
-    }),
-  ]);
+    });
+    // Switched back on: every active account of the network owes the current profile.
+    if (isEnabled && !existing.isEnabled) {
+      const accounts = await tx.linkedAccount.findMany({
+        where: { networkId, status: "ACTIVE" },
+        select: { id: true, userId: true },
+      });
+      for (const account of accounts) await reopenAccount(tx, { userId: account.userId, accountId: account.id });
+    }
+    return updated;
+  });
   return toNetworkView(row);
 }

@@ -1,11 +1,11 @@
 /**
- * The registration server's fan-out rule (patent claims 1, 3, 6): one delivery per *other*
- * linked, active account that syncs at least one changed field. The source account gets none —
- * unless an older pending delivery it is owed is superseded, in which case it gets just those
- * other fields. Pure.
+ * The registration server's fan-out rule (patent claims 1, 3, 6): one Delivery — the entry a
+ * person watches — per *other* linked, active account that syncs at least one changed field. The
+ * source account gets none: it already shows the change. Pure.
  */
-import type { TCapabilities, TProfileField } from "../connectors/types";
-import { mapSettings, type TMapping, type TProfileSnapshot } from "./map-settings";
+import type { TCapabilities } from "../connectors/types";
+import { mapSettings, type TMapping } from "./map-settings";
+import type { TProfileField, TProfileSnapshot } from "./state";
 
 export interface TTargetAccount {
   id: string;
@@ -18,10 +18,14 @@ export interface TTargetAccount {
 
 export interface TDeliveryDraft extends TMapping {
   accountId: string;
-  /** The fields this delivery is about (changed, plus those of older pending ones it replaces). */
+  /** The changed fields this account will be sent (synced and supported). */
   fields: TProfileField[];
-  /** Nothing to send: every field is unsupported by the network. */
+  /** Nothing to send: every changed field is unsupported by the network or not synced. */
   isSkipped: boolean;
+}
+
+export function isTargetActive(target: Pick<TTargetAccount, "isNetworkEnabled" | "status">): boolean {
+  return target.isNetworkEnabled && target.status === "ACTIVE";
 }
 
 export function buildDeliveries(input: {
@@ -29,27 +33,21 @@ export function buildDeliveries(input: {
   changedFields: readonly TProfileField[];
   sourceAccountId: string | null;
   targets: readonly TTargetAccount[];
-  /** Per account, fields of older pending deliveries this revision supersedes. */
-  carriedFields?: ReadonlyMap<string, readonly TProfileField[]>;
 }): TDeliveryDraft[] {
   const drafts: TDeliveryDraft[] = [];
   for (const target of input.targets) {
-    if (!target.isNetworkEnabled || target.status !== "ACTIVE") continue;
-    const carried = input.carriedFields?.get(target.id) ?? [];
-    // The source already shows the change; it only gets what older pending deliveries owed it.
-    const fields =
-      target.id === input.sourceAccountId
-        ? carried.filter((field) => !input.changedFields.includes(field))
-        : [...new Set([...input.changedFields, ...carried])];
-    if (!fields.some((field) => target.sync[field])) continue;
+    if (!isTargetActive(target) || target.id === input.sourceAccountId) continue;
+    if (!input.changedFields.some((field) => target.sync[field])) continue;
     const mapping = mapSettings({
       snapshot: input.snapshot,
-      fields,
+      fields: input.changedFields,
       sync: target.sync,
       capabilities: target.capabilities,
       networkName: target.networkName,
     });
-    drafts.push({ accountId: target.id, fields, ...mapping, isSkipped: Object.keys(mapping.settings).length === 0 });
+    const skipped = new Set(mapping.skipped.map((entry) => entry.field));
+    const fields = input.changedFields.filter((field) => !skipped.has(field));
+    drafts.push({ accountId: target.id, fields, ...mapping, isSkipped: fields.length === 0 });
   }
   return drafts;
 }

@@ -3,27 +3,12 @@
  * limits, the mood in the network's words. Fields the network lacks or the user opted out of
  * are listed as skipped, never silently dropped. Pure: data in, data out.
  */
-import type { TCapabilities, TProfileField } from "../connectors/types";
+import type { TCapabilities } from "../connectors/types";
 import { moodLabel } from "./moods";
+import type { TMappedDraft, TProfileField, TProfileSnapshot } from "./state";
 import { fitText } from "./text";
 
-/** The unified profile after a revision. */
-export interface TProfileSnapshot {
-  displayName: string | null;
-  signature: string | null;
-  mood: string | null;
-  moodText: string | null;
-  avatarSha256: string | null;
-}
-
-/** What one network receives; the avatar is the original's sha256 until a rendition is made. */
-export interface TMappedDraft {
-  displayName?: string;
-  signature?: string;
-  mood?: string | null;
-  moodText?: string;
-  avatarSha256?: string | null;
-}
+export type { TMappedDraft, TProfileSnapshot } from "./state";
 
 export type TSkipReason = "unsupported" | "not_synced";
 export interface TSkipped {

@@ -2,11 +2,21 @@
  * The sandbox connector: one implementation for the four emulated networks (QQ, MSN, Fetion,
  * Facebook), parameterised by network. It speaks the sandbox vendor's HTTP API.
  */
+import { createHash } from "node:crypto";
 import { z } from "zod";
 import { MOOD_IDS } from "../../sync/moods";
 import { SANDBOX_NETWORKS, type TSandboxNetworkId } from "../../../sandbox/networks";
-import { vendorFetch } from "../http";
-import type { TConnector, TCredentials, TMappedSettings, TNetworkDefinition, TVendorProfile } from "../types";
+import { vendorDownload, vendorFetch } from "../http";
+import {
+  ConnectorError,
+  type TApplyResult,
+  type TConnector,
+  type TCredentials,
+  type TMappedSettings,
+  type TNetworkDefinition,
+  type TNetworkReport,
+  type TVendorProfile,
+} from "../types";
 
 /** Per-request timeout; a vendor that does not answer in time counts as a transient failure. */
 export const DEFAULT_TIMEOUT_MS = 10_000;
@@ -72,7 +82,9 @@ interface TSandboxProfile {
   displayName: string;
   signature: string;
   mood: string | null;
+  moodText?: string;
   avatar: { url: string } | null;
+  version: number;
 }
 
 function toVendorProfile(profile: TSandboxProfile): TVendorProfile {
@@ -80,67 +92,175 @@ function toVendorProfile(profile: TSandboxProfile): TVendorProfile {
     displayName: profile.displayName,
     signature: profile.signature,
     mood: profile.mood,
+    moodText: profile.moodText ?? null,
     avatarUrl: profile.avatar?.url ?? null,
+    mark: profile.version,
   };
 }
+
+/** The sandbox's webhook event, checked field by field before anything uses it. */
+const ZSandboxEvent = z.object({
+  type: z.literal("profile.updated"),
+  login: z.string().min(1).max(320),
+  version: z.number().int().nonnegative(),
+  idempotencyKey: z.string().max(500).nullable().optional(),
+  changed: z.array(z.string().max(40)).max(10),
+  profile: z.object({
+    displayName: z.string().max(4000),
+    signature: z.string().max(4000),
+    mood: z.string().max(100).nullable(),
+    moodText: z.string().max(4000).optional(),
+    avatar: z.object({ sha256: z.string().regex(/^[0-9a-f]{64}$/), url: z.string().max(2000) }).nullable(),
+  }),
+});
+
+const SESSION_MARGIN_MS = 60_000;
 
 export function createSandboxConnector(
   id: TSandboxNetworkId,
   baseUrl: string,
   timeoutMs = DEFAULT_TIMEOUT_MS,
 ): TConnector {
-  const api = `${baseUrl.replace(/\/$/, "")}/${id}/api`;
+  const origin = baseUrl.replace(/\/$/, "");
+  const api = `${origin}/${id}/api`;
+  const { limits } = SANDBOX_NETWORKS[id];
+  // Session tokens by account and password: the vendor issues one-hour tokens, so a scrypt
+  // sign-in per write is not needed. A 401 on a kept token signs in again once.
+  const sessions = new Map<string, { token: string; expiresAt: number }>();
+  const sessionKey = (credentials: TCredentials) =>
+    `${credentials.login}\u0000${createHash("sha256").update(credentials.secret).digest("hex")}`;
 
-  async function session(credentials: TCredentials): Promise<{ token: string; profile: TSandboxProfile }> {
+  async function signIn(credentials: TCredentials, signal?: AbortSignal) {
     const response = await vendorFetch(`${api}/session`, {
       method: "POST",
       headers: { "content-type": "application/json" },
       body: JSON.stringify({ login: credentials.login, password: credentials.secret }),
       timeoutMs,
+      signal,
     });
-    return (await response.json()) as { token: string; profile: TSandboxProfile };
+    const answer = (await response.json()) as { token: string; expiresIn: number; profile: TSandboxProfile };
+    sessions.set(sessionKey(credentials), {
+      token: answer.token,
+      expiresAt: Date.now() + answer.expiresIn * 1000 - SESSION_MARGIN_MS,
+    });
+    return answer;
+  }
+
+  /** Calls the API with a kept session token, signing in (again) when there is none or it expired. */
+  async function withSession(
+    credentials: TCredentials,
+    signal: AbortSignal | undefined,
+    call: (token: string) => Promise<Response>,
+  ): Promise<Response> {
+    const kept = sessions.get(sessionKey(credentials));
+    if (kept && kept.expiresAt > Date.now()) {
+      try {
+        return await call(kept.token);
+      } catch (error) {
+        if (!(error instanceof ConnectorError) || error.kind !== "auth") throw error;
+        sessions.delete(sessionKey(credentials));
+      }
+    }
+    const { token } = await signIn(credentials, signal);
+    return call(token);
   }
 
   return {
     definition: sandboxDefinition(id),
 
     async verify(credentials) {
-      return toVendorProfile((await session(credentials)).profile);
+      return toVendorProfile((await signIn(credentials)).profile);
     },
 
     async read(credentials) {
-      const { token } = await session(credentials);
-      const response = await vendorFetch(`${api}/profile`, {
-        headers: { authorization: `Bearer ${token}` },
-        timeoutMs,
-      });
+      const response = await withSession(credentials, undefined, (token) =>
+        vendorFetch(`${api}/profile`, { headers: { authorization: `Bearer ${token}` }, timeoutMs }),
+      );
       return toVendorProfile((await response.json()) as TSandboxProfile);
     },
 
-    async apply(credentials, settings: TMappedSettings, idempotencyKey) {
-      const { token } = await session(credentials);
-      const auth = { authorization: `Bearer ${token}` };
+    async apply(credentials, settings: TMappedSettings, options) {
       const { avatar, ...text } = settings;
+      const marks: TApplyResult["marks"] = {};
+      const versionOf = async (response: Response) => ((await response.json()) as { version: number }).version;
       if (Object.keys(text).length > 0) {
-        await vendorFetch(`${api}/profile`, {
-          method: "PATCH",
-          headers: { ...auth, "content-type": "application/json", "idempotency-key": `${idempotencyKey}:profile` },
-          body: JSON.stringify(text),
-          timeoutMs,
-        });
+        const response = await withSession(credentials, options.signal, (token) =>
+          vendorFetch(`${api}/profile`, {
+            method: "PATCH",
+            headers: {
+              authorization: `Bearer ${token}`,
+              "content-type": "application/json",
+              "idempotency-key": options.idempotencyKeys.profile,
+            },
+            body: JSON.stringify(text),
+            timeoutMs,
+            signal: options.signal,
+          }),
+        );
+        const version = await versionOf(response);
+        if (text.displayName !== undefined) marks.displayName = version;
+        if (text.signature !== undefined) marks.signature = version;
+        if (text.mood !== undefined || text.moodText !== undefined) marks.mood = version;
       }
       if (avatar !== undefined) {
-        await vendorFetch(`${api}/avatar`, {
-          method: avatar ? "PUT" : "DELETE",
-          headers: {
-            ...auth,
-            "idempotency-key": `${idempotencyKey}:avatar`,
-            ...(avatar ? { "content-type": avatar.contentType } : {}),
-          },
-          body: avatar ? new Uint8Array(avatar.bytes) : undefined,
-          timeoutMs,
-        });
+        const response = await withSession(credentials, options.signal, (token) =>
+          vendorFetch(`${api}/avatar`, {
+            method: avatar ? "PUT" : "DELETE",
+            headers: {
+              authorization: `Bearer ${token}`,
+              "idempotency-key": options.idempotencyKeys.avatar,
+              ...(avatar ? { "content-type": avatar.contentType } : {}),
+            },
+            body: avatar ? new Uint8Array(avatar.bytes) : undefined,
+            timeoutMs,
+            signal: options.signal,
+          }),
+        );
+        marks.avatar = await versionOf(response);
       }
+      return { marks };
+    },
+
+    parseReport(payload) {
+      const parsed = ZSandboxEvent.safeParse(payload);
+      if (!parsed.success) {
+        const issue = parsed.error.issues[0];
+        throw new ConnectorError(
+          "permanent",
+          `The event is not valid: ${issue?.path.join(".") || "body"}: ${issue?.message ?? "invalid"}.`,
+        );
+      }
+      const event = parsed.data;
+      const changed = new Set(event.changed);
+      const report: TNetworkReport = {
+        login: event.login,
+        fields: [],
+        values: {},
+        mark: event.version,
+        writeKey: event.idempotencyKey ?? null,
+      };
+      if (changed.has("displayName")) {
+        report.fields.push("displayName");
+        report.values.displayName = event.profile.displayName;
+      }
+      if (changed.has("signature")) {
+        report.fields.push("signature");
+        report.values.signature = event.profile.signature;
+      }
+      if (changed.has("mood") || changed.has("moodText")) {
+        report.fields.push("mood");
+        report.values.mood = event.profile.mood;
+        report.values.moodText = event.profile.moodText ?? "";
+      }
+      if (changed.has("avatar")) {
+        report.fields.push("avatar");
+        report.values.avatar = event.profile.avatar;
+      }
+      return report;
+    },
+
+    downloadAvatar(url, signal) {
+      return vendorDownload(url, { origin, maxBytes: limits.avatar.maxBytes, timeoutMs, signal });
     },
   };
 }

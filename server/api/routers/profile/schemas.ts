@@ -2,8 +2,9 @@ import { z } from "zod";
 import { MOOD_IDS } from "../../../sync/moods";
 import { ZField } from "../registration/schemas";
 
-/** Generous limits of our own; each network's tighter ones are applied when mapping. */
-export const PROFILE_LIMITS = { displayName: 100, signature: 500, moodText: 100 } as const;
+import { PROFILE_LIMITS } from "../../../sync/state";
+
+export { PROFILE_LIMITS };
 
 export const ZProfileFields = z.object({
   displayName: z

@@ -1,11 +1,11 @@
 import { linkAccount } from "../../../registration/link";
 import { protectedProcedure } from "../../trpc";
-import { ZAccountView, ZLinkInput } from "./schemas";
+import { ZLinkInput, ZLinkResult } from "./schemas";
 
 /** Links an account after consent, once the vendor has verified the credentials. */
 export const link = protectedProcedure
   .input(ZLinkInput)
-  .output(ZAccountView)
+  .output(ZLinkResult)
   .mutation(({ ctx, input: { networkId, login, secret } }) =>
     linkAccount(ctx, ctx.session.user.id, { networkId, login, secret }),
   );

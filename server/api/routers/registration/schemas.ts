@@ -1,6 +1,8 @@
 import { z } from "zod";
 
-export const ZField = z.enum(["avatar", "displayName", "signature", "mood"]);
+import { ZProfileField as ZField } from "../../../sync/state";
+
+export { ZField };
 
 export const ZNetworkView = z.object({
   id: z.string(),
@@ -63,3 +65,6 @@ export const ZLinkInput = z.object({
 export const ZSetFieldsInput = ZAccountId.extend({
   fields: z.partialRecord(ZField, z.boolean()).refine((f) => Object.keys(f).length > 0, "Choose at least one field."),
 });
+
+/** Linking also says what happened first: the account's profile imported, or the portal's sent. */
+export const ZLinkResult = ZAccountView.extend({ initialSync: z.enum(["imported", "sent", "nothing"]) });
