@@ -25,6 +25,8 @@ const config = [
       "sandbox/process.ts",
       "playwright.config.ts",
       "e2e/**",
+      "test/**",
+      "scripts/test-long.ts",
       "**/*.test.ts",
     ],
     rules: { "no-restricted-properties": "off" },

@@ -49,6 +49,8 @@ const ZEnv = z.object({
   /** How long a worker's hold on an account lasts unless renewed (it renews every third of it
    * while a job runs); after a crash, another worker takes the account over once it runs out. */
   WORKER_LEASE_MS: z.coerce.number().int().min(1000).default(30_000),
+  /** A vendor request that takes longer than this counts as a timeout (retried). */
+  CONNECTOR_TIMEOUT_MS: z.coerce.number().int().min(50).default(10_000),
   /** How often the reconcile sweep looks for quarantined accounts to try again. */
   WORKER_SWEEP_MS: z.coerce.number().int().min(100).default(60_000),
   /** A dead-lettered account is tried again after this long, doubling each time up to 24 h. */

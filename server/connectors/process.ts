@@ -7,5 +7,8 @@ let resolver: TConnectorResolver | undefined;
 
 /** The process's connectors, configured from the environment. */
 export function processConnectors(): TConnectorResolver {
-  return (resolver ??= createConnectorResolver({ sandboxUrl: env.SANDBOX_URL ?? DEFAULT_SANDBOX_URL }));
+  return (resolver ??= createConnectorResolver({
+    sandboxUrl: env.SANDBOX_URL ?? DEFAULT_SANDBOX_URL,
+    timeoutMs: env.CONNECTOR_TIMEOUT_MS,
+  }));
 }

@@ -38,10 +38,13 @@ export async function lockObserved(tx: TTx, accountId: string): Promise<TObserve
 
 const OPEN = ["QUEUED", "SENDING", "RETRYING"] as const;
 
-/** Open Deliveries of the account become delivered or superseded once the account shows them. */
+/**
+ * Open Deliveries of the account become delivered or superseded once the account shows them; so
+ * do dead-lettered ones, when a later run (the reconcile sweep, the next change) got them there.
+ */
 export async function settleDeliveries(tx: TTx, accountId: string, observed: TObserved): Promise<void> {
   const open = await tx.delivery.findMany({
-    where: { linkedAccountId: accountId, state: { in: [...OPEN] } },
+    where: { linkedAccountId: accountId, state: { in: [...OPEN, "FAILED"] } },
     select: { id: true, fields: true, revision: { select: { fieldVersions: true } } },
   });
   const delivered: string[] = [];

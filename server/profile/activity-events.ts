@@ -11,24 +11,45 @@ import { ACTIVITY_CHANNEL } from "./notify";
 
 const emitter = new EventEmitter();
 emitter.setMaxListeners(0);
-let listening: Promise<void> | null = null;
+let started: Promise<void> | null = null;
+const RECONNECT_MS = 1000;
+
+/**
+ * Keeps one LISTEN connection for the process. When it drops (Postgres restarted, network
+ * blip) it connects again by itself, and every open page is told to refetch, since
+ * notifications sent meanwhile were lost.
+ */
+function connect(onFirst: (error?: unknown) => void): void {
+  const client = new pg.Client({ connectionString: env.DATABASE_URL });
+  let isGone = false;
+  const reconnect = (error?: unknown) => {
+    if (isGone) return;
+    isGone = true;
+    if (error) logError("activity listener", error);
+    void client.end().catch(() => {});
+    setTimeout(() => connect(() => {}), RECONNECT_MS).unref();
+  };
+  client.on("notification", (message) => {
+    if (message.payload) emitter.emit(message.payload);
+  });
+  client.on("error", reconnect);
+  client.on("end", () => reconnect());
+  client
+    .connect()
+    .then(() => client.query(`LISTEN ${ACTIVITY_CHANNEL}`))
+    .then(() => {
+      // Whatever happened while we were not listening: let every subscriber look again.
+      for (const userId of emitter.eventNames()) emitter.emit(userId);
+      onFirst();
+    })
+    .catch((error: unknown) => {
+      onFirst(error);
+      reconnect(error);
+    });
+}
 
 function listen(): Promise<void> {
-  return (listening ??= (async () => {
-    const client = new pg.Client({ connectionString: env.DATABASE_URL });
-    client.on("notification", (message) => {
-      if (message.payload) emitter.emit(message.payload);
-    });
-    client.on("error", (error) => {
-      logError("activity listener", error);
-      listening = null; // the next subscriber reconnects
-    });
-    await client.connect();
-    await client.query(`LISTEN ${ACTIVITY_CHANNEL}`);
-  })().catch((error: unknown) => {
-    listening = null;
-    throw error;
-  }));
+  return (started ??= new Promise<void>((resolve) => connect(() => resolve())));
 }
 
 /** Yields whenever something about this user's updates or deliveries changed. */

@@ -1,0 +1,32 @@
+/**
+ * The long runs of the suites whose short versions are part of `npm test`:
+ *   npm run test:model -- --runs N            the convergence model, N random runs
+ *   npm run test:faults -- --users U --saves S the fault suite, U people × 3 networks × S saves per scenario
+ */
+import { spawnSync } from "node:child_process";
+import { createRequire } from "node:module";
+import { parseArgs } from "node:util";
+
+const [suite, ...rest] = process.argv.slice(2);
+const { values } = parseArgs({
+  args: rest,
+  options: { runs: { type: "string" }, users: { type: "string" }, saves: { type: "string" } },
+});
+const SUITES: Record<string, { file: string; env: Record<string, string> }> = {
+  model: { file: "server/dispatch/model.integration.test.ts", env: { MODEL_RUNS: values.runs ?? "25" } },
+  faults: {
+    file: "server/dispatch/faults.integration.test.ts",
+    env: { FAULT_USERS: values.users ?? "100", FAULT_SAVES: values.saves ?? "10" },
+  },
+};
+const chosen = suite ? SUITES[suite] : undefined;
+if (!chosen) {
+  console.error(`Usage: tsx scripts/test-long.ts <${Object.keys(SUITES).join("|")}> [--runs N] [--users U --saves S]`);
+  process.exit(2);
+}
+const vitest = createRequire(import.meta.url).resolve("vitest/vitest.mjs");
+const result = spawnSync(process.execPath, [vitest, "run", chosen.file], {
+  stdio: "inherit",
+  env: { ...process.env, ...chosen.env },
+});
+process.exit(result.status ?? 1);
