@@ -16,7 +16,7 @@ import {
   type TProfileField,
 } from "../sync/state";
 import { syncOf } from "../registration/accounts";
-import { currentSnapshot } from "../profile/update";
+import { currentSnapshot, lockUser } from "../profile/update";
 import { toNetworkView } from "../registration/networks";
 import { markDirty, wakeWorkers } from "./queue";
 
@@ -32,7 +32,7 @@ export function supportedFields(capabilities: TCapabilities): Record<TProfileFie
 /** The account's observed state, its row locked until the transaction ends. */
 export async function lockObserved(tx: TTx, accountId: string): Promise<TObserved> {
   const rows = await tx.$queryRaw<Array<{ observed: unknown }>>`
-    SELECT observed FROM linked_accounts WHERE id = ${accountId}::uuid FOR UPDATE`;
+    SELECT observed FROM linked_accounts WHERE id = ${accountId}::uuid FOR NO KEY UPDATE`;
   return ZObserved.parse(rows[0]?.observed ?? {});
 }
 
@@ -96,6 +96,7 @@ export async function markOpenDeliveries(
  * the latest change; and it is marked dirty.
  */
 export async function reopenAccount(tx: TTx, input: { userId: string; accountId: string }): Promise<void> {
+  await lockUser(tx, input.userId);
   const observed = await lockObserved(tx, input.accountId);
   await tx.linkedAccount.update({
     where: { id: input.accountId },

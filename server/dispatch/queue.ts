@@ -79,7 +79,7 @@ export async function claimJob(db: TExecutor, leaseMs: number): Promise<TClaimed
       WHERE h.run_at <= now() AND (a.lease_until IS NULL OR a.lease_until < now())
       ORDER BY h.run_at, h.seq
       LIMIT 1
-      FOR UPDATE OF a SKIP LOCKED
+      FOR NO KEY UPDATE OF a SKIP LOCKED
     ), claimed AS (
       UPDATE jobs SET attempts = jobs.attempts + 1, lease_token = ${leaseToken}::uuid, updated_at = now()
       FROM picked WHERE jobs.id = picked.id AND jobs.state = 'PENDING'
@@ -136,9 +136,14 @@ export async function endJob(db: TExecutor, job: TClaimedJob, end: TJobEnd): Pro
         lease_token = NULL, updated_at = now()
       WHERE id = ${job.id}::uuid`;
   } else {
+    // Dead-lettered — unless the account was marked dirty while it ran: the next change tries again.
     await db.$executeRaw`
-      UPDATE jobs SET state = 'DEAD', last_error = ${end.error}, finished_at = now(),
-        quarantines = quarantines + 1, lease_token = NULL, updated_at = now()
+      UPDATE jobs SET
+        state = CASE WHEN dirty_seq = ${job.dirtySeq} THEN 'DEAD'::"JobState" ELSE 'PENDING'::"JobState" END,
+        finished_at = CASE WHEN dirty_seq = ${job.dirtySeq} THEN now() END,
+        attempts = CASE WHEN dirty_seq = ${job.dirtySeq} THEN attempts ELSE 0 END,
+        run_at = now(), last_error = ${end.error}, quarantines = quarantines + 1, lease_token = NULL,
+        updated_at = now()
       WHERE id = ${job.id}::uuid`;
   }
   await db.$executeRaw`

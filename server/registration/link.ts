@@ -178,6 +178,7 @@ export async function linkAccount(
   const imported = isPortalEmpty ? await importableProfile(db, connector, vendorProfile) : {};
   try {
     const { row, initialSync } = await db.$transaction(async (tx) => {
+      await lockUser(tx, userId);
       const created = await tx.linkedAccount.create({
         data: {
           userId,
@@ -239,6 +240,7 @@ export async function relinkAccount(
   await verifyWithVendor(connector, name, definition.loginForm.loginLabel, credentials);
   // Active again: it owes the current profile, whatever it was sent before.
   const row = await db.$transaction(async (tx) => {
+    await lockUser(tx, userId);
     const updated = await tx.linkedAccount.update({
       where: { id: accountId },
       data: {
