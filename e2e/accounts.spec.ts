@@ -4,10 +4,22 @@ import pg from "pg";
 import { expect, test, type Page } from "@playwright/test";
 import { SANDBOX_NETWORKS } from "../sandbox/networks";
 import { SERVER_LOG } from "./config";
-import { createSandboxAccount, e2eServer, linkAccount, setSandboxFaults, signUp, uniqueEmail } from "./helpers";
+import {
+  accountsNotice,
+  createSandboxAccount,
+  e2eServer,
+  LINK_INTENT,
+  linkAccount,
+  openLinkDialog,
+  sandboxAccount,
+  setSandboxFaults,
+  signUp,
+  uniqueEmail,
+} from "./helpers";
 
 // Tests run in parallel against one sandbox: the demo accounts belong to the first test only,
-// fault injection to Facebook only, and every other test creates its own sandbox accounts.
+// fault injection to Facebook only (its tests run one after another, in one group), and every
+// other test creates its own sandbox accounts.
 
 const qqNumber = () => String(30_000 + Math.floor(Math.random() * 90_000_000));
 
@@ -21,12 +33,23 @@ test("link the seeded QQ, MSN and Fetion demo accounts, toggle a field, unlink",
   await openAccounts(page);
   await expect(page.getByText("No linked accounts yet.")).toBeVisible();
 
-  for (const id of ["qq", "msn", "fetion"] as const) {
+  // The first account fills the empty portal profile; the others are sent it.
+  for (const [id, initialSync] of [
+    ["qq", "We imported its profile into OneProfile."],
+    ["msn", "It is being sent your OneProfile profile now."],
+    ["fetion", "It is being sent your OneProfile profile now."],
+  ] as const) {
     const { name, demo } = SANDBOX_NETWORKS[id];
     const dialog = await linkAccount(page, id, name, demo.login, demo.password);
     await expect(dialog).toBeHidden();
-    await expect(page.getByText(`${name} ${demo.login} is linked.`)).toBeVisible();
+    await expect(accountsNotice(page)).toContainText(`${name} ${demo.login} is linked. ${initialSync}`);
     await expect(page.getByTestId(`account-${id}-${demo.login}`).getByText("Active")).toBeVisible();
+  }
+  for (const id of ["msn", "fetion"] as const) {
+    const { demo } = SANDBOX_NETWORKS[id];
+    await expect
+      .poll(async () => (await sandboxAccount(id, demo.login)).displayName)
+      .toBe(SANDBOX_NETWORKS.qq.demo.displayName);
   }
   await expect(page.getByTestId("network-matrix")).toHaveCount(0);
   await expect(page.getByText("Coming soon").first()).toBeVisible();
@@ -48,46 +71,132 @@ test("link the seeded QQ, MSN and Fetion demo accounts, toggle a field, unlink",
   await expect(msn).toBeVisible();
   await msn.getByRole("button", { name: "Unlink" }).click();
   await confirm.getByRole("button", { name: "Unlink" }).click();
-  await expect(page.getByText("MSN demo@msn.example is unlinked.")).toBeVisible();
+  await expect(accountsNotice(page)).toHaveText("MSN demo@msn.example is unlinked.");
   await expect(msn).toHaveCount(0);
   await expect(page.getByTestId("network-msn").getByText("Not linked")).toBeVisible();
 });
 
-test("a wrong password or a network that is down is explained, and nothing is saved", async ({ page }) => {
-  const login = `fb-${randomBytes(4).toString("hex")}@example.com`;
-  await createSandboxAccount("facebook", login, "the-right-password");
+test("the first link imports the account's profile; the next one is sent the portal's", async ({ page }) => {
+  const qqLogin = qqNumber();
+  const msnLogin = `first-${randomBytes(4).toString("hex")}@msn.example`;
+  await createSandboxAccount("qq", qqLogin, "qq-password-1", "Ming on QQ");
+  await createSandboxAccount("msn", msnLogin, "msn-password-1", "Ming on MSN");
   await openAccounts(page);
 
-  const dialog = await linkAccount(page, "facebook", "Facebook", login, "a-wrong-password");
-  await expect(
-    dialog.getByText("Facebook did not accept this Facebook email and password. Nothing was saved."),
-  ).toBeVisible();
+  // An empty portal profile: the dialog says QQ's profile will be imported.
+  const qqDialog = await openLinkDialog(page, "qq", "QQ");
+  await expect(qqDialog.getByRole("status")).toHaveText(LINK_INTENT.import);
+  await qqDialog.getByLabel("QQ number").fill(qqLogin);
+  await qqDialog.getByLabel("QQ password").fill("qq-password-1");
+  await qqDialog.getByRole("checkbox", { name: /I allow OneProfile/ }).check();
+  await qqDialog.getByRole("button", { name: "Link QQ" }).click();
+  await expect(qqDialog).toBeHidden();
+  await expect(accountsNotice(page)).toContainText(`QQ ${qqLogin} is linked. We imported its profile into OneProfile.`);
 
-  await setSandboxFaults("facebook", { isDown: true });
-  try {
-    await dialog.getByLabel("Facebook password").fill("the-right-password");
-    await dialog.getByRole("button", { name: "Link Facebook" }).click();
-    await expect(dialog.getByRole("alert")).toHaveText(
-      "Facebook is not answering right now. Nothing was saved; please try again in a minute.",
-    );
-  } finally {
-    await setSandboxFaults("facebook", null);
-  }
-  await dialog.getByRole("button", { name: "Cancel" }).click();
-  await expect(page.getByTestId("network-facebook").getByText("Not linked")).toBeVisible();
+  await accountsNotice(page).getByRole("link", { name: "See your profile" }).click();
+  await expect(page).toHaveURL(/\/profile$/);
+  await expect(page.getByLabel("Display name")).toHaveValue("Ming on QQ");
 
-  // The consent box is required.
-  await page.getByTestId("network-fetion").getByRole("button", { name: "Link" }).click();
-  const fetion = page.getByRole("dialog", { name: "Link your Fetion account" });
-  await fetion.getByLabel("Fetion mobile number").fill("123");
-  await fetion.getByLabel("Fetion password").fill("x");
-  await fetion.getByRole("button", { name: "Link Fetion" }).click();
-  await expect(fetion.getByText("Please allow OneProfile to update this account.")).toBeVisible();
-  await fetion.getByRole("checkbox", { name: /I allow OneProfile/ }).check();
-  await fetion.getByRole("button", { name: "Link Fetion" }).click();
-  await expect(fetion.getByText(/Enter a valid Fetion mobile number/)).toBeVisible();
-  await page.keyboard.press("Escape");
-  await expect(fetion).toBeHidden();
+  // Now the portal has a profile: the dialog says MSN will be sent it, and MSN ends with it.
+  await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Accounts" }).click();
+  const msnDialog = await openLinkDialog(page, "msn", "MSN");
+  await expect(msnDialog.getByRole("status")).toHaveText(LINK_INTENT.send);
+  await msnDialog.getByLabel("MSN email").fill(msnLogin);
+  await msnDialog.getByLabel("MSN password").fill("msn-password-1");
+  await msnDialog.getByRole("checkbox", { name: /I allow OneProfile/ }).check();
+  await msnDialog.getByRole("button", { name: "Link MSN" }).click();
+  await expect(msnDialog).toBeHidden();
+  await expect(accountsNotice(page)).toContainText(
+    `MSN ${msnLogin} is linked. It is being sent your OneProfile profile now.`,
+  );
+  await expect.poll(async () => (await sandboxAccount("msn", msnLogin)).displayName).toBe("Ming on QQ");
+
+  // Activity shows it as the catch-up delivery of the imported change; QQ was never written to.
+  await accountsNotice(page).getByRole("link", { name: "Watch it on Activity" }).click();
+  const imported = page.getByTestId("update-1");
+  await expect(imported.getByRole("heading")).toHaveText("Display name: “Ming on QQ”");
+  await expect(imported).toContainText(`Changed inside QQ (${qqLogin})`);
+  await expect(imported.getByTestId("delivery-msn").getByTestId("state")).toHaveText("Delivered");
+  await expect(imported.getByTestId("delivery-qq")).toHaveCount(0);
+  await expect(page.getByTestId("update-2")).toHaveCount(0);
+  expect((await sandboxAccount("qq", qqLogin)).apiWrites).toBe(0);
+});
+
+// Faults apply to a whole network: the tests that inject them into Facebook take turns.
+test.describe("with faults injected into Facebook", () => {
+  test.describe.configure({ mode: "default" });
+
+  test("a wrong password or a network that is down is explained, and nothing is saved", async ({ page }) => {
+    const login = `fb-${randomBytes(4).toString("hex")}@example.com`;
+    await createSandboxAccount("facebook", login, "the-right-password");
+    await openAccounts(page);
+
+    const dialog = await linkAccount(page, "facebook", "Facebook", login, "a-wrong-password");
+    await expect(
+      dialog.getByText("Facebook did not accept this Facebook email and password. Nothing was saved."),
+    ).toBeVisible();
+
+    await setSandboxFaults("facebook", { isDown: true });
+    try {
+      await dialog.getByLabel("Facebook password").fill("the-right-password");
+      await dialog.getByRole("button", { name: "Link Facebook" }).click();
+      await expect(dialog.getByRole("alert")).toHaveText(
+        "Facebook is not answering right now. Nothing was saved; please try again in a minute.",
+      );
+    } finally {
+      await setSandboxFaults("facebook", null);
+    }
+    await dialog.getByRole("button", { name: "Cancel" }).click();
+    await expect(page.getByTestId("network-facebook").getByText("Not linked")).toBeVisible();
+
+    // The consent box is required.
+    await page.getByTestId("network-fetion").getByRole("button", { name: "Link" }).click();
+    const fetion = page.getByRole("dialog", { name: "Link your Fetion account" });
+    await fetion.getByLabel("Fetion mobile number").fill("123");
+    await fetion.getByLabel("Fetion password").fill("x");
+    await fetion.getByRole("button", { name: "Link Fetion" }).click();
+    await expect(fetion.getByText("Please allow OneProfile to update this account.")).toBeVisible();
+    await fetion.getByRole("checkbox", { name: /I allow OneProfile/ }).check();
+    await fetion.getByRole("button", { name: "Link Fetion" }).click();
+    await expect(fetion.getByText(/Enter a valid Fetion mobile number/)).toBeVisible();
+    await page.keyboard.press("Escape");
+    await expect(fetion).toBeHidden();
+  });
+
+  test("a delivery Facebook refuses for good shows why, and Retry sends the current profile", async ({ page }) => {
+    const login = `fb-${randomBytes(4).toString("hex")}@example.com`;
+    await createSandboxAccount("facebook", login, "fb-password-1", "Before the fault");
+    await openAccounts(page);
+    await expect(await linkAccount(page, "facebook", "Facebook", login, "fb-password-1")).toBeHidden();
+
+    // Facebook refuses every call with a 422, which is not worth retrying: the entry fails at once.
+    await setSandboxFaults("facebook", { errorRate: 1, errorStatus: 422 });
+    try {
+      await page.goto("/profile");
+      await expect(page.getByLabel("Display name")).toHaveValue("Before the fault");
+      await page.getByLabel("Display name").fill("After the retry");
+      await page.getByRole("button", { name: "Save and sync" }).click();
+      await expect(page.getByRole("status")).toContainText("Saved. Sending to 1 linked account.");
+      await page.goto("/activity");
+      const row = page.getByTestId("update-2").getByTestId("delivery-facebook");
+      await expect(row.getByTestId("state")).toHaveText("Failed");
+      await expect(row.getByTestId("detail")).toHaveText(/^Gave up after \d+ attempts?: Internal error\.$/);
+      await expect(row.getByRole("button", { name: "Retry" })).toHaveAccessibleDescription(
+        "Retry sends Facebook your current profile now, with a fresh set of attempts.",
+      );
+    } finally {
+      await setSandboxFaults("facebook", null);
+    }
+
+    // Retry from the keyboard: the entry is sent again and focus stays on it.
+    const row = page.getByTestId("update-2").getByTestId("delivery-facebook");
+    await row.getByRole("button", { name: "Retry" }).focus();
+    await page.keyboard.press("Enter");
+    await expect(row).toBeFocused();
+    await expect(row.getByTestId("state")).toHaveText("Delivered");
+    await expect(row.getByRole("button", { name: "Retry" })).toHaveCount(0);
+    expect((await sandboxAccount("facebook", login)).displayName).toBe("After the retry");
+  });
 });
 
 test("a change made inside the QQ sandbox reaches OneProfile as a verified webhook", async ({ page, browser }) => {

@@ -39,14 +39,41 @@ export function formAlert(page: Page) {
   return page.locator("form").getByRole("alert");
 }
 
-/** Creates an account inside a sandbox network (as its owner would have signed up there). */
-export async function createSandboxAccount(network: string, login: string, password: string): Promise<void> {
+/**
+ * Creates an account inside a sandbox network (as its owner would have signed up there). Its
+ * display name is the login unless given.
+ */
+export async function createSandboxAccount(
+  network: string,
+  login: string,
+  password: string,
+  displayName?: string,
+): Promise<void> {
   const response = await fetch(`${e2eServer().sandboxUrl}/__admin/${network}/accounts`, {
     method: "POST",
     headers: { "content-type": "application/json" },
-    body: JSON.stringify({ login, password }),
+    body: JSON.stringify({ login, password, displayName }),
   });
   if (!response.ok) throw new Error(`sandbox: ${response.status}`);
+}
+
+/** What a sandbox account shows now, read through the sandbox's admin API (never through OneProfile). */
+export interface TSandboxAccount {
+  login: string;
+  displayName: string;
+  signature: string;
+  mood: string | null;
+  moodText: string;
+  avatar: { sha256: string } | null;
+  version: number;
+  /** Profile writes made through the vendor API, i.e. by OneProfile. */
+  apiWrites: number;
+}
+
+export async function sandboxAccount(network: string, login: string): Promise<TSandboxAccount> {
+  const response = await fetch(`${e2eServer().sandboxUrl}/__admin/${network}/accounts/${encodeURIComponent(login)}`);
+  if (!response.ok) throw new Error(`sandbox: ${response.status}`);
+  return (await response.json()) as TSandboxAccount;
 }
 
 export async function setSandboxFaults(network: string, faults: object | null): Promise<void> {
@@ -59,10 +86,26 @@ export async function setSandboxFaults(network: string, faults: object | null): 
   if (!response.ok) throw new Error(`sandbox: ${response.status}`);
 }
 
+/** What the link dialog says linking will do first, decided from the portal profile. */
+export const LINK_INTENT = {
+  import: "Your OneProfile profile is empty, so we'll import this account's name, signature, mood and avatar.",
+  send: "This account will get your OneProfile profile right away (name, signature, mood, avatar — the fields you sync).",
+} as const;
+
+/** Opens the link dialog for a network on the Accounts page. */
+export async function openLinkDialog(page: Page, networkId: string, networkName: string) {
+  await page.getByTestId(`network-${networkId}`).getByRole("button", { name: /^Link/ }).click();
+  return page.getByRole("dialog", { name: `Link your ${networkName} account` });
+}
+
+/** The message the Accounts page shows after a link or unlink (a live region). */
+export function accountsNotice(page: Page) {
+  return page.getByTestId("accounts-notice");
+}
+
 /** Opens the link dialog for a network on the Accounts page and submits it. */
 export async function linkAccount(page: Page, networkId: string, networkName: string, login: string, password: string) {
-  await page.getByTestId(`network-${networkId}`).getByRole("button", { name: /^Link/ }).click();
-  const dialog = page.getByRole("dialog", { name: `Link your ${networkName} account` });
+  const dialog = await openLinkDialog(page, networkId, networkName);
   await dialog.getByRole("textbox").first().fill(login);
   await dialog.getByLabel(`${networkName} password`).fill(password);
   await dialog.getByRole("checkbox", { name: /I allow OneProfile/ }).check();

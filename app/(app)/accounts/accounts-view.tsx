@@ -2,6 +2,7 @@
 
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import type { inferRouterOutputs } from "@trpc/server";
+import Link from "next/link";
 import { useState } from "react";
 import type { AppRouter } from "@/server/api/root";
 import { describeTRPCError } from "../../_components/form-errors";
@@ -13,6 +14,8 @@ import { LinkForm, RelinkForm } from "./link-form";
 type TOutputs = inferRouterOutputs<AppRouter>["registration"];
 export type TNetwork = TOutputs["networks"][number];
 export type TAccount = TOutputs["accounts"][number];
+/** A link's answer: the account, and what happened first (its profile imported, the portal's sent, nothing). */
+export type TLinked = TOutputs["link"];
 type TField = keyof TAccount["sync"];
 
 const FIELD_LABELS: Record<TField, string> = {
@@ -30,6 +33,38 @@ const STATUS: Record<TAccount["status"], { label: string; className: string }> =
   },
   disabled: { label: "Disabled", className: "bg-slate-200 text-slate-700 dark:bg-slate-800 dark:text-slate-300" },
 };
+
+/** A message about what just happened on this page, with where to see its effect. */
+interface TNotice {
+  title: string;
+  detail?: string;
+  action?: { href: string; label: string };
+}
+
+function linkedNotice({ networkName, login, initialSync }: TLinked): TNotice {
+  const title = `${networkName} ${login} is linked.`;
+  switch (initialSync) {
+    case "imported":
+      return {
+        title,
+        detail: "We imported its profile into OneProfile.",
+        action: { href: "/profile", label: "See your profile" },
+      };
+    case "sent":
+      return {
+        title,
+        detail: "It is being sent your OneProfile profile now.",
+        action: { href: "/activity", label: "Watch it on Activity" },
+      };
+    case "nothing":
+      return {
+        title,
+        detail:
+          "Nothing to sync yet: your OneProfile profile is empty and this account had nothing to import. What you save from now on reaches it.",
+        action: { href: "/profile", label: "Edit your profile" },
+      };
+  }
+}
 
 function Badge({ className, children }: { className: string; children: string }) {
   return <span className={cx("rounded-full px-2 py-0.5 text-xs font-medium", className)}>{children}</span>;
@@ -54,7 +89,7 @@ export function AccountsView() {
   const accounts = useQuery(trpc.registration.accounts.queryOptions());
   const [linking, setLinking] = useState<TNetwork | null>(null);
   const [unlinking, setUnlinking] = useState<TAccount | null>(null);
-  const [notice, setNotice] = useState<string | null>(null);
+  const [notice, setNotice] = useState<TNotice | null>(null);
 
   if (networks.isPending || accounts.isPending) {
     return (
@@ -80,85 +115,106 @@ export function AccountsView() {
   const planned = networks.data.filter((n) => n.kind === "planned");
 
   return (
-    <div className="space-y-8">
-      {notice && <Alert tone="info">{notice}</Alert>}
-      {accounts.data.length === 0 && (
-        <Alert tone="info">
-          No linked accounts yet. Link one below and OneProfile will keep its avatar, display name, signature and mood
-          in step with your profile.
-        </Alert>
-      )}
-      <section aria-labelledby="available-heading">
-        <h2 id="available-heading" className="mb-3 text-sm font-semibold tracking-wide text-slate-500 uppercase">
-          Networks
-        </h2>
-        <ul className="grid gap-4 sm:grid-cols-2">
-          {available.map((network) => (
-            <li key={network.id}>
-              <NetworkCard
-                network={network}
-                accounts={byNetwork(network.id)}
-                onLink={() => {
-                  setNotice(null);
-                  setLinking(network);
-                }}
-                onUnlink={setUnlinking}
-              />
-            </li>
-          ))}
-        </ul>
-      </section>
-      <section aria-labelledby="planned-heading">
-        <h2 id="planned-heading" className="mb-3 text-sm font-semibold tracking-wide text-slate-500 uppercase">
-          Coming soon
-        </h2>
-        <ul className="grid gap-3 sm:grid-cols-3">
-          {planned.map((network) => (
-            <li key={network.id}>
-              <Card className="flex items-center gap-3 p-4 opacity-75">
-                <NetworkMark network={network} />
-                <div>
-                  <p className="font-medium">{network.displayName}</p>
-                  <p className="text-xs text-slate-500">Coming soon</p>
-                </div>
-              </Card>
-            </li>
-          ))}
-        </ul>
-      </section>
+    <>
+      {/* A live region present before its message, so screen readers announce what a link or unlink did. */}
+      <div role="status" data-testid="accounts-notice">
+        {notice && (
+          <div className="mb-8 rounded-lg border border-indigo-200 bg-indigo-50 px-3 py-2 text-sm text-indigo-900 dark:border-indigo-900 dark:bg-indigo-950 dark:text-indigo-100">
+            <strong className="font-semibold">{notice.title}</strong>
+            {notice.detail && <> {notice.detail}</>}
+            {notice.action && (
+              <>
+                {" "}
+                <Link
+                  href={notice.action.href}
+                  className="font-medium text-indigo-700 underline hover:no-underline dark:text-indigo-300"
+                >
+                  {notice.action.label}
+                </Link>
+              </>
+            )}
+          </div>
+        )}
+      </div>
+      <div className="space-y-8">
+        {accounts.data.length === 0 && (
+          <Alert tone="info">
+            No linked accounts yet. Link one below and OneProfile will keep its avatar, display name, signature and mood
+            in step with your profile.
+          </Alert>
+        )}
+        <section aria-labelledby="available-heading">
+          <h2 id="available-heading" className="mb-3 text-sm font-semibold tracking-wide text-slate-500 uppercase">
+            Networks
+          </h2>
+          <ul className="grid gap-4 sm:grid-cols-2">
+            {available.map((network) => (
+              <li key={network.id}>
+                <NetworkCard
+                  network={network}
+                  accounts={byNetwork(network.id)}
+                  onLink={() => {
+                    setNotice(null);
+                    setLinking(network);
+                  }}
+                  onUnlink={setUnlinking}
+                />
+              </li>
+            ))}
+          </ul>
+        </section>
+        <section aria-labelledby="planned-heading">
+          <h2 id="planned-heading" className="mb-3 text-sm font-semibold tracking-wide text-slate-500 uppercase">
+            Coming soon
+          </h2>
+          <ul className="grid gap-3 sm:grid-cols-3">
+            {planned.map((network) => (
+              <li key={network.id}>
+                <Card className="flex items-center gap-3 p-4 opacity-75">
+                  <NetworkMark network={network} />
+                  <div>
+                    <p className="font-medium">{network.displayName}</p>
+                    <p className="text-xs text-slate-500">Coming soon</p>
+                  </div>
+                </Card>
+              </li>
+            ))}
+          </ul>
+        </section>
 
-      <Modal
-        isOpen={linking !== null}
-        onClose={() => setLinking(null)}
-        title={`Link your ${linking?.displayName ?? ""} account`}
-      >
-        {linking && (
-          <LinkForm
-            network={linking}
-            onCancel={() => setLinking(null)}
-            onLinked={(account) => {
-              setLinking(null);
-              setNotice(`${account.networkName} ${account.login} is linked.`);
-            }}
-          />
-        )}
-      </Modal>
-      <Modal
-        isOpen={unlinking !== null}
-        onClose={() => setUnlinking(null)}
-        title={`Unlink ${unlinking?.networkName ?? ""} ${unlinking?.login ?? ""}?`}
-      >
-        {unlinking && (
-          <UnlinkConfirmation
-            account={unlinking}
-            onDone={(message) => {
-              setUnlinking(null);
-              if (message) setNotice(message);
-            }}
-          />
-        )}
-      </Modal>
-    </div>
+        <Modal
+          isOpen={linking !== null}
+          onClose={() => setLinking(null)}
+          title={`Link your ${linking?.displayName ?? ""} account`}
+        >
+          {linking && (
+            <LinkForm
+              network={linking}
+              onCancel={() => setLinking(null)}
+              onLinked={(linked) => {
+                setLinking(null);
+                setNotice(linkedNotice(linked));
+              }}
+            />
+          )}
+        </Modal>
+        <Modal
+          isOpen={unlinking !== null}
+          onClose={() => setUnlinking(null)}
+          title={`Unlink ${unlinking?.networkName ?? ""} ${unlinking?.login ?? ""}?`}
+        >
+          {unlinking && (
+            <UnlinkConfirmation
+              account={unlinking}
+              onDone={(message) => {
+                setUnlinking(null);
+                if (message) setNotice({ title: message });
+              }}
+            />
+          )}
+        </Modal>
+      </div>
+    </>
   );
 }
 

@@ -1,11 +1,46 @@
 "use client";
 
-import { useMutation, useQueryClient } from "@tanstack/react-query";
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState, type FormEvent } from "react";
 import { describeTRPCError, type TFieldErrors } from "../../_components/form-errors";
 import { useTRPC } from "../../_components/trpc-provider";
 import { Alert, Button, TextField } from "../../_components/ui";
-import type { TAccount, TNetwork } from "./accounts-view";
+import type { TAccount, TLinked, TNetwork } from "./accounts-view";
+
+/** What linking will do first, as the server decides it (server/registration/link.ts). */
+type TIntent = "checking" | "import" | "send" | "unknown";
+
+/**
+ * The portal profile decides: still empty (no revision, version 0) → the account's profile is
+ * imported; otherwise the account is sent the portal's. Asked afresh whenever the dialog opens,
+ * since a profile saved or imported since the page loaded changes the answer.
+ */
+function useIntent(): TIntent {
+  const trpc = useTRPC();
+  const profile = useQuery({ ...trpc.profile.get.queryOptions(), staleTime: 0, refetchOnMount: "always" });
+  if (profile.isError) return "unknown";
+  if (profile.isPending || (profile.isFetching && !profile.isFetchedAfterMount)) return "checking";
+  return profile.data.version === 0 ? "import" : "send";
+}
+
+function IntentNote({ intent, networkName }: { intent: TIntent; networkName: string }) {
+  const text = {
+    checking: "Checking your OneProfile profile…",
+    import: "Your OneProfile profile is empty, so we'll import this account's name, signature, mood and avatar.",
+    send: "This account will get your OneProfile profile right away (name, signature, mood, avatar — the fields you sync).",
+    unknown: `If your OneProfile profile is still empty, we'll import this account's name, signature, mood and avatar; otherwise ${networkName} gets your OneProfile profile right away.`,
+  }[intent];
+  return (
+    <p
+      role="status"
+      aria-busy={intent === "checking" || undefined}
+      data-testid="link-intent"
+      className="rounded-lg bg-slate-100 px-3 py-2 text-sm text-slate-700 dark:bg-slate-800 dark:text-slate-200"
+    >
+      {text}
+    </p>
+  );
+}
 
 export function LinkForm({
   network,
@@ -14,10 +49,15 @@ export function LinkForm({
 }: {
   network: TNetwork;
   onCancel: () => void;
-  onLinked: (account: TAccount) => void;
+  onLinked: (linked: TLinked) => void;
 }) {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
+  const decided = useIntent();
+  // What the person was told when they submitted stays shown: the refetch after an import would
+  // otherwise switch the note to "will get your profile" while the dialog closes.
+  const [submittedIntent, setSubmittedIntent] = useState<TIntent | null>(null);
+  const intent = submittedIntent ?? decided;
   const link = useMutation(trpc.registration.link.mutationOptions());
   const [fieldErrors, setFieldErrors] = useState<TFieldErrors>({});
   const [formError, setFormError] = useState<string | null>(null);
@@ -35,11 +75,18 @@ export function LinkForm({
     setFieldErrors(errors);
     setFormError(null);
     if (Object.keys(errors).length > 0) return;
+    setSubmittedIntent(decided);
     try {
-      const account = await link.mutateAsync({ networkId: network.id, login, secret, consent: true });
-      await queryClient.invalidateQueries({ queryKey: trpc.registration.accounts.queryKey() });
-      onLinked(account);
+      const linked = await link.mutateAsync({ networkId: network.id, login, secret, consent: true });
+      // An import writes a profile revision, a send a catch-up entry: Profile and Activity change too.
+      await Promise.all([
+        queryClient.invalidateQueries({ queryKey: trpc.registration.accounts.queryKey() }),
+        queryClient.invalidateQueries({ queryKey: trpc.profile.pathKey() }),
+        queryClient.invalidateQueries({ queryKey: trpc.activity.pathKey() }),
+      ]);
+      onLinked(linked);
     } catch (error) {
+      setSubmittedIntent(null);
       const { fields, message } = describeTRPCError(error);
       if (Object.keys(fields).length > 0) setFieldErrors(fields);
       else setFormError(message);
@@ -49,6 +96,7 @@ export function LinkForm({
   return (
     <form onSubmit={onSubmit} noValidate className="space-y-4">
       {formError && <Alert>{formError}</Alert>}
+      <IntentNote intent={intent} networkName={network.displayName} />
       <TextField
         id="link-login"
         name="login"
@@ -95,7 +143,8 @@ export function LinkForm({
         <Button type="button" variant="secondary" onClick={onCancel}>
           Cancel
         </Button>
-        <Button type="submit" isBusy={link.isPending}>
+        {/* Held until the dialog can say what linking does first. */}
+        <Button type="submit" isBusy={link.isPending} disabled={intent === "checking"}>
           Link {network.displayName}
         </Button>
       </div>
@@ -116,7 +165,11 @@ export function RelinkForm({ account, onDone }: { account: TAccount; onDone: (me
     if (!secret) return setError("Enter your password.");
     try {
       await relink.mutateAsync({ accountId: account.id, secret });
-      await queryClient.invalidateQueries({ queryKey: trpc.registration.accounts.queryKey() });
+      // Active again, it is owed the current profile: its entries on Activity reopen.
+      await Promise.all([
+        queryClient.invalidateQueries({ queryKey: trpc.registration.accounts.queryKey() }),
+        queryClient.invalidateQueries({ queryKey: trpc.activity.pathKey() }),
+      ]);
       onDone(`${account.networkName} ${account.login} is active again.`);
     } catch (failure) {
       setError(describeTRPCError(failure).message);

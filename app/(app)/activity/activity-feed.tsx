@@ -4,6 +4,7 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useSubscription } from "@trpc/tanstack-react-query";
 import type { inferRouterOutputs } from "@trpc/server";
 import Link from "next/link";
+import { useId, useRef } from "react";
 import type { AppRouter } from "@/server/api/root";
 import { moodLabel } from "@/server/sync/moods";
 import { describeTRPCError } from "../../_components/form-errors";
@@ -13,6 +14,10 @@ import { Button, Card, cx, EmptyState, LoadFailed } from "../../_components/ui";
 
 type TUpdate = inferRouterOutputs<AppRouter>["activity"]["list"][number];
 type TDelivery = TUpdate["deliveries"][number];
+type TAccountStatus = inferRouterOutputs<AppRouter>["registration"]["accounts"][number]["status"];
+/** Each linked account's health by network and login (one account per pair), to say what Retry can do. */
+type TAccountStatuses = ReadonlyMap<string, TAccountStatus>;
+const accountKey = (networkId: string, login: string) => `${networkId}\u0000${login}`;
 
 const SOURCE_NAMES: Record<string, string> = { portal: "in OneProfile" };
 const time = new Intl.DateTimeFormat(undefined, { timeStyle: "short" });
@@ -35,11 +40,20 @@ export function ActivityFeed() {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
   const activity = useQuery({ ...trpc.activity.list.queryOptions({ limit: 20 }), refetchInterval: 30_000 });
+  // Not waited for: until it is in, a failed entry simply offers Retry.
+  const accounts = useQuery(trpc.registration.accounts.queryOptions());
   // Postgres NOTIFY → server-sent event → refetch: the page follows deliveries as they happen.
   useSubscription(
     trpc.activity.onChange.subscriptionOptions(undefined, {
-      onData: () => void queryClient.invalidateQueries({ queryKey: trpc.activity.list.queryKey() }),
+      onData: () => {
+        void queryClient.invalidateQueries({ queryKey: trpc.activity.list.queryKey() });
+        // A delivery refused for its password also changes the account's health.
+        void queryClient.invalidateQueries({ queryKey: trpc.registration.accounts.queryKey() });
+      },
     }),
+  );
+  const statuses: TAccountStatuses = new Map(
+    (accounts.data ?? []).map((account) => [accountKey(account.networkId, account.login), account.status]),
   );
 
   if (activity.isPending) {
@@ -67,8 +81,8 @@ export function ActivityFeed() {
   return (
     <ol className="space-y-4" aria-label="Profile updates">
       {activity.data.map((update) => (
-        <li key={update.id}>
-          <UpdateCard update={update} />
+        <li key={update.id} data-testid={`update-${update.version}`}>
+          <UpdateCard update={update} statuses={statuses} />
         </li>
       ))}
     </ol>
@@ -91,7 +105,7 @@ function describeChange(update: TUpdate): string {
     .join(" · ");
 }
 
-function UpdateCard({ update }: { update: TUpdate }) {
+function UpdateCard({ update, statuses }: { update: TUpdate; statuses: TAccountStatuses }) {
   const counted = update.deliveries.filter((d) => d.state !== "SUPERSEDED" && d.state !== "SKIPPED");
   const delivered = counted.filter((d) => d.state === "DELIVERED").length;
   const source =
@@ -99,7 +113,7 @@ function UpdateCard({ update }: { update: TUpdate }) {
     `inside ${update.source.toUpperCase()}${update.sourceLogin ? ` (${update.sourceLogin})` : ""}`;
   return (
     <Card className="space-y-3 p-5">
-      <div className="flex flex-wrap items-baseline gap-x-3 gap-y-1" data-testid={`update-${update.version}`}>
+      <div className="flex flex-wrap items-baseline gap-x-3 gap-y-1">
         <h2 className="font-semibold break-words">{describeChange(update)}</h2>
         <p className="text-sm text-slate-500">
           Changed {source} · {dateTime.format(update.createdAt)}
@@ -130,7 +144,11 @@ function UpdateCard({ update }: { update: TUpdate }) {
       ) : (
         <ul className="divide-y divide-slate-200 dark:divide-slate-800">
           {update.deliveries.map((delivery) => (
-            <DeliveryRow key={delivery.id} delivery={delivery} />
+            <DeliveryRow
+              key={delivery.id}
+              delivery={delivery}
+              accountStatus={statuses.get(accountKey(delivery.networkId, delivery.login))}
+            />
           ))}
         </ul>
       )}
@@ -138,44 +156,102 @@ function UpdateCard({ update }: { update: TUpdate }) {
   );
 }
 
-function DeliveryRow({ delivery }: { delivery: TDelivery }) {
+/** What a failed entry offers: Retry, unless the account must be signed in again or is switched off. */
+function FailedHelp({
+  delivery,
+  accountStatus,
+  helpId,
+}: {
+  delivery: TDelivery;
+  accountStatus: TAccountStatus | undefined;
+  helpId: string;
+}) {
+  const className = "mt-1 text-sm text-slate-600 dark:text-slate-400";
+  if (accountStatus === "needs_reauth") {
+    return (
+      <p id={helpId} className={className}>
+        {delivery.networkName} no longer accepts the saved password.{" "}
+        <Link href="/accounts" className="font-medium text-indigo-600 hover:underline dark:text-indigo-400">
+          Enter the new password on Accounts
+        </Link>
+        ; this account then gets your current profile by itself.
+      </p>
+    );
+  }
+  if (accountStatus === "disabled") {
+    return (
+      <p id={helpId} className={className}>
+        {delivery.networkName} is switched off by OneProfile at the moment; this account gets your current profile when
+        it is switched back on.
+      </p>
+    );
+  }
+  return (
+    <p id={helpId} className={className}>
+      Retry sends {delivery.networkName} your current profile now, with a fresh set of attempts.
+    </p>
+  );
+}
+
+function DeliveryRow({ delivery, accountStatus }: { delivery: TDelivery; accountStatus: TAccountStatus | undefined }) {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
+  const helpId = useId();
+  // Retry's button goes once the entry is queued again; focus stays on the row rather than falling to the page.
+  const rowRef = useRef<HTMLLIElement>(null);
   const retry = useMutation(
     trpc.activity.retry.mutationOptions({
       onSuccess: () => queryClient.invalidateQueries({ queryKey: trpc.activity.list.queryKey() }),
     }),
   );
   const state = STATES[delivery.state];
+  const isFailed = delivery.state === "FAILED";
+  const canRetry = isFailed && accountStatus !== "needs_reauth" && accountStatus !== "disabled";
   let detail: string | null = null;
   if (delivery.state === "RETRYING")
     detail = `${delivery.lastError ?? "Failed"} — next try at ${time.format(delivery.nextAttemptAt)}`;
-  else if (delivery.state === "FAILED") detail = delivery.lastError ?? "The network refused it.";
+  else if (isFailed) detail = delivery.lastError ?? "The network refused it.";
   else if (delivery.state === "SKIPPED")
     detail = delivery.lastError ?? `${delivery.networkName} supports none of these fields.`;
-  else if (delivery.state === "SUPERSEDED") detail = "A newer change replaced it.";
+  else if (delivery.state === "SUPERSEDED") detail = "A later change of the same fields reached this account first.";
   else if (delivery.state === "DELIVERED" && delivery.deliveredAt) detail = `at ${time.format(delivery.deliveredAt)}`;
   return (
-    <li className="py-2" data-testid={`delivery-${delivery.networkId}`}>
+    <li
+      ref={rowRef}
+      tabIndex={-1}
+      className="rounded py-2 outline-none focus-visible:ring-2 focus-visible:ring-indigo-500"
+      data-testid={`delivery-${delivery.networkId}`}
+    >
       <div className="flex flex-wrap items-center gap-2 text-sm">
         <span className="font-medium">{delivery.networkName}</span>
         <span className="font-mono text-xs text-slate-500">{delivery.login}</span>
         <span className={cx("rounded-full px-2 py-0.5 text-xs font-medium", state.className)} data-testid="state">
           {state.label}
         </span>
-        {detail && <span className="text-slate-600 dark:text-slate-400">{detail}</span>}
-        {delivery.state === "FAILED" && (
+        {detail && (
+          <span className="text-slate-600 dark:text-slate-400" data-testid="detail">
+            {detail}
+          </span>
+        )}
+        {canRetry && (
           <Button
             variant="secondary"
             className="ml-auto px-3 py-1"
             isBusy={retry.isPending}
-            onClick={() => retry.mutate({ deliveryId: delivery.id })}
+            aria-describedby={helpId}
+            onClick={() => retry.mutate({ deliveryId: delivery.id }, { onSuccess: () => rowRef.current?.focus() })}
           >
             Retry
           </Button>
         )}
       </div>
+      {isFailed && <FailedHelp delivery={delivery} accountStatus={accountStatus} helpId={helpId} />}
       <MappingNotes warnings={delivery.warnings} skipped={delivery.skipped} />
+      {retry.isSuccess && ["QUEUED", "SENDING", "RETRYING"].includes(delivery.state) && (
+        <p role="status" className="mt-1 text-sm text-slate-600 dark:text-slate-400">
+          Retried: {delivery.networkName} is being sent your current profile.
+        </p>
+      )}
       {retry.isError && (
         <p role="alert" className="mt-1 text-sm text-red-600">
           {describeTRPCError(retry.error).message}
