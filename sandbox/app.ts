@@ -4,22 +4,38 @@
  * network, and admin endpoints for tests and benchmarks.
  */
 import { createHash } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import type { HttpBindings } from "@hono/node-server";
 import { Hono, type Context } from "hono";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import { isSandboxNetworkId, SANDBOX_NETWORKS, type TSandboxNetworkId } from "./networks";
 import { applyChange, inspectAvatar, validatePatch, VendorError, type TChange, type TProfilePatch } from "./profile";
-import { NO_FAULTS, type SandboxStore, type TAccount, type TFaults } from "./store";
+import type { TSandboxQuiet } from "./events";
+import { NO_CHAOS, NO_FAULTS, type SandboxStore, type TAccount, type TFaults, type TWebhookChaos } from "./store";
 import { renderHome, renderProfilePage, renderSignInPage } from "./ui";
 
 type TEnv = { Bindings: HttpBindings; Variables: { network: TSandboxNetworkId; account: TAccount } };
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** The caller closed the connection (gave up waiting). */
+function isAbandoned(c: Context<TEnv>): boolean {
+  // Not `incoming.destroyed`: a request stream is destroyed anyway once its body was read.
+  return c.env.incoming.socket?.destroyed ?? false;
+}
+
 function vendorError(c: Context, error: VendorError) {
   return c.json({ error: { code: error.code, message: error.message } }, error.status as 400);
+}
+
+/** The image type from its first bytes (PNG, JPEG, GIF, WebP). */
+function contentTypeOf(bytes: Buffer): string {
+  if (bytes.subarray(0, 4).toString("hex") === "89504e47") return "image/png";
+  if (bytes.subarray(0, 3).toString("hex") === "ffd8ff") return "image/jpeg";
+  if (bytes.subarray(0, 3).toString("ascii") === "GIF") return "image/gif";
+  if (bytes.subarray(8, 12).toString("ascii") === "WEBP") return "image/webp";
+  return "application/octet-stream";
 }
 
 /** The profile as the vendor's API shows it, with an absolute avatar URL. */
@@ -77,6 +93,64 @@ export function createSandboxApp(store: SandboxStore) {
     if (!account) return c.json({ error: { code: "unknown_account" } }, 404);
     return c.json({ ...publicProfile(c, network, account), apiWrites: account.apiWrites });
   });
+  app.get("/__admin/:network/accounts/:login/log", (c) => {
+    const network = c.req.param("network");
+    if (!isSandboxNetworkId(network)) return c.json({ error: { code: "unknown_network" } }, 404);
+    const login = c.req.param("login");
+    if (!store.network(network).accounts[login]) return c.json({ error: { code: "unknown_account" } }, 404);
+    return c.json({ entries: store.logOf(network, login) });
+  });
+  app.get("/__admin/quiet", (c) => {
+    const outbox = store.outbox.length;
+    const { apiInFlight, webhooksInFlight, dropped } = store.busy;
+    const answer: TSandboxQuiet = {
+      isQuiet: outbox === 0 && apiInFlight === 0 && webhooksInFlight === 0,
+      outbox,
+      apiInFlight,
+      webhooksInFlight,
+      dropped,
+    };
+    return c.json(answer);
+  });
+  app.get("/__admin/webhooks", (c) => c.json(store.webhookChaos));
+  app.put("/__admin/webhooks", async (c) => {
+    const body = (await c.req.json().catch(() => ({}))) as Partial<TWebhookChaos>;
+    const rate = Number(body.duplicateRate ?? 0);
+    const delay = Number(body.maxDelayMs ?? 0);
+    if (!(rate >= 0 && rate <= 1) || !(delay >= 0 && delay <= 600_000)) {
+      return c.json({ error: { code: "invalid_request", message: "duplicateRate 0..1, maxDelayMs 0..600000." } }, 400);
+    }
+    store.webhookChaos = { ...NO_CHAOS, duplicateRate: rate, maxDelayMs: delay, isPaused: body.isPaused === true };
+    return c.json(store.webhookChaos);
+  });
+  // A person's change made inside the network (as its web page does), for tests.
+  app.post("/__admin/:network/accounts/:login/web-change", async (c) => {
+    const network = c.req.param("network");
+    if (!isSandboxNetworkId(network)) return c.json({ error: { code: "unknown_network" } }, 404);
+    const account = store.network(network).accounts[c.req.param("login")];
+    if (!account) return c.json({ error: { code: "unknown_account" } }, 404);
+    const body = (await c.req.json().catch(() => null)) as Record<string, unknown> | null;
+    if (!body) return c.json({ error: { code: "invalid_json", message: "The body is not JSON." } }, 400);
+    const patch: TProfilePatch = {};
+    for (const field of ["displayName", "signature", "mood", "moodText"] as const) {
+      if (body[field] !== undefined) (patch as Record<string, unknown>)[field] = body[field];
+    }
+    try {
+      validatePatch(network, patch);
+      const change: TChange = { patch };
+      if (typeof body.avatarBase64 === "string") {
+        const bytes = Buffer.from(body.avatarBase64, "base64");
+        change.avatar = { meta: await inspectAvatar(network, bytes), bytes };
+      } else if (body.removeAvatar === true) {
+        change.avatar = null;
+      }
+      applyChange(store, network, account, change, "web");
+    } catch (error) {
+      if (error instanceof VendorError) return vendorError(c, error);
+      throw error;
+    }
+    return c.json(publicProfile(c, network, account));
+  });
   app.get("/__admin/:network/idempotency/:key", (c) => {
     const network = c.req.param("network");
     if (!isSandboxNetworkId(network)) return c.json({ error: { code: "unknown_network" } }, 404);
@@ -90,31 +164,50 @@ export function createSandboxApp(store: SandboxStore) {
   const api = new Hono<TEnv>();
 
   api.use("*", async (c, next) => {
+    store.busy.apiInFlight++;
+    try {
+      await faultsAndNext(c, next);
+    } finally {
+      store.busy.apiInFlight--;
+    }
+  });
+
+  async function faultsAndNext(c: Context<TEnv>, next: () => Promise<void>) {
     const network = c.req.param("network") ?? "";
-    if (!isSandboxNetworkId(network))
-      return c.json({ error: { code: "unknown_network", message: "No such network." } }, 404);
+    if (!isSandboxNetworkId(network)) {
+      c.res = c.json({ error: { code: "unknown_network", message: "No such network." } }, 404);
+      return;
+    }
     c.set("network", network);
     const faults = store.network(network).faults;
     if (faults.isDown) {
       c.env.incoming.socket.destroy();
-      return c.body(null);
+      c.res = c.body(null);
+      return;
     }
     if (faults.isTimingOut) {
       // Hold the request until the caller gives up (bounded, so the process never piles up).
       await Promise.race([new Promise((resolve) => c.env.incoming.socket.once("close", resolve)), sleep(10 * 60_000)]);
       c.env.incoming.socket.destroy();
-      return c.body(null);
+      c.res = c.body(null);
+      return;
     }
     if (faults.latencyMs > 0) await sleep(faults.latencyMs);
+    if (isAbandoned(c)) {
+      c.res = c.body(null);
+      return;
+    }
     if (faults.rateLimitRetryAfterSeconds !== null) {
       c.header("Retry-After", String(faults.rateLimitRetryAfterSeconds));
-      return c.json({ error: { code: "rate_limited", message: "Too many requests." } }, 429);
+      c.res = c.json({ error: { code: "rate_limited", message: "Too many requests." } }, 429);
+      return;
     }
     if (faults.errorRate > 0 && Math.random() < faults.errorRate) {
-      return c.json({ error: { code: "server_error", message: "Internal error." } }, faults.errorStatus);
+      c.res = c.json({ error: { code: "server_error", message: "Internal error." } }, faults.errorStatus);
+      return;
     }
     await next();
-  });
+  }
 
   api.post("/session", async (c) => {
     const body = (await c.req.json().catch(() => ({}))) as { login?: unknown; password?: unknown };
@@ -166,7 +259,10 @@ export function createSandboxApp(store: SandboxStore) {
     }
     try {
       const change = await write();
-      applyChange(store, c.var.network, c.var.account, change, "api");
+      // The sandbox honours request cancellation: a write whose caller already gave up (timed
+      // out) is not applied, so it can never land after a newer one the caller sent since.
+      if (isAbandoned(c)) return c.body(null);
+      applyChange(store, c.var.network, c.var.account, change, "api", key ?? null);
       const answer = publicProfile(c, c.var.network, c.var.account);
       if (scoped) {
         records[scoped] = { fingerprint, status: 200, body: answer, applications: 1, replays: 0 };
@@ -210,11 +306,13 @@ export function createSandboxApp(store: SandboxStore) {
     const network = c.req.param("network");
     const sha = c.req.param("sha");
     if (!isSandboxNetworkId(network) || !/^[0-9a-f]{64}$/.test(sha)) return c.notFound();
-    const owner = Object.values(store.network(network).accounts).find((a) => a.profile.avatar?.sha256 === sha);
-    if (!owner?.profile.avatar) return c.notFound();
-    c.header("Content-Type", owner.profile.avatar.contentType);
+    // Any avatar the vendor stored stays fetchable, so a slightly late event's URL still works.
+    const file = path.join(store.avatarDir, sha);
+    if (!existsSync(file)) return c.notFound();
+    const bytes = readFileSync(file);
+    c.header("Content-Type", contentTypeOf(bytes));
     c.header("Cache-Control", "public, max-age=31536000, immutable");
-    return c.body(readFileSync(path.join(store.avatarDir, sha)));
+    return c.body(bytes);
   });
 
   const cookieName = (network: string) => `sandbox_${network}`;

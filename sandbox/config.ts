@@ -7,6 +7,10 @@ const ZSandboxEnv = z.object({
   /** Where profile changes are pushed: OneProfile's webhook base (…/api/webhooks/sandbox). */
   SANDBOX_WEBHOOK_URL: z.url().optional(),
   SANDBOX_WEBHOOK_SECRET: z.string().min(16).optional(),
+  /** Webhook sender tick, and retry backoff (base·2^attempts up to max); tests shorten them. */
+  SANDBOX_WEBHOOK_INTERVAL_MS: z.coerce.number().int().min(10).default(250),
+  SANDBOX_WEBHOOK_RETRY_BASE_MS: z.coerce.number().int().min(10).default(500),
+  SANDBOX_WEBHOOK_RETRY_MAX_MS: z.coerce.number().int().min(10).default(300_000),
 });
 
 export type TSandboxConfig = z.infer<typeof ZSandboxEnv>;

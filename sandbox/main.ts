@@ -8,12 +8,18 @@ import { startWebhookSender } from "./webhooks";
 const config = readSandboxConfig();
 const store = new SandboxStore(config.SANDBOX_DATA_DIR);
 const app = createSandboxApp(store);
-const stopWebhooks = startWebhookSender(store, {
-  url: config.SANDBOX_WEBHOOK_URL ?? null,
-  secret: config.SANDBOX_WEBHOOK_SECRET ?? "",
-});
+const stopWebhooks = startWebhookSender(
+  store,
+  { url: config.SANDBOX_WEBHOOK_URL ?? null, secret: config.SANDBOX_WEBHOOK_SECRET ?? "" },
+  {
+    intervalMs: config.SANDBOX_WEBHOOK_INTERVAL_MS,
+    retryBaseMs: config.SANDBOX_WEBHOOK_RETRY_BASE_MS,
+    retryMaxMs: config.SANDBOX_WEBHOOK_RETRY_MAX_MS,
+  },
+);
 
 const server = serve({ fetch: app.fetch, hostname: "127.0.0.1", port: config.SANDBOX_PORT }, (info) => {
+  store.publicUrl = `http://127.0.0.1:${info.port}`;
   // Launchers and tests read this line to learn the port (SANDBOX_PORT=0 picks a free one).
   console.log(`Sandbox listening on http://127.0.0.1:${info.port}`);
 });

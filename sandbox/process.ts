@@ -18,6 +18,9 @@ export function startSandboxProcess(options: {
   port?: number;
   webhookUrl?: string;
   webhookSecret?: string;
+  webhookIntervalMs?: number;
+  webhookRetryBaseMs?: number;
+  webhookRetryMaxMs?: number;
   /** Where the sandbox's own output goes; default: this process's stderr. */
   onOutput?: (line: string) => void;
 }): Promise<TSandboxProcess> {
@@ -31,6 +34,9 @@ export function startSandboxProcess(options: {
       SANDBOX_DATA_DIR: options.dataDir,
       ...(options.webhookUrl ? { SANDBOX_WEBHOOK_URL: options.webhookUrl } : {}),
       ...(options.webhookSecret ? { SANDBOX_WEBHOOK_SECRET: options.webhookSecret } : {}),
+      ...(options.webhookIntervalMs ? { SANDBOX_WEBHOOK_INTERVAL_MS: String(options.webhookIntervalMs) } : {}),
+      ...(options.webhookRetryBaseMs ? { SANDBOX_WEBHOOK_RETRY_BASE_MS: String(options.webhookRetryBaseMs) } : {}),
+      ...(options.webhookRetryMaxMs ? { SANDBOX_WEBHOOK_RETRY_MAX_MS: String(options.webhookRetryMaxMs) } : {}),
     } as NodeJS.ProcessEnv,
   });
   const output = options.onOutput ?? ((line: string) => process.stderr.write(`[sandbox] ${line}\n`));

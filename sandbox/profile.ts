@@ -4,7 +4,8 @@ import { writeFileSync } from "node:fs";
 import path from "node:path";
 import sharp from "sharp";
 import { graphemeLength, SANDBOX_NETWORKS, type TImageFormat, type TSandboxNetworkId } from "./networks";
-import type { SandboxStore, TAccount, TAvatar, TVendorProfile } from "./store";
+import type { TSandboxWebhookEvent } from "./events";
+import type { SandboxStore, TAccount, TApplyLogEntry, TAvatar, TVendorProfile } from "./store";
 
 /** A refusal the vendor answers with an HTTP status and a reason, like a real API. */
 export class VendorError extends Error {
@@ -92,9 +93,13 @@ export interface TChange {
 }
 
 /**
- * Applies a validated change, bumps the version, and queues the webhook that tells OneProfile
- * (for every change, whether made in the web UI or through the API — as real vendors do).
- * Returns the fields that changed.
+ * Applies a validated change, bumps the version, records each changed field in the apply log,
+ * and queues the webhook that tells OneProfile (for every change, whether made in the web UI or
+ * through the API — as real vendors do). Returns the fields that changed.
+ *
+ * The event carries the Idempotency-Key of the API request that caused it (null for changes
+ * made in the web UI), as Matrix gives the sending client its own `transaction_id` back in the
+ * event: that is how a client recognises its own writes, whatever their content.
  */
 export function applyChange(
   store: SandboxStore,
@@ -102,6 +107,7 @@ export function applyChange(
   account: TAccount,
   change: TChange,
   origin: "api" | "web",
+  idempotencyKey: string | null = null,
 ): string[] {
   const changed: string[] = [];
   const profile = account.profile;
@@ -124,24 +130,41 @@ export function applyChange(
   if (changed.length > 0) {
     account.version++;
     account.updatedAt = new Date().toISOString();
-    const id = `evt_${randomUUID()}`;
-    store.enqueueWebhook({
-      id,
-      network,
-      attempts: 0,
-      nextAttemptAt: Date.now(),
-      body: JSON.stringify({
-        id,
-        type: "profile.updated",
+    store.appendLog(
+      changed.map((field) => ({
+        at: account.updatedAt,
         network,
         login: account.login,
-        origin,
-        occurredAt: account.updatedAt,
+        field: field as TApplyLogEntry["field"],
+        value:
+          field === "avatar"
+            ? (profile.avatar?.sha256 ?? null)
+            : ((profile as unknown as Record<string, string | null>)[field] ?? null),
         version: account.version,
-        changed,
-        profile: { ...profile },
-      }),
-    });
+        origin,
+        idempotencyKey,
+      })),
+    );
+    const id = `evt_${randomUUID()}`;
+    const { avatar, ...text } = profile;
+    const body: TSandboxWebhookEvent = {
+      id,
+      type: "profile.updated",
+      network,
+      login: account.login,
+      origin,
+      occurredAt: account.updatedAt,
+      version: account.version,
+      updatedAt: account.updatedAt,
+      changed,
+      idempotencyKey,
+      profile: {
+        ...text,
+        avatar: avatar ? { ...avatar, url: `${store.publicUrl}/${network}/avatars/${avatar.sha256}` } : null,
+      },
+    };
+    const delay = store.webhookChaos.maxDelayMs > 0 ? Math.floor(Math.random() * store.webhookChaos.maxDelayMs) : 0;
+    store.enqueueWebhook({ id, network, attempts: 0, nextAttemptAt: Date.now() + delay, body: JSON.stringify(body) });
   } else {
     store.save();
   }

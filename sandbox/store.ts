@@ -4,7 +4,7 @@
  * restart loses nothing.
  */
 import { randomBytes, scryptSync, timingSafeEqual } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { SANDBOX_NETWORK_IDS, SANDBOX_NETWORKS, type TSandboxNetworkId } from "./networks";
 
@@ -71,7 +71,32 @@ export interface TWebhookEvent {
   body: string;
   attempts: number;
   nextAttemptAt: number;
+  /** A duplicate sent on purpose (webhook chaos): sent once, whatever the answer. */
+  isCopy?: boolean;
 }
+
+/** One field changed by one applied change, as the vendor recorded it. */
+export interface TApplyLogEntry {
+  seq: number;
+  at: string;
+  network: TSandboxNetworkId;
+  login: string;
+  field: "displayName" | "signature" | "mood" | "moodText" | "avatar";
+  /** The new value; for the avatar its sha256 (or null when removed). */
+  value: string | null;
+  /** The account's version after the change. */
+  version: number;
+  origin: "api" | "web";
+  idempotencyKey: string | null;
+}
+
+/** Test-only disturbances of the webhook sender. */
+export interface TWebhookChaos {
+  duplicateRate: number;
+  maxDelayMs: number;
+  isPaused: boolean;
+}
+export const NO_CHAOS: TWebhookChaos = { duplicateRate: 0, maxDelayMs: 0, isPaused: false };
 
 interface TNetworkState {
   accounts: Record<string, TAccount>;
@@ -124,6 +149,14 @@ export class SandboxStore {
   private state: TState;
   readonly avatarDir: string;
   private readonly file: string;
+  private readonly logFile: string;
+  private readonly logs = new Map<string, TApplyLogEntry[]>();
+  private logSeq = 0;
+  /** The sandbox's own origin (http://127.0.0.1:PORT), known once it listens; used in event URLs. */
+  publicUrl = "";
+  webhookChaos: TWebhookChaos = { ...NO_CHAOS };
+  /** In-progress work, for the quiet check. */
+  readonly busy = { apiInFlight: 0, webhooksInFlight: 0, dropped: 0 };
 
   constructor(readonly dataDir: string) {
     mkdirSync(dataDir, { recursive: true });
@@ -131,7 +164,35 @@ export class SandboxStore {
     mkdirSync(this.avatarDir, { recursive: true });
     this.file = path.join(dataDir, "state.json");
     this.state = existsSync(this.file) ? (JSON.parse(readFileSync(this.file, "utf8")) as TState) : seed();
+    // The apply log is append-only (one JSON line per entry): it grows with every write.
+    this.logFile = path.join(dataDir, "apply-log.jsonl");
+    if (existsSync(this.logFile)) {
+      for (const line of readFileSync(this.logFile, "utf8").split("\n")) {
+        if (!line) continue;
+        const entry = JSON.parse(line) as TApplyLogEntry;
+        this.index(entry);
+        this.logSeq = Math.max(this.logSeq, entry.seq);
+      }
+    }
     this.save();
+  }
+
+  private index(entry: TApplyLogEntry): void {
+    const key = `${entry.network}|${entry.login}`;
+    const list = this.logs.get(key) ?? [];
+    list.push(entry);
+    this.logs.set(key, list);
+  }
+
+  appendLog(entries: Array<Omit<TApplyLogEntry, "seq">>): void {
+    if (entries.length === 0) return;
+    const complete = entries.map((entry) => ({ ...entry, seq: ++this.logSeq }));
+    appendFileSync(this.logFile, complete.map((entry) => `${JSON.stringify(entry)}\n`).join(""));
+    for (const entry of complete) this.index(entry);
+  }
+
+  logOf(network: TSandboxNetworkId, login: string): TApplyLogEntry[] {
+    return this.logs.get(`${network}|${login}`) ?? [];
   }
 
   /** Writes the state to a temporary file and renames it over the old one (atomic on POSIX). */
@@ -202,8 +263,11 @@ export class SandboxStore {
     this.save();
   }
 
-  removeWebhook(id: string): void {
-    this.state.outbox = this.state.outbox.filter((event) => event.id !== id);
+  /** Takes one outbox entry out (the event itself, or its deliberate duplicate). */
+  removeWebhook(event: TWebhookEvent): void {
+    this.state.outbox = this.state.outbox.filter(
+      (e) => e.id !== event.id || Boolean(e.isCopy) !== Boolean(event.isCopy),
+    );
     this.save();
   }
 }

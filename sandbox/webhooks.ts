@@ -3,7 +3,7 @@
  * The outbox is persisted, so a change made while OneProfile is down is delivered later.
  */
 import { createHmac } from "node:crypto";
-import type { SandboxStore } from "./store";
+import type { SandboxStore, TWebhookEvent } from "./store";
 
 export const SIGNATURE_HEADER = "x-sandbox-signature";
 export const TIMESTAMP_HEADER = "x-sandbox-timestamp";
@@ -13,52 +13,83 @@ export function signWebhook(secret: string, timestamp: number, body: string): st
   return `v1=${createHmac("sha256", secret).update(`${timestamp}.${body}`).digest("hex")}`;
 }
 
-const MAX_BACKOFF_MS = 5 * 60 * 1000;
 const GIVE_UP_AFTER_ATTEMPTS = 50;
+const PARALLEL_SENDS = 8;
 
-/** Delivers due webhooks every `intervalMs`; returns a function that stops the loop. */
+export interface TWebhookSchedule {
+  /** Sender tick. */
+  intervalMs: number;
+  /** Retry backoff: base·2^attempts, capped. */
+  retryBaseMs: number;
+  retryMaxMs: number;
+}
+
+export const DEFAULT_SCHEDULE: TWebhookSchedule = { intervalMs: 250, retryBaseMs: 500, retryMaxMs: 5 * 60 * 1000 };
+
+/**
+ * Delivers due webhooks every tick, up to 8 at a time; returns a function that stops the loop.
+ * Webhook chaos (tests): paused, delayed first sends (set when queued), and duplicates.
+ */
 export function startWebhookSender(
   store: SandboxStore,
   target: { url: string | null; secret: string },
-  intervalMs = 250,
+  schedule: TWebhookSchedule = DEFAULT_SCHEDULE,
 ): () => void {
-  let isRunning = false;
-  const tick = async () => {
-    if (isRunning || !target.url) return;
-    isRunning = true;
+  const sending = new Set<string>();
+
+  async function send(event: TWebhookEvent): Promise<void> {
+    const timestamp = Math.floor(Date.now() / 1000);
+    let isDone = false;
+    store.busy.webhooksInFlight++;
     try {
-      for (const event of store.outbox.filter((e) => e.nextAttemptAt <= Date.now())) {
-        const timestamp = Math.floor(Date.now() / 1000);
-        let isDone = false;
-        try {
-          const response = await fetch(`${target.url}/${event.network}`, {
-            method: "POST",
-            headers: {
-              "content-type": "application/json",
-              [TIMESTAMP_HEADER]: String(timestamp),
-              [SIGNATURE_HEADER]: signWebhook(target.secret, timestamp, event.body),
-              [EVENT_ID_HEADER]: event.id,
-            },
-            body: event.body,
-            signal: AbortSignal.timeout(10_000),
-          });
-          // 409: OneProfile has this event already (a retry after a lost answer).
-          isDone = response.ok || response.status === 409;
-        } catch {
-          isDone = false;
-        }
-        if (isDone || event.attempts + 1 >= GIVE_UP_AFTER_ATTEMPTS) {
-          store.removeWebhook(event.id);
-        } else {
-          event.attempts++;
-          event.nextAttemptAt = Date.now() + Math.min(MAX_BACKOFF_MS, 500 * 2 ** event.attempts);
-          store.save();
-        }
-      }
+      const response = await fetch(`${target.url}/${event.network}`, {
+        method: "POST",
+        headers: {
+          "content-type": "application/json",
+          [TIMESTAMP_HEADER]: String(timestamp),
+          [SIGNATURE_HEADER]: signWebhook(target.secret, timestamp, event.body),
+          [EVENT_ID_HEADER]: event.id,
+        },
+        body: event.body,
+        signal: AbortSignal.timeout(10_000),
+      });
+      // 409: OneProfile has this event already (a retry after a lost answer, or a duplicate).
+      isDone = response.ok || response.status === 409;
+    } catch {
+      isDone = false;
     } finally {
-      isRunning = false;
+      store.busy.webhooksInFlight--;
+    }
+    if (event.isCopy) {
+      store.removeWebhook(event);
+    } else if (isDone) {
+      store.removeWebhook(event);
+      if (store.webhookChaos.duplicateRate > 0 && Math.random() < store.webhookChaos.duplicateRate) {
+        store.enqueueWebhook({ ...event, isCopy: true, attempts: 0, nextAttemptAt: Date.now() + 20 });
+      }
+    } else if (event.attempts + 1 >= GIVE_UP_AFTER_ATTEMPTS) {
+      store.removeWebhook(event);
+      store.busy.dropped++;
+    } else {
+      event.attempts++;
+      event.nextAttemptAt = Date.now() + Math.min(schedule.retryMaxMs, schedule.retryBaseMs * 2 ** event.attempts);
+      store.save();
+    }
+  }
+
+  const tick = () => {
+    if (!target.url || store.webhookChaos.isPaused) return;
+    const due = store.outbox.filter((event) => event.nextAttemptAt <= Date.now() && !sending.has(keyOf(event)));
+    for (const event of due.slice(0, Math.max(0, PARALLEL_SENDS - sending.size))) {
+      const key = keyOf(event);
+      sending.add(key);
+      void send(event).finally(() => sending.delete(key));
     }
   };
-  const timer = setInterval(() => void tick(), intervalMs);
+  const timer = setInterval(tick, schedule.intervalMs);
   return () => clearInterval(timer);
+}
+
+function keyOf(event: TWebhookEvent): string {
+  return `${event.id}${event.isCopy ? ":copy" : ""}`;
 }

@@ -5,7 +5,17 @@ import path from "node:path";
 import { afterAll } from "vitest";
 import type { TSandboxNetworkId } from "../sandbox/networks";
 import { startSandboxProcess } from "../sandbox/process";
-import type { TFaults } from "../sandbox/store";
+import type { TApplyLogEntry, TSandboxQuiet } from "../sandbox/events";
+import type { TFaults, TWebhookChaos } from "../sandbox/store";
+
+export interface TWebChange {
+  displayName?: string;
+  signature?: string;
+  mood?: string | null;
+  moodText?: string;
+  avatar?: Buffer;
+  removeAvatar?: boolean;
+}
 
 export interface TTestSandbox {
   url: string;
@@ -15,6 +25,14 @@ export interface TTestSandbox {
   createAccount(network: TSandboxNetworkId, login: string, password: string): Promise<void>;
   setPassword(network: TSandboxNetworkId, login: string, password: string): Promise<void>;
   account(network: TSandboxNetworkId, login: string): Promise<Record<string, unknown> & { apiWrites: number }>;
+  /** The vendor's per-field apply log for one account. */
+  log(network: TSandboxNetworkId, login: string): Promise<{ entries: TApplyLogEntry[] }>;
+  /** Whether the vendor has nothing in flight and an empty webhook outbox. */
+  quiet(): Promise<TSandboxQuiet>;
+  /** Webhook chaos: duplicates, random first-send delays (reordering), pause. `{}` resets. */
+  setWebhooks(settings: Partial<TWebhookChaos>): Promise<void>;
+  /** A change made by the person inside the network (origin "web"). */
+  webChange(network: TSandboxNetworkId, login: string, change: TWebChange): Promise<Record<string, unknown>>;
   stop(): Promise<void>;
 }
 
@@ -24,9 +42,15 @@ async function ok(response: Promise<Response>): Promise<Response> {
   return answer;
 }
 
-export async function startTestSandbox(
-  options: { webhookUrl?: string; webhookSecret?: string; dataDir?: string } = {},
-): Promise<TTestSandbox> {
+export interface TSandboxOptions {
+  webhookUrl?: string;
+  webhookSecret?: string;
+  webhookIntervalMs?: number;
+  webhookRetryBaseMs?: number;
+  webhookRetryMaxMs?: number;
+}
+
+export async function startTestSandbox(options: TSandboxOptions & { dataDir?: string } = {}): Promise<TTestSandbox> {
   const dataDir = options.dataDir ?? mkdtempSync(path.join(os.tmpdir(), "oneprofile-sandbox-"));
   const process = await startSandboxProcess({ dataDir, ...options, onOutput: () => {} });
   const json = (body: unknown) => ({
@@ -56,13 +80,33 @@ export async function startTestSandbox(
         await ok(fetch(`${process.url}/__admin/${network}/accounts/${encodeURIComponent(login)}`))
       ).json() as Promise<Record<string, unknown> & { apiWrites: number }>;
     },
+    async log(network, login) {
+      return (
+        await ok(fetch(`${process.url}/__admin/${network}/accounts/${encodeURIComponent(login)}/log`))
+      ).json() as Promise<{ entries: TApplyLogEntry[] }>;
+    },
+    async quiet() {
+      return (await ok(fetch(`${process.url}/__admin/quiet`))).json() as Promise<TSandboxQuiet>;
+    },
+    async setWebhooks(settings) {
+      await ok(fetch(`${process.url}/__admin/webhooks`, { ...json(settings), method: "PUT" }));
+    },
+    async webChange(network, login, change) {
+      const { avatar, ...rest } = change;
+      const body = { ...rest, ...(avatar ? { avatarBase64: avatar.toString("base64") } : {}) };
+      return (
+        await ok(
+          fetch(`${process.url}/__admin/${network}/accounts/${encodeURIComponent(login)}/web-change`, json(body)),
+        )
+      ).json() as Promise<Record<string, unknown>>;
+    },
     stop: () => process.stop(),
   };
   return sandbox;
 }
 
 /** A sandbox for the whole test file, stopped (and its data removed) afterwards. */
-export async function setupTestSandbox(options: { webhookUrl?: string; webhookSecret?: string } = {}) {
+export async function setupTestSandbox(options: TSandboxOptions = {}) {
   const sandbox = await startTestSandbox(options);
   afterAll(async () => {
     await sandbox.stop();
