@@ -6,6 +6,7 @@ import sharp from "sharp";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { checkSignature } from "../server/monitor/webhook-signature";
 import { setupTestSandbox, startTestSandbox } from "../test/sandbox";
+import type { TSandboxWebhookEvent } from "./events";
 import { SANDBOX_NETWORKS, type TSandboxNetworkId } from "./networks";
 
 // A stand-in for OneProfile's webhook endpoint that records what arrives.
@@ -244,5 +245,94 @@ describe("persistence", () => {
     const second = await startTestSandbox({ dataDir: first.dataDir });
     expect((await second.account("qq", demo.login)).signature).toBe("survives restarts");
     await second.stop();
+  });
+});
+
+describe("what tests and OneProfile read from the vendor", () => {
+  const eventsFor = (login: string) =>
+    received.map((entry) => JSON.parse(entry.body) as TSandboxWebhookEvent).filter((event) => event.login === login);
+
+  it("events carry the write's idempotency key (null for web changes) and a fetchable avatar URL", async () => {
+    const login = String(70_000 + Math.floor(Math.random() * 9_000_000));
+    await sandbox.createAccount("qq", login, "pw-events");
+    const { token } = await session("qq", login, "pw-events");
+    await patch("qq", token!, { signature: "from the API" }, "key-events-1");
+    const image = await sharp({ create: { width: 100, height: 100, channels: 3, background: "#36c" } })
+      .png()
+      .toBuffer();
+    await sandbox.webChange("qq", login, { displayName: "From the web", avatar: image });
+    await expect.poll(() => eventsFor(login).length, { timeout: 10_000 }).toBe(2);
+    const [api, web] = eventsFor(login).sort((a, b) => a.version - b.version);
+    expect(api).toMatchObject({ origin: "api", idempotencyKey: "key-events-1", changed: ["signature"] });
+    expect(web).toMatchObject({ origin: "web", idempotencyKey: null, changed: ["displayName", "avatar"] });
+    const downloaded = await fetch(web!.profile.avatar!.url);
+    expect(downloaded.status).toBe(200);
+    expect(Buffer.from(await downloaded.arrayBuffer()).equals(image)).toBe(true);
+
+    const { entries } = await sandbox.log("qq", login);
+    expect(
+      entries.map(({ field, value, origin, idempotencyKey, version }) => ({
+        field,
+        value,
+        origin,
+        idempotencyKey,
+        version,
+      })),
+    ).toEqual([
+      { field: "signature", value: "from the API", origin: "api", idempotencyKey: "key-events-1", version: 2 },
+      { field: "displayName", value: "From the web", origin: "web", idempotencyKey: null, version: 3 },
+      { field: "avatar", value: web!.profile.avatar!.sha256, origin: "web", idempotencyKey: null, version: 3 },
+    ]);
+  });
+
+  it("refuses a web change the network's rules refuse, changing nothing", async () => {
+    const login = String(70_000 + Math.floor(Math.random() * 9_000_000));
+    await sandbox.createAccount("qq", login, "pw-refuse");
+    const response = await fetch(`${sandbox.url}/__admin/qq/accounts/${login}/web-change`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ mood: "not-a-qq-mood" }),
+    });
+    expect(response.status).toBe(422);
+    expect((await sandbox.log("qq", login)).entries).toEqual([]);
+  });
+
+  it("is not quiet while webhooks are held, and quiet once they are delivered", async () => {
+    await sandbox.setWebhooks({ isPaused: true });
+    const login = String(70_000 + Math.floor(Math.random() * 9_000_000));
+    await sandbox.createAccount("qq", login, "pw-quiet");
+    await sandbox.webChange("qq", login, { signature: "held" });
+    expect(await sandbox.quiet()).toMatchObject({ isQuiet: false, outbox: 1 });
+    await sandbox.setWebhooks({});
+    await expect.poll(async () => (await sandbox.quiet()).isQuiet, { timeout: 10_000 }).toBe(true);
+    expect(eventsFor(login)).toHaveLength(1);
+  });
+
+  it("sends duplicates (same id) when asked to", async () => {
+    await sandbox.setWebhooks({ duplicateRate: 1 });
+    const login = String(70_000 + Math.floor(Math.random() * 9_000_000));
+    await sandbox.createAccount("qq", login, "pw-dup");
+    await sandbox.webChange("qq", login, { signature: "twice" });
+    await expect.poll(() => eventsFor(login).length, { timeout: 10_000 }).toBe(2);
+    expect(new Set(eventsFor(login).map((event) => event.id)).size).toBe(1);
+    await sandbox.setWebhooks({});
+  });
+
+  it("does not apply a write whose caller gave up waiting", async () => {
+    const login = String(70_000 + Math.floor(Math.random() * 9_000_000));
+    await sandbox.createAccount("qq", login, "pw-abandon");
+    const { token } = await session("qq", login, "pw-abandon");
+    await sandbox.setFaults("qq", { latencyMs: 600 });
+    await expect(
+      fetch(`${sandbox.url}/qq/api/profile`, {
+        method: "PATCH",
+        headers: { "content-type": "application/json", authorization: `Bearer ${token}`, "idempotency-key": "gave-up" },
+        body: JSON.stringify({ signature: "too late" }),
+        signal: AbortSignal.timeout(100),
+      }),
+    ).rejects.toThrow();
+    await expect.poll(async () => (await sandbox.quiet()).apiInFlight, { timeout: 5_000 }).toBe(0);
+    expect((await sandbox.account("qq", login)).signature).toBe("");
+    expect((await sandbox.log("qq", login)).entries).toEqual([]);
   });
 });
