@@ -3,7 +3,6 @@ import { sandboxDefinition } from "../connectors/sandbox/connector";
 import { PLANNED_NETWORKS } from "../connectors/planned";
 import type { TProfileField } from "../connectors/types";
 import { buildDeliveries, type TTargetAccount } from "./build-deliveries";
-import { appliedHashes, isEcho } from "./echo";
 import { mapSettings, moodFromNetwork, type TProfileSnapshot } from "./map-settings";
 import { MOOD_IDS } from "./moods";
 import { backoffMs, decideAfterFailure, MAX_ATTEMPTS } from "./retry-policy";
@@ -142,18 +141,18 @@ describe("buildDeliveries", () => {
     expect(drafts.every((d) => d.fields.join() === "signature" && !d.isSkipped)).toBe(true);
   });
 
-  it("gives the source only the other fields that superseded deliveries owed it", () => {
-    const drafts = buildDeliveries({
+  it("lists only the changed fields the account is actually sent", () => {
+    const [draft] = buildDeliveries({
       snapshot,
-      changedFields: ["mood"],
-      sourceAccountId: "qq-1",
-      targets: [target("qq-1"), target("msn-1", msn)],
-      carriedFields: new Map([["qq-1", ["signature", "mood"] as TProfileField[]]]),
+      changedFields: ["signature", "mood"],
+      sourceAccountId: null,
+      targets: [target("q", qq, { sync: { ...ALL, mood: false } })],
     });
-    expect(drafts.map((d) => [d.accountId, d.fields])).toEqual([
-      ["qq-1", ["signature"]],
-      ["msn-1", ["mood"]],
-    ]);
+    expect(draft).toMatchObject({
+      fields: ["signature"],
+      isSkipped: false,
+      skipped: [{ field: "mood", reason: "not_synced" }],
+    });
   });
 
   it("leaves out accounts that need re-auth, are on a disabled network, or sync none of the changes", () => {
@@ -179,32 +178,6 @@ describe("buildDeliveries", () => {
       targets: [target("x", xmpp)],
     });
     expect(draft).toMatchObject({ isSkipped: true, skipped: [{ field: "signature", reason: "unsupported" }] });
-  });
-
-  it("carries the fields of superseded pending deliveries into the new one", () => {
-    const [draft] = buildDeliveries({
-      snapshot,
-      changedFields: ["mood"],
-      sourceAccountId: null,
-      targets: [target("q")],
-      carriedFields: new Map([["q", ["signature"] as TProfileField[]]]),
-    });
-    expect(draft?.fields).toEqual(["mood", "signature"]);
-    expect(Object.keys(draft!.settings).sort()).toEqual(["mood", "moodText", "signature"]);
-  });
-});
-
-describe("echo detection", () => {
-  const applied = appliedHashes({ signature: "hello", mood: "😎", moodText: "" });
-  it("recognises what we applied", () => {
-    expect(isEcho(applied, appliedHashes({ signature: "hello" }))).toBe(true);
-    expect(isEcho(applied, appliedHashes({ mood: "😎", signature: "hello" }))).toBe(true);
-  });
-  it("treats anything else as a real change", () => {
-    expect(isEcho(applied, appliedHashes({ signature: "hello!" }))).toBe(false);
-    expect(isEcho(applied, appliedHashes({ signature: "hello", displayName: "new" }))).toBe(false);
-    expect(isEcho({}, appliedHashes({ signature: "hello" }))).toBe(false);
-    expect(isEcho(applied, {})).toBe(false);
   });
 });
 
