@@ -9,7 +9,12 @@ export type TTx = Omit<TDb, "$connect" | "$disconnect" | "$on" | "$transaction" 
 
 /** A client for one database; scripts and tests use it with the URL they started. */
 export function createDb(connectionString: string): TDb {
-  return new PrismaClient({ adapter: new PrismaPg({ connectionString }) });
+  // Under load a transaction may wait for a pooled connection or a user's row lock longer than
+  // Prisma's defaults (2 s / 5 s); a slow commit is better than a failed save.
+  return new PrismaClient({
+    adapter: new PrismaPg({ connectionString }),
+    transactionOptions: { maxWait: 10_000, timeout: 30_000 },
+  });
 }
 
 // One client per process, also across Next.js dev hot reloads.

@@ -32,15 +32,16 @@ const WEBHOOK_SECRET = "dispatch-test-webhook-secret";
 const webhooks = http.createServer((req, res) => {
   let body = "";
   req.on("data", (chunk: Buffer) => (body += chunk.toString("utf8")));
-  req.on("end", async () => {
-    const outcome = await receiveSandboxEvent(db, {
+  req.on("end", () => {
+    receiveSandboxEvent(db, {
       networkId: (req.url ?? "").split("/").pop() ?? "",
       secret: WEBHOOK_SECRET,
       timestamp: String(req.headers["x-sandbox-timestamp"]),
       signature: String(req.headers["x-sandbox-signature"]),
       body,
-    });
-    res.writeHead(outcome.status).end();
+    })
+      .then((outcome) => res.writeHead(outcome.status).end())
+      .catch(() => res.writeHead(503).end());
   });
 });
 await new Promise<void>((resolve) => webhooks.listen(0, "127.0.0.1", resolve));
@@ -65,11 +66,16 @@ const LOGINS: Record<TSandboxNetworkId, () => string> = {
   facebook: () => `f${++counter}-${randomBytes(3).toString("hex")}@facebook.example`,
 };
 
-/** A user with fresh sandbox accounts on the given networks, all linked. */
+/**
+ * A user with fresh sandbox accounts on the given networks, all linked and in step: the user
+ * has a profile (version 1) before linking, so each link sends it, and that is settled first.
+ * Tests look at what happens after (deliveriesOf skips version 1).
+ */
 async function userWith(...networks: TSandboxNetworkId[]) {
   const user = await db.user.create({
     data: { email: `s${++counter}-${randomBytes(3).toString("hex")}@example.com`, passwordHash: "x" },
   });
+  await updateProfile(db, { userId: user.id, changes: { moodText: "" }, source: "portal" });
   const accounts: Record<string, { id: string; login: string; password: string }> = {};
   for (const network of networks) {
     const login = LOGINS[network]();
@@ -82,6 +88,7 @@ async function userWith(...networks: TSandboxNetworkId[]) {
     });
     accounts[network] = { id: linked.id, login, password };
   }
+  await settle(user.id);
   return { user, accounts };
 }
 
@@ -103,7 +110,7 @@ async function settle(userId: string, timeout = 15_000) {
 
 const deliveriesOf = (userId: string) =>
   db.delivery.findMany({
-    where: { userId },
+    where: { userId, version: { gt: 1 } },
     include: { linkedAccount: true },
     orderBy: [{ version: "asc" }, { createdAt: "asc" }],
   });
@@ -156,7 +163,7 @@ describe("retries", () => {
     const { user, accounts } = await userWith("msn");
     await sandbox.setFaults("msn", { errorRate: 1, errorStatus: 500 });
     await updateProfile(db, { userId: user.id, changes: { signature: "after a 500" }, source: "portal" });
-    await worker.drain();
+    await worker.runOne();
     const [retrying] = await deliveriesOf(user.id);
     expect(retrying).toMatchObject({ state: "RETRYING", attempts: 1, lastError: "Internal error." });
     await sandbox.clearFaults();
@@ -193,7 +200,11 @@ describe("retries", () => {
     await updateProfile(db, { userId: user.id, changes: { displayName: "Ada" }, source: "portal" });
     await settle(user.id);
     const byNetwork = Object.fromEntries((await deliveriesOf(user.id)).map((d) => [d.linkedAccount.networkId, d]));
-    expect(byNetwork.qq).toMatchObject({ state: "FAILED", attempts: 1, lastError: "Wrong login or password." });
+    expect(byNetwork.qq).toMatchObject({
+      state: "FAILED",
+      attempts: 1,
+      lastError: "QQ no longer accepts the saved password: Wrong login or password.",
+    });
     expect(byNetwork.qq?.linkedAccount.status).toBe("NEEDS_REAUTH");
     expect(byNetwork.msn?.state).toBe("DELIVERED");
 
@@ -215,8 +226,9 @@ describe("retries", () => {
     await updateProfile(db, { userId: user.id, changes: { displayName: "Ada Lovelace" }, source: "portal" });
     await settle(user.id);
     expect((await sandbox.account("qq", accounts.qq!.login)).displayName).toBe("Ada Lovelace");
+    // The failed entry reopened when QQ was signed in again; a later change of its field got there first.
     expect((await deliveriesOf(user.id)).filter((d) => d.linkedAccount.networkId === "qq").map((d) => d.state)).toEqual(
-      ["FAILED", "DELIVERED"],
+      ["SUPERSEDED", "DELIVERED"],
     );
   });
 });
@@ -228,7 +240,11 @@ describe("giving up and retrying by hand", () => {
     await updateProfile(db, { userId: user.id, changes: { signature: "persistent" }, source: "portal" });
     await settle(user.id, 30_000);
     const [failed] = await deliveriesOf(user.id);
-    expect(failed).toMatchObject({ state: "FAILED", attempts: MAX_ATTEMPTS, lastError: "Internal error." });
+    expect(failed).toMatchObject({
+      state: "FAILED",
+      attempts: MAX_ATTEMPTS,
+      lastError: `Gave up after ${MAX_ATTEMPTS} attempts: Internal error.`,
+    });
     expect(failed?.linkedAccount.status).toBe("ACTIVE");
 
     await sandbox.clearFaults();
@@ -245,7 +261,7 @@ describe("giving up and retrying by hand", () => {
 });
 
 describe("ordering", () => {
-  it("a newer pending change supersedes an older one, carrying its fields", async () => {
+  it("a field saved while another is in flight is not lost: both reach the account (issue 7)", async () => {
     const { user, accounts } = await userWith("qq");
     await sandbox.setFaults("qq", { isDown: true });
     await updateProfile(db, { userId: user.id, changes: { displayName: "First" }, source: "portal" });
@@ -254,8 +270,7 @@ describe("ordering", () => {
     await sandbox.clearFaults();
     await settle(user.id);
     const [older, newer] = await deliveriesOf(user.id);
-    expect([older?.state, newer?.state]).toEqual(["SUPERSEDED", "DELIVERED"]);
-    expect(newer?.fields.sort()).toEqual(["displayName", "signature"]);
+    expect([older?.state, newer?.state]).toEqual(["DELIVERED", "DELIVERED"]);
     const vendor = await sandbox.account("qq", accounts.qq!.login);
     expect([vendor.displayName, vendor.signature]).toEqual(["First", "Second"]);
   });
@@ -276,8 +291,11 @@ describe("ordering", () => {
         sourceAccountId: accounts.msn!.id,
       }),
     ]);
-    const revisions = await db.profileRevision.findMany({ where: { userId: user.id }, orderBy: { version: "asc" } });
-    expect(revisions.map((r) => r.version)).toEqual([1, 2]);
+    const revisions = await db.profileRevision.findMany({
+      where: { userId: user.id, version: { gt: 1 } },
+      orderBy: { version: "asc" },
+    });
+    expect(revisions.map((r) => r.version)).toEqual([2, 3]);
     const winner = revisions[1]!.signature;
     await settle(user.id);
     expect((await sandbox.account("fetion", accounts.fetion!.login)).signature).toBe(winner);
@@ -300,6 +318,7 @@ describe("changes made inside a network", () => {
 
   it("fans a genuine change out to the others, and recognises the echoes of our own deliveries", async () => {
     const { user, accounts } = await userWith("qq", "msn", "fetion");
+    const writesBefore = (await sandbox.account("qq", accounts.qq!.login)).apiWrites;
     await changeInside("qq", accounts.qq!, { mood: "🥰" });
     await expect
       .poll(async () => {
@@ -308,7 +327,7 @@ describe("changes made inside a network", () => {
       })
       .toEqual([{ outcome: "update" }]);
     await settle(user.id);
-    const [revision] = await db.profileRevision.findMany({ where: { userId: user.id } });
+    const [revision] = await db.profileRevision.findMany({ where: { userId: user.id, version: { gt: 1 } } });
     expect(revision).toMatchObject({ source: "qq", mood: "in_love", changedFields: ["mood"] });
     const deliveries = await deliveriesOf(user.id);
     expect(deliveries.map((d) => d.linkedAccount.networkId).sort()).toEqual(["fetion", "msn"]);
@@ -327,9 +346,9 @@ describe("changes made inside a network", () => {
         ).map((e) => e.outcome);
       })
       .toEqual(["echo", "echo"]);
-    expect(await db.profileRevision.count({ where: { userId: user.id } })).toBe(1);
+    expect(await db.profileRevision.count({ where: { userId: user.id } })).toBe(2);
     // QQ's one write is the change its user made (through its API, above); OneProfile wrote nothing back.
-    expect((await sandbox.account("qq", accounts.qq!.login)).apiWrites).toBe(1);
+    expect((await sandbox.account("qq", accounts.qq!.login)).apiWrites).toBe(writesBefore + 1);
   });
 });
 
@@ -358,6 +377,13 @@ describe("crash safety", () => {
 
   it("loses no delivery and applies each once when a worker is killed mid-batch", async () => {
     const users = await Promise.all(Array.from({ length: 6 }, () => userWith("qq", "msn")));
+    const writesBefore = new Map<string, number>();
+    for (const { accounts } of users) {
+      for (const network of ["qq", "msn"] as const) {
+        const login = accounts[network]!.login;
+        writesBefore.set(login, (await sandbox.account(network, login)).apiWrites);
+      }
+    }
     await sandbox.setFaults("qq", { latencyMs: 400 });
     await sandbox.setFaults("msn", { latencyMs: 400 });
     for (const [index, { user }] of users.entries()) {
@@ -366,22 +392,30 @@ describe("crash safety", () => {
     const ids = users.map(({ user }) => user.id);
     const first = startWorkerProcess();
     await expect
-      .poll(() => db.delivery.count({ where: { userId: { in: ids }, state: { in: ["SENDING", "DELIVERED"] } } }), {
-        timeout: 20_000,
-      })
+      .poll(
+        () =>
+          db.delivery.count({
+            where: { userId: { in: ids }, version: { gt: 1 }, state: { in: ["SENDING", "DELIVERED"] } },
+          }),
+        {
+          timeout: 20_000,
+        },
+      )
       .toBeGreaterThan(0);
     first.kill("SIGKILL");
     await new Promise((resolve) => first.once("exit", resolve));
     // Really gone (no wrapper process in between that could leave the worker running).
     expect(() => process.kill(first.pid!, 0)).toThrow();
-    const inFlight = await db.delivery.count({ where: { userId: { in: ids }, state: "SENDING" } });
-    const unfinished = await db.delivery.count({ where: { userId: { in: ids }, state: { not: "DELIVERED" } } });
+    const inFlight = await db.delivery.count({ where: { userId: { in: ids }, version: { gt: 1 }, state: "SENDING" } });
+    const unfinished = await db.delivery.count({
+      where: { userId: { in: ids }, version: { gt: 1 }, state: { not: "DELIVERED" } },
+    });
     expect(unfinished).toBeGreaterThan(0);
     console.log(`kill -9 left ${inFlight} deliveries mid-send and ${unfinished} unfinished`);
 
     startWorkerProcess();
     await expect
-      .poll(() => db.delivery.count({ where: { userId: { in: ids }, state: "DELIVERED" } }), {
+      .poll(() => db.delivery.count({ where: { userId: { in: ids }, version: { gt: 1 }, state: "DELIVERED" } }), {
         timeout: 40_000,
         interval: 250,
       })
@@ -390,8 +424,98 @@ describe("crash safety", () => {
       for (const network of ["qq", "msn"] as const) {
         const vendor = await sandbox.account(network, accounts[network]!.login);
         expect(vendor.signature).toBe(`crash test ${index}`);
-        expect(vendor.apiWrites).toBe(1);
+        expect(vendor.apiWrites).toBe(writesBefore.get(accounts[network]!.login)! + 1);
       }
     }
   }, 90_000);
+});
+
+describe("quick saves (issue 7)", () => {
+  it.each([
+    ["no fault", 0],
+    ["Fetion failing half its calls", 0.5],
+  ])(
+    "ten saves 80 ms apart end on the last one everywhere, with no echo revisions (%s)",
+    async (_label, errorRate) => {
+      const { user, accounts } = await userWith("qq", "msn", "fetion");
+      await sandbox.setFaults("fetion", { errorRate });
+      const running = createWorker({
+        db,
+        databaseUrl,
+        connectors,
+        keyring,
+        concurrency: 4,
+        leaseMs: 5_000,
+        retryBaseMs: 20,
+      });
+      await running.start();
+      try {
+        for (let index = 0; index < 10; index++) {
+          await updateProfile(db, { userId: user.id, changes: { signature: `burst ${index}` }, source: "portal" });
+          await new Promise((resolve) => setTimeout(resolve, 80));
+        }
+        await sandbox.setFaults("fetion", {});
+        const shown = async () =>
+          Promise.all(
+            (["qq", "msn", "fetion"] as const).map(async (network) => {
+              const vendor = await sandbox.account(network, accounts[network]!.login);
+              return vendor.signature;
+            }),
+          );
+        await expect.poll(shown, { timeout: 20_000 }).toEqual(["burst 9", "burst 9", "burst 9"]);
+        // Every webhook the writes caused is in and judged: none started a revision.
+        await expect
+          .poll(
+            async () =>
+              (await sandbox.quiet()).isQuiet &&
+              (await db.inboundEvent.count({ where: { linkedAccount: { userId: user.id }, processedAt: null } })) === 0,
+            { timeout: 20_000 },
+          )
+          .toBe(true);
+        const revisions = await db.profileRevision.findMany({ where: { userId: user.id, version: { gt: 1 } } });
+        expect(revisions.filter((revision) => revision.source !== "portal")).toEqual([]);
+        expect(
+          (await db.profileRevision.findFirst({ where: { userId: user.id }, orderBy: { version: "desc" } }))?.signature,
+        ).toBe("burst 9");
+      } finally {
+        await running.stop();
+      }
+    },
+    60_000,
+  );
+});
+
+describe("an avatar changed inside a network (issue 7)", () => {
+  it("arrives in the portal and at the other networks, with the display name changed with it", async () => {
+    const { user, accounts } = await userWith("qq", "msn", "fetion");
+    const image = await sharp({ create: { width: 200, height: 200, channels: 3, background: "#c33" } })
+      .png()
+      .toBuffer();
+    await sandbox.webChange("qq", accounts.qq!.login, { displayName: "From QQ", avatar: image });
+    await expect
+      .poll(
+        async () => {
+          await worker.drain();
+          return db.inboundEvent.findMany({ where: { login: accounts.qq!.login }, select: { outcome: true } });
+        },
+        { timeout: 15_000 },
+      )
+      .toEqual([{ outcome: "update" }]);
+    await settle(user.id);
+    const latest = await db.profileRevision.findFirstOrThrow({
+      where: { userId: user.id },
+      orderBy: { version: "desc" },
+    });
+    expect(latest).toMatchObject({ source: "qq", displayName: "From QQ" });
+    expect(latest.changedFields.sort()).toEqual(["avatar", "displayName"]);
+    expect(latest.avatarSha256).toMatch(/^[0-9a-f]{64}$/);
+    for (const network of ["msn", "fetion"] as const) {
+      const vendor = (await sandbox.account(network, accounts[network]!.login)) as {
+        displayName: string;
+        avatar: unknown;
+      };
+      expect(vendor.displayName).toBe("From QQ");
+      expect(vendor.avatar).not.toBeNull();
+    }
+  });
 });
