@@ -510,7 +510,7 @@ describe("an avatar changed inside a network (issue 7)", () => {
     expect(latest.changedFields.sort()).toEqual(["avatar", "displayName"]);
     expect(latest.avatarSha256).toMatch(/^[0-9a-f]{64}$/);
     for (const network of ["msn", "fetion"] as const) {
-      const vendor = (await sandbox.account(network, accounts[network]!.login)) as {
+      const vendor = (await sandbox.account(network, accounts[network]!.login)) as unknown as {
         displayName: string;
         avatar: unknown;
       };
