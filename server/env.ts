@@ -54,7 +54,11 @@ const ZEnv = z.object({
   /** How often the reconcile sweep looks for quarantined accounts to try again. */
   WORKER_SWEEP_MS: z.coerce.number().int().min(100).default(60_000),
   /** A dead-lettered account is tried again after this long, doubling each time up to 24 h. */
-  WORKER_QUARANTINE_MS: z.coerce.number().int().min(100).default(60 * 60_000),
+  WORKER_QUARANTINE_MS: z.coerce
+    .number()
+    .int()
+    .min(100)
+    .default(60 * 60_000),
   /** First retry waits up to this long; each further one up to twice as long (full jitter). */
   WORKER_RETRY_BASE_MS: z.coerce.number().int().min(1).default(15_000),
   /** Shared with the sandbox: signs its webhooks (HMAC-SHA256). */

@@ -116,7 +116,8 @@ export async function holdsLease(db: TExecutor, job: TClaimedJob): Promise<boole
   return rows.length === 1;
 }
 
-export type TJobEnd = { state: "done" } | { state: "retry"; delayMs: number; error: string } | { state: "dead"; error: string };
+export type TJobEnd =
+  { state: "done" } | { state: "retry"; delayMs: number; error: string } | { state: "dead"; error: string };
 
 /**
  * Records how a run ended and releases the account. Done: the job is finished unless the account

@@ -58,13 +58,16 @@ export function createWorker(options: TWorkerOptions): TWorker {
     const definition = definitions.get(job.kind);
     const lost = new AbortController();
     const signal = AbortSignal.any([lost.signal, hardStop.signal]);
-    const renew = setInterval(() => {
-      renewLease(db, job, options.leaseMs)
-        .then((isHeld) => {
-          if (!isHeld) lost.abort(new Error("lease lost"));
-        })
-        .catch((error: unknown) => logError(`lease ${job.id}`, error));
-    }, Math.max(50, Math.floor(options.leaseMs / 3)));
+    const renew = setInterval(
+      () => {
+        renewLease(db, job, options.leaseMs)
+          .then((isHeld) => {
+            if (!isHeld) lost.abort(new Error("lease lost"));
+          })
+          .catch((error: unknown) => logError(`lease ${job.id}`, error));
+      },
+      Math.max(50, Math.floor(options.leaseMs / 3)),
+    );
     try {
       const outcome = definition
         ? await definition.run({ ...options, job, signal })

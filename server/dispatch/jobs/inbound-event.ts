@@ -50,7 +50,12 @@ interface TAccepted {
 
 /** The genuine fields' values in OneProfile's vocabulary; the avatar is downloaded and stored. */
 async function acceptValues(
-  context: { connector: TConnector; network: TNetworkView; store: (bytes: Buffer) => Promise<string>; signal: AbortSignal },
+  context: {
+    connector: TConnector;
+    network: TNetworkView;
+    store: (bytes: Buffer) => Promise<string>;
+    signal: AbortSignal;
+  },
   report: TNetworkReport,
   fields: readonly TProfileField[],
 ): Promise<TAccepted> {
@@ -60,7 +65,8 @@ async function acceptValues(
     const { values } = report;
     if (field === "displayName") {
       const value = values.displayName ?? "";
-      const problem = value.trim() === "" ? "Display name is empty" : checkText("Display name", value, PROFILE_LIMITS.displayName);
+      const problem =
+        value.trim() === "" ? "Display name is empty" : checkText("Display name", value, PROFILE_LIMITS.displayName);
       if (problem) refuse(field, problem);
       else result.changes.displayName = value;
     } else if (field === "signature") {
@@ -121,7 +127,10 @@ export const inboundEventJob = defineJob({
       },
     });
 
-    const account = await db.linkedAccount.findUnique({ where: { id: job.linkedAccountId }, include: { network: true } });
+    const account = await db.linkedAccount.findUnique({
+      where: { id: job.linkedAccountId },
+      include: { network: true },
+    });
     if (!account) return finish("ignored", "The account is no longer linked.");
     const network = toNetworkView(account.network);
     if (!network.isEnabled || account.status !== "ACTIVE") {
@@ -143,7 +152,9 @@ export const inboundEventJob = defineJob({
     const hashes = hashesOf({
       ...(report.fields.includes("displayName") ? { displayName: report.values.displayName ?? "" } : {}),
       ...(report.fields.includes("signature") ? { signature: report.values.signature ?? "" } : {}),
-      ...(report.fields.includes("mood") ? { mood: report.values.mood ?? null, moodText: report.values.moodText ?? "" } : {}),
+      ...(report.fields.includes("mood")
+        ? { mood: report.values.mood ?? null, moodText: report.values.moodText ?? "" }
+        : {}),
       ...(report.fields.includes("avatar") ? { avatarSha256: report.values.avatar?.sha256 ?? null } : {}),
     });
     const verdictsOf = (observed: TObserved, pending: unknown) =>
@@ -161,17 +172,25 @@ export const inboundEventJob = defineJob({
 
     let values: TAccepted;
     try {
-      values = await acceptValues({ connector, network, store: (bytes) => storeOriginalAvatar(db, bytes), signal }, report, genuine);
+      values = await acceptValues(
+        { connector, network, store: (bytes) => storeOriginalAvatar(db, bytes), signal },
+        report,
+        genuine,
+      );
     } catch (error) {
       const failure =
         error instanceof ConnectorError ? error : new ConnectorError("transient", "The change could not be read.");
       const decision = decideAfterFailure(failure, job.attempts, { baseDelayMs: retryBaseMs });
-      if (decision.action === "retry") return { end: { state: "retry", delayMs: decision.delayMs, error: failure.message } };
+      if (decision.action === "retry")
+        return { end: { state: "retry", delayMs: decision.delayMs, error: failure.message } };
       const reason = `Gave up after ${job.attempts} attempts: ${failure.message}`;
       return {
         end: { state: "dead", error: reason },
         record: async (tx) => {
-          await tx.inboundEvent.update({ where: { id: event.id }, data: { processedAt: new Date(), outcome: "dead", note: reason } });
+          await tx.inboundEvent.update({
+            where: { id: event.id },
+            data: { processedAt: new Date(), outcome: "dead", note: reason },
+          });
           // The network shows a value we never took: send it the portal's, so all end on one value.
           const observed = await lockObserved(tx, account.id);
           const behind: TObserved = {};
@@ -203,7 +222,8 @@ export const inboundEventJob = defineJob({
           report.mark,
         );
         const shown: TObserved = {};
-        for (const field of values.accepted) shown[field] = { v: desired[field] ?? 0, h: hashes[field] ?? null, m: report.mark };
+        for (const field of values.accepted)
+          shown[field] = { v: desired[field] ?? 0, h: hashes[field] ?? null, m: report.mark };
         observed = mergeObserved(observed, shown);
         for (const { field } of values.refused) observed[field] = { v: 0, h: hashes[field] ?? null, m: report.mark };
         await tx.$executeRaw`UPDATE linked_accounts SET observed = ${JSON.stringify(observed)}::jsonb, updated_at = now() WHERE id = ${account.id}::uuid`;
@@ -212,7 +232,9 @@ export const inboundEventJob = defineJob({
           ? "update"
           : values.refused.length > 0
             ? "rejected"
-            : (["echo", "stale", "unchanged"].find((verdict) => Object.values(firstLook).includes(verdict as TReportVerdict)) ?? "unchanged");
+            : (["echo", "stale", "unchanged"].find((verdict) =>
+                Object.values(firstLook).includes(verdict as TReportVerdict),
+              ) ?? "unchanged");
         await tx.inboundEvent.update({
           where: { id: event.id },
           data: { processedAt: new Date(), outcome, note: describe(firstLook, values.refused) },

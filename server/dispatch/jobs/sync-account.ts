@@ -34,7 +34,13 @@ import { markDirty, SYNC_ACCOUNT } from "../queue";
 /** After a successful send: observed state merged, entries settled, dirty again if still behind. */
 async function recordSent(
   tx: TTx,
-  input: { userId: string; accountId: string; sent: TObserved; sync: Record<TProfileField, boolean>; supported: Record<TProfileField, boolean> },
+  input: {
+    userId: string;
+    accountId: string;
+    sent: TObserved;
+    sync: Record<TProfileField, boolean>;
+    supported: Record<TProfileField, boolean>;
+  },
 ) {
   await lockUser(tx, input.userId);
   const observed = mergeObserved(await lockObserved(tx, input.accountId), input.sent);
@@ -44,7 +50,9 @@ async function recordSent(
     WHERE id = ${input.accountId}::uuid`;
   await settleDeliveries(tx, input.accountId, observed);
   const desired = await currentSnapshot(tx, input.userId);
-  if (owedFields({ desired: desired.fieldVersions, observed, sync: input.sync, supported: input.supported }).length > 0) {
+  if (
+    owedFields({ desired: desired.fieldVersions, observed, sync: input.sync, supported: input.supported }).length > 0
+  ) {
     await markDirty(tx, { userId: input.userId, accountId: input.accountId });
   }
 }
@@ -74,7 +82,8 @@ export const syncAccountJob = defineJob({
     if (!connector) {
       return {
         end: { state: "done" },
-        record: (tx) => markOpenDeliveries(tx, accountId, { state: "SKIPPED", lastError: "This network has no connector." }),
+        record: (tx) =>
+          markOpenDeliveries(tx, accountId, { state: "SKIPPED", lastError: "This network has no connector." }),
       };
     }
 
@@ -96,9 +105,10 @@ export const syncAccountJob = defineJob({
     const settings: TMappedSettings = { ...text };
     let avatarSha256: string | null | undefined;
     if (original !== undefined) {
-      avatarSha256 = original && network.capabilities.avatar
-        ? await renditionFor(db, original, account.networkId, network.capabilities.avatar)
-        : null;
+      avatarSha256 =
+        original && network.capabilities.avatar
+          ? await renditionFor(db, original, account.networkId, network.capabilities.avatar)
+          : null;
       const image = avatarSha256 ? await db.avatar.findUnique({ where: { sha256: avatarSha256 } }) : null;
       settings.avatar = image ? { bytes: Buffer.from(image.data), contentType: image.contentType } : null;
     }
@@ -106,8 +116,18 @@ export const syncAccountJob = defineJob({
     const versions = (fields: readonly TProfileField[]): TFieldVersions =>
       Object.fromEntries(fields.map((field) => [field, desired.fieldVersions[field]]));
     const idempotencyKeys = {
-      profile: writeKeyOf({ accountId, epoch: account.syncEpoch, part: "profile", versions: versions(owed.filter((f) => f !== "avatar")) }),
-      avatar: writeKeyOf({ accountId, epoch: account.syncEpoch, part: "avatar", versions: versions(owed.filter((f) => f === "avatar")) }),
+      profile: writeKeyOf({
+        accountId,
+        epoch: account.syncEpoch,
+        part: "profile",
+        versions: versions(owed.filter((f) => f !== "avatar")),
+      }),
+      avatar: writeKeyOf({
+        accountId,
+        epoch: account.syncEpoch,
+        part: "avatar",
+        versions: versions(owed.filter((f) => f === "avatar")),
+      }),
     };
 
     let credentials;
@@ -147,7 +167,9 @@ export const syncAccountJob = defineJob({
       };
     } catch (error) {
       const failure =
-        error instanceof ConnectorError ? error : new ConnectorError("transient", "Something went wrong while sending.");
+        error instanceof ConnectorError
+          ? error
+          : new ConnectorError("transient", "Something went wrong while sending.");
       if (!(error instanceof ConnectorError)) logError(`account ${accountId} send`, error);
       const decision = decideAfterFailure(failure, job.attempts, { baseDelayMs: retryBaseMs });
       if (decision.action === "retry") {
@@ -155,7 +177,10 @@ export const syncAccountJob = defineJob({
         return {
           end: { state: "retry", delayMs: decision.delayMs, error: failure.message },
           record: async (tx) => {
-            await tx.linkedAccount.update({ where: { id: accountId }, data: { consecutiveFailures: { increment: 1 } } });
+            await tx.linkedAccount.update({
+              where: { id: accountId },
+              data: { consecutiveFailures: { increment: 1 } },
+            });
             await markOpenDeliveries(tx, accountId, { state: "RETRYING", lastError: failure.message, nextAttemptAt });
           },
         };
