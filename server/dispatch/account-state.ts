@@ -98,10 +98,12 @@ export async function markOpenDeliveries(
 export async function reopenAccount(tx: TTx, input: { userId: string; accountId: string }): Promise<void> {
   await lockUser(tx, input.userId);
   const observed = await lockObserved(tx, input.accountId);
-  await tx.linkedAccount.update({
-    where: { id: input.accountId },
-    data: { observed: forgetVersions(observed), syncEpoch: { increment: 1 } },
-  });
+  // A write left unconfirmed before is dropped: the resend under the new epoch carries everything
+  // (after a re-link, the old session that carried it no longer works).
+  await tx.$executeRaw`
+    UPDATE linked_accounts SET observed = ${JSON.stringify(forgetVersions(observed))}::jsonb, pending_write = NULL,
+      sync_epoch = sync_epoch + 1, updated_at = now()
+    WHERE id = ${input.accountId}::uuid`;
   const account = await tx.linkedAccount.findUniqueOrThrow({
     where: { id: input.accountId },
     include: { network: true },

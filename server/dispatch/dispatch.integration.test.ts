@@ -4,19 +4,13 @@
  */
 import type { ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import http from "node:http";
-import { mkdtempSync } from "node:fs";
-import type { AddressInfo } from "node:net";
-import os from "node:os";
-import path from "node:path";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { setupTestDb } from "../../test/database";
 import { setupTestSandbox } from "../../test/sandbox";
-import { spawnTs } from "../../scripts/lib/spawn-ts";
+import { setupWebhookReceiver, spawnWorkerProcess } from "../../test/sync-harness";
 import type { TSandboxNetworkId } from "../../sandbox/networks";
 import { createConnectorResolver } from "../connectors/registry";
 import { createKeyring } from "../crypto/secrets";
-import { receiveSandboxEvent } from "../monitor/receive-sandbox-event";
 import sharp from "sharp";
 import { storeOriginalAvatar } from "../profile/avatars";
 import { retryDelivery } from "../profile/queries";
@@ -28,27 +22,10 @@ import { createWorker } from "./worker";
 const { db, url: databaseUrl } = await setupTestDb();
 const WEBHOOK_SECRET = "dispatch-test-webhook-secret";
 
-// OneProfile's webhook route, as far as this test needs it: the same domain function.
-const webhooks = http.createServer((req, res) => {
-  let body = "";
-  req.on("data", (chunk: Buffer) => (body += chunk.toString("utf8")));
-  req.on("end", () => {
-    receiveSandboxEvent(db, {
-      networkId: (req.url ?? "").split("/").pop() ?? "",
-      secret: WEBHOOK_SECRET,
-      timestamp: String(req.headers["x-sandbox-timestamp"]),
-      signature: String(req.headers["x-sandbox-signature"]),
-      body,
-    })
-      .then((outcome) => res.writeHead(outcome.status).end())
-      .catch(() => res.writeHead(503).end());
-  });
-});
-await new Promise<void>((resolve) => webhooks.listen(0, "127.0.0.1", resolve));
-afterAll(() => new Promise<void>((resolve) => webhooks.close(() => resolve())));
+const webhookUrl = await setupWebhookReceiver(db, WEBHOOK_SECRET);
 
 const sandbox = await setupTestSandbox({
-  webhookUrl: `http://127.0.0.1:${(webhooks.address() as AddressInfo).port}/hooks`,
+  webhookUrl,
   webhookSecret: WEBHOOK_SECRET,
 });
 const KEY = `k1:${randomBytes(32).toString("base64")}`;
@@ -357,20 +334,7 @@ describe("crash safety", () => {
   afterAll(() => workers.forEach((child) => child.exitCode === null && child.kill("SIGKILL")));
 
   function startWorkerProcess(): ChildProcess {
-    const child = spawnTs("server/dispatch/main.ts", {
-      env: {
-        PATH: process.env.PATH,
-        NODE_ENV: "test",
-        DATABASE_URL: databaseUrl,
-        SANDBOX_URL: sandbox.url,
-        ONEPROFILE_ENCRYPTION_KEY: KEY,
-        ONEPROFILE_DATA_DIR: mkdtempSync(path.join(os.tmpdir(), "oneprofile-worker-")),
-        WORKER_CONCURRENCY: "2",
-        WORKER_LEASE_MS: "2000",
-        WORKER_RETRY_BASE_MS: "50",
-      } as NodeJS.ProcessEnv,
-      stdio: "ignore",
-    });
+    const child = spawnWorkerProcess({ databaseUrl, sandboxUrl: sandbox.url, encryptionKey: KEY, concurrency: 2 });
     workers.push(child);
     return child;
   }

@@ -12,21 +12,15 @@
  */
 import type { ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdtempSync } from "node:fs";
-import http from "node:http";
-import type { AddressInfo } from "node:net";
-import os from "node:os";
-import path from "node:path";
 import fc from "fast-check";
 import sharp from "sharp";
 import { afterAll, describe, expect, it } from "vitest";
 import { setupTestDb } from "../../test/database";
 import { setupTestSandbox } from "../../test/sandbox";
-import { spawnTs } from "../../scripts/lib/spawn-ts";
+import { setupWebhookReceiver, spawnWorkerProcess } from "../../test/sync-harness";
 import type { TSandboxNetworkId } from "../../sandbox/networks";
 import { createConnectorResolver } from "../connectors/registry";
 import { createKeyring } from "../crypto/secrets";
-import { receiveSandboxEvent } from "../monitor/receive-sandbox-event";
 import { storeOriginalAvatar } from "../profile/avatars";
 import { currentSnapshot, updateProfile } from "../profile/update";
 import { linkAccount, relinkAccount } from "../registration/link";
@@ -42,26 +36,10 @@ const KEY = `k1:${randomBytes(32).toString("base64")}`;
 
 const { db, url: databaseUrl } = await setupTestDb();
 
-const receiver = http.createServer((req, res) => {
-  let body = "";
-  req.on("data", (chunk: Buffer) => (body += chunk.toString("utf8")));
-  req.on("end", () => {
-    receiveSandboxEvent(db, {
-      networkId: (req.url ?? "").split("/").pop() ?? "",
-      secret: WEBHOOK_SECRET,
-      timestamp: String(req.headers["x-sandbox-timestamp"]),
-      signature: String(req.headers["x-sandbox-signature"]),
-      body,
-    })
-      .then((outcome) => res.writeHead(outcome.status).end())
-      .catch(() => res.writeHead(500).end());
-  });
-});
-await new Promise<void>((resolve) => receiver.listen(0, "127.0.0.1", resolve));
-afterAll(() => new Promise<void>((resolve) => receiver.close(() => resolve())));
+const webhookUrl = await setupWebhookReceiver(db, WEBHOOK_SECRET);
 
 const sandbox = await setupTestSandbox({
-  webhookUrl: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hooks`,
+  webhookUrl,
   webhookSecret: WEBHOOK_SECRET,
   webhookRetryBaseMs: 100,
   webhookRetryMaxMs: 1000,
@@ -76,23 +54,7 @@ const admin = await db.user.create({
 // ---- worker processes (real ones, so a crash is a real kill -9) ----
 const workers = new Set<ChildProcess>();
 function startWorker(): ChildProcess {
-  const child = spawnTs("server/dispatch/main.ts", {
-    env: {
-      PATH: process.env.PATH,
-      NODE_ENV: "test",
-      DATABASE_URL: databaseUrl,
-      SANDBOX_URL: sandbox.url,
-      ONEPROFILE_ENCRYPTION_KEY: KEY,
-      ONEPROFILE_DATA_DIR: mkdtempSync(path.join(os.tmpdir(), "oneprofile-model-worker-")),
-      WORKER_CONCURRENCY: "4",
-      WORKER_LEASE_MS: "2000",
-      WORKER_RETRY_BASE_MS: "50",
-      WORKER_SWEEP_MS: "200",
-      WORKER_QUARANTINE_MS: "300",
-      CONNECTOR_TIMEOUT_MS: "800",
-    } as NodeJS.ProcessEnv,
-    stdio: "ignore",
-  });
+  const child = spawnWorkerProcess({ databaseUrl, sandboxUrl: sandbox.url, encryptionKey: KEY });
   workers.add(child);
   child.once("exit", () => workers.delete(child));
   return child;

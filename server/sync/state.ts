@@ -78,6 +78,21 @@ export type TObserved = z.infer<typeof ZObserved>;
 export const ZPendingWrite = z.partialRecord(ZProfileField, z.string());
 export type TPendingWrite = z.infer<typeof ZPendingWrite>;
 
+/**
+ * A write sent but not confirmed (no answer yet: in flight, timed out, or the worker died). It is
+ * sent again exactly — same keys, same body — before anything newer, so the vendor applies it
+ * once and, if a late copy of it lands, it lands before the newer write, never after.
+ */
+export const ZUnconfirmedWrite = z.object({
+  versions: ZFieldVersions,
+  hashes: ZPendingWrite,
+  keys: z.object({ profile: z.string(), avatar: z.string() }),
+  text: ZMappedDraft.omit({ avatarSha256: true }),
+  /** The rendition sent (null: avatar removed); absent when the avatar is not part of it. */
+  avatarSha256: z.string().nullable().optional(),
+});
+export type TUnconfirmedWrite = z.infer<typeof ZUnconfirmedWrite>;
+
 export function hashValue(value: string | null | undefined): string {
   return createHash("sha256")
     .update(value ?? "\u0000")

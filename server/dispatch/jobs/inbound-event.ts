@@ -22,7 +22,7 @@ import {
   PROFILE_LIMITS,
   raiseMarks,
   WRITE_KEY_PREFIX,
-  ZPendingWrite,
+  ZUnconfirmedWrite,
   ZObserved,
   type TObserved,
   type TProfileField,
@@ -160,7 +160,7 @@ export const inboundEventJob = defineJob({
     const verdictsOf = (observed: TObserved, pending: unknown) =>
       classifyReport({
         observed,
-        pendingWrite: pending === null ? null : ZPendingWrite.parse(pending),
+        pendingWrite: pending === null ? null : ZUnconfirmedWrite.parse(pending).hashes,
         report: {
           mark: report.mark,
           isOurWrite: report.writeKey?.startsWith(`${WRITE_KEY_PREFIX}${account.id}:`) ?? false,

@@ -2,10 +2,13 @@
  * The interface server's job for one account (patent claim 5): bring it to the desired state.
  * It reads the person's latest profile at send time, computes the fields the account owes
  * (desired version newer than what it shows), maps them to the network, and sends them with
- * idempotency keys derived from (account, epoch, field versions). The write's hashes are recorded
- * as pending before the call, so its echo is recognised even if the worker dies mid-send. On
- * success the account's observed state takes the versions sent and the vendor's marks; if the
- * person saved again meanwhile the account stays dirty and runs again.
+ * idempotency keys derived from (account, epoch, field versions). The write is recorded as
+ * unconfirmed before the call: until an answer confirms it, every later run sends it again exactly
+ * (same keys, same body) before anything newer, so the vendor applies it once, and a copy of it
+ * that lands late (a vendor still working on a request we timed out on) can never overwrite a
+ * newer value; its echo is recognised even if the worker dies mid-send. On success the account's
+ * observed state takes the versions sent and the vendor's marks; if the account still owes
+ * something (the person saved again meanwhile), it stays dirty and runs again.
  */
 import { ConnectorError, type TMappedSettings } from "../../connectors/types";
 import type { TTx } from "../../db";
@@ -23,7 +26,9 @@ import {
   owedFields,
   writeKeyOf,
   ZObserved,
+  ZUnconfirmedWrite,
   type TFieldVersions,
+  type TUnconfirmedWrite,
   type TObserved,
   type TProfileField,
 } from "../../sync/state";
@@ -89,46 +94,58 @@ export const syncAccountJob = defineJob({
 
     const desired = await currentSnapshot(db, account.userId);
     const observed = ZObserved.parse(account.observed);
-    const owed = owedFields({ desired: desired.fieldVersions, observed, sync, supported });
-    if (owed.length === 0) {
-      return { end: { state: "done" }, record: (tx) => settleDeliveries(tx, accountId, observed) };
+    // An unconfirmed write goes again first, exactly as it was; otherwise what the account owes now.
+    let write: TUnconfirmedWrite;
+    if (account.pendingWrite !== null) {
+      write = ZUnconfirmedWrite.parse(account.pendingWrite);
+    } else {
+      const owed = owedFields({ desired: desired.fieldVersions, observed, sync, supported });
+      if (owed.length === 0) {
+        return { end: { state: "done" }, record: (tx) => settleDeliveries(tx, accountId, observed) };
+      }
+      const mapping = mapSettings({
+        snapshot: desired.snapshot,
+        fields: owed,
+        sync,
+        capabilities: network.capabilities,
+        networkName: network.displayName,
+      });
+      const { avatarSha256: original, ...text } = mapping.settings;
+      let avatarSha256: string | null | undefined;
+      if (original !== undefined) {
+        avatarSha256 =
+          original && network.capabilities.avatar
+            ? await renditionFor(db, original, account.networkId, network.capabilities.avatar)
+            : null;
+      }
+      const versions = (fields: readonly TProfileField[]): TFieldVersions =>
+        Object.fromEntries(fields.map((field) => [field, desired.fieldVersions[field]]));
+      write = {
+        versions: versions(owed),
+        hashes: hashesOf({ ...text, ...(avatarSha256 !== undefined ? { avatarSha256 } : {}) }),
+        keys: {
+          profile: writeKeyOf({
+            accountId,
+            epoch: account.syncEpoch,
+            part: "profile",
+            versions: versions(owed.filter((f) => f !== "avatar")),
+          }),
+          avatar: writeKeyOf({
+            accountId,
+            epoch: account.syncEpoch,
+            part: "avatar",
+            versions: versions(owed.filter((f) => f === "avatar")),
+          }),
+        },
+        text,
+        ...(avatarSha256 !== undefined ? { avatarSha256 } : {}),
+      };
     }
-
-    const mapping = mapSettings({
-      snapshot: desired.snapshot,
-      fields: owed,
-      sync,
-      capabilities: network.capabilities,
-      networkName: network.displayName,
-    });
-    const { avatarSha256: original, ...text } = mapping.settings;
-    const settings: TMappedSettings = { ...text };
-    let avatarSha256: string | null | undefined;
-    if (original !== undefined) {
-      avatarSha256 =
-        original && network.capabilities.avatar
-          ? await renditionFor(db, original, account.networkId, network.capabilities.avatar)
-          : null;
-      const image = avatarSha256 ? await db.avatar.findUnique({ where: { sha256: avatarSha256 } }) : null;
+    const settings: TMappedSettings = { ...write.text };
+    if (write.avatarSha256 !== undefined) {
+      const image = write.avatarSha256 ? await db.avatar.findUnique({ where: { sha256: write.avatarSha256 } }) : null;
       settings.avatar = image ? { bytes: Buffer.from(image.data), contentType: image.contentType } : null;
     }
-    const hashes = hashesOf({ ...text, ...(avatarSha256 !== undefined ? { avatarSha256 } : {}) });
-    const versions = (fields: readonly TProfileField[]): TFieldVersions =>
-      Object.fromEntries(fields.map((field) => [field, desired.fieldVersions[field]]));
-    const idempotencyKeys = {
-      profile: writeKeyOf({
-        accountId,
-        epoch: account.syncEpoch,
-        part: "profile",
-        versions: versions(owed.filter((f) => f !== "avatar")),
-      }),
-      avatar: writeKeyOf({
-        accountId,
-        epoch: account.syncEpoch,
-        part: "avatar",
-        versions: versions(owed.filter((f) => f === "avatar")),
-      }),
-    };
 
     let credentials;
     try {
@@ -139,7 +156,10 @@ export const syncAccountJob = defineJob({
       return {
         end: { state: "dead", error: reason },
         record: async (tx) => {
-          await tx.linkedAccount.update({ where: { id: accountId }, data: { status: "NEEDS_REAUTH" } });
+          await tx.linkedAccount.updateMany({
+            where: { id: accountId, credentials: account.credentials },
+            data: { status: "NEEDS_REAUTH" },
+          });
           await markOpenDeliveries(tx, accountId, { state: "FAILED", lastError: reason });
         },
       };
@@ -148,7 +168,7 @@ export const syncAccountJob = defineJob({
     // The write is pending from here until its answer is recorded: fenced by the lease.
     const marked = await db.$transaction(async (tx) => {
       const count = await tx.$executeRaw`
-        UPDATE linked_accounts SET pending_write = ${JSON.stringify(hashes)}::jsonb
+        UPDATE linked_accounts SET pending_write = ${JSON.stringify(write)}::jsonb
         WHERE id = ${accountId}::uuid AND lease_token = ${job.leaseToken}::uuid`;
       if (count === 1) await markOpenDeliveries(tx, accountId, { state: "SENDING" });
       return count === 1;
@@ -156,10 +176,10 @@ export const syncAccountJob = defineJob({
     if (!marked) return { end: { state: "retry", delayMs: 0, error: "lease lost" } };
 
     try {
-      const { marks } = await connector.apply(credentials, settings, { idempotencyKeys, signal });
+      const { marks } = await connector.apply(credentials, settings, { idempotencyKeys: write.keys, signal });
       const sent: TObserved = {};
-      for (const field of owed) {
-        sent[field] = { v: desired.fieldVersions[field] ?? 0, h: hashes[field] ?? null, m: marks[field] ?? null };
+      for (const field of Object.keys(write.versions) as TProfileField[]) {
+        sent[field] = { v: write.versions[field] ?? 0, h: write.hashes[field] ?? null, m: marks[field] ?? null };
       }
       return {
         end: { state: "done" },
@@ -191,13 +211,14 @@ export const syncAccountJob = defineJob({
       return {
         end: { state: "dead", error: reason },
         record: async (tx) => {
-          await tx.linkedAccount.update({
-            where: { id: accountId },
-            data: {
-              consecutiveFailures: { increment: 1 },
-              ...(decision.isCredentialProblem ? { status: "NEEDS_REAUTH" as const } : {}),
-            },
-          });
+          await tx.linkedAccount.update({ where: { id: accountId }, data: { consecutiveFailures: { increment: 1 } } });
+          // Only the password this run used is known bad: one entered again meanwhile stays active.
+          if (decision.isCredentialProblem) {
+            await tx.linkedAccount.updateMany({
+              where: { id: accountId, credentials: account.credentials },
+              data: { status: "NEEDS_REAUTH" },
+            });
+          }
           await markOpenDeliveries(tx, accountId, { state: "FAILED", lastError: reason });
         },
       };
