@@ -5,6 +5,7 @@
  */
 import { spawnSync } from "node:child_process";
 import { createRequire } from "node:module";
+import path from "node:path";
 import { parseArgs } from "node:util";
 
 const [suite, ...rest] = process.argv.slice(2);
@@ -24,7 +25,8 @@ if (!chosen) {
   console.error(`Usage: tsx scripts/test-long.ts <${Object.keys(SUITES).join("|")}> [--runs N] [--users U --saves S]`);
   process.exit(2);
 }
-const vitest = createRequire(import.meta.url).resolve("vitest/vitest.mjs");
+// vitest's entry script (its package exports do not list it, so take it from its folder).
+const vitest = path.join(path.dirname(createRequire(import.meta.url).resolve("vitest/package.json")), "vitest.mjs");
 const result = spawnSync(process.execPath, [vitest, "run", chosen.file], {
   stdio: "inherit",
   env: { ...process.env, ...chosen.env },
