@@ -41,16 +41,29 @@ export async function vendorFetch(
   init: RequestInit & { timeoutMs: number; signal?: AbortSignal },
 ): Promise<Response> {
   let response: Response;
-  const timeout = AbortSignal.timeout(init.timeoutMs);
+  // A controller and a timer of our own, not AbortSignal.any(AbortSignal.timeout(…)): under memory
+  // pressure Node 20 can collect such a combined signal, and the request then never times out.
+  const controller = new AbortController();
+  const timer = setTimeout(
+    () => controller.abort(new DOMException("The network did not answer in time.", "TimeoutError")),
+    init.timeoutMs,
+  );
+  const onAbort = () => controller.abort(init.signal?.reason);
+  if (init.signal?.aborted) onAbort();
+  init.signal?.addEventListener("abort", onAbort, { once: true });
   try {
-    response = await fetch(url, { ...init, signal: init.signal ? AbortSignal.any([timeout, init.signal]) : timeout });
+    response = await fetch(url, { ...init, signal: controller.signal });
+    if (!response.ok) {
+      const body = (await response.json().catch(() => null)) as { error?: { message?: string } } | null;
+      throw classifyResponse(response.status, response.headers.get("retry-after"), body?.error?.message ?? "");
+    }
   } catch (error) {
+    clearTimeout(timer);
+    init.signal?.removeEventListener("abort", onAbort);
+    if (error instanceof ConnectorError) throw error;
     throw classifyNetworkFailure(error);
   }
-  if (!response.ok) {
-    const body = (await response.json().catch(() => null)) as { error?: { message?: string } } | null;
-    throw classifyResponse(response.status, response.headers.get("retry-after"), body?.error?.message ?? "");
-  }
+  // The timer stays: reading the body (a download) is bounded by the same time limit.
   return response;
 }
 

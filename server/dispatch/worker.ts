@@ -56,8 +56,11 @@ export function createWorker(options: TWorkerOptions): TWorker {
 
   async function run(job: TClaimedJob): Promise<void> {
     const definition = definitions.get(job.kind);
+    // One controller per job, aborted by a lost lease or a hard stop (no AbortSignal.any: see http.ts).
     const lost = new AbortController();
-    const signal = AbortSignal.any([lost.signal, hardStop.signal]);
+    const onHardStop = () => lost.abort(hardStop.signal.reason);
+    hardStop.signal.addEventListener("abort", onHardStop, { once: true });
+    const signal = lost.signal;
     const renew = setInterval(
       () => {
         renewLease(db, job, options.leaseMs)
@@ -78,6 +81,7 @@ export function createWorker(options: TWorkerOptions): TWorker {
       logError(`job ${job.kind} ${job.id}`, error);
     } finally {
       clearInterval(renew);
+      hardStop.signal.removeEventListener("abort", onHardStop);
     }
   }
 
