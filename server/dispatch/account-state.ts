@@ -1,7 +1,8 @@
 /**
  * An account's observed state and the Deliveries that follow it. Every write of observed state
- * happens under the account row's lock (SELECT … FOR UPDATE), so concurrent writers never
- * overwrite each other from stale reads.
+ * happens under the account row's lock (SELECT … FOR UPDATE, accounts in id order), so
+ * concurrent writers never overwrite each other from stale reads. Each function takes a batch of
+ * accounts and costs the same few statements for one account or a hundred.
  */
 import type { TCapabilities } from "../connectors/types";
 import type { TDb, TTx } from "../db";
@@ -20,6 +21,10 @@ import { currentSnapshot, lockUser } from "../profile/update";
 import { toNetworkView } from "../registration/networks";
 import { markDirty, wakeWorkers } from "./queue";
 
+type TExecutor = Pick<TDb, "$executeRaw" | "$queryRaw">;
+
+const json = (value: unknown) => JSON.stringify(value);
+
 export function supportedFields(capabilities: TCapabilities): Record<TProfileField, boolean> {
   return {
     avatar: Boolean(capabilities.avatar),
@@ -29,64 +34,107 @@ export function supportedFields(capabilities: TCapabilities): Record<TProfileFie
   };
 }
 
-/** The account's observed state, its row locked until the transaction ends. */
-export async function lockObserved(tx: TTx, accountId: string): Promise<TObserved> {
-  const rows = await tx.$queryRaw<Array<{ observed: unknown }>>`
-    SELECT observed FROM linked_accounts WHERE id = ${accountId}::uuid FOR NO KEY UPDATE`;
-  return ZObserved.parse(rows[0]?.observed ?? {});
+/** The accounts' observed states, their rows locked (in id order) until the transaction ends. */
+export async function lockObservedMany(db: TExecutor, accountIds: readonly string[]): Promise<Map<string, TObserved>> {
+  const unique = [...new Set(accountIds)];
+  if (unique.length === 0) return new Map();
+  const rows = await db.$queryRaw<Array<{ id: string; observed: unknown }>>`
+    SELECT id, observed FROM linked_accounts
+    WHERE id IN (SELECT value::uuid FROM jsonb_array_elements_text(${json(unique)}::jsonb))
+    ORDER BY id FOR NO KEY UPDATE`;
+  return new Map(rows.map((row) => [row.id, ZObserved.parse(row.observed ?? {})]));
 }
 
-const OPEN = ["QUEUED", "SENDING", "RETRYING"] as const;
+/** One account's observed state, its row locked until the transaction ends. */
+export async function lockObserved(db: TExecutor, accountId: string): Promise<TObserved> {
+  return (await lockObservedMany(db, [accountId])).get(accountId) ?? {};
+}
+
+/** Writes the accounts' observed states (rows already locked by the caller). */
+export async function writeObserved(
+  db: TExecutor,
+  states: ReadonlyMap<string, TObserved>,
+  options: { isConfirmedWrite: boolean },
+): Promise<void> {
+  if (states.size === 0) return;
+  const rows = [...states].map(([id, observed]) => ({ id, observed }));
+  // A confirmed write also clears the unconfirmed one and the account's failure streak.
+  await db.$executeRaw`
+    UPDATE linked_accounts a SET observed = x.observed,
+      pending_write = CASE WHEN ${options.isConfirmedWrite} THEN NULL ELSE a.pending_write END,
+      consecutive_failures = CASE WHEN ${options.isConfirmedWrite} THEN 0 ELSE a.consecutive_failures END,
+      updated_at = now()
+    FROM jsonb_to_recordset(${json(rows)}::jsonb) AS x(id uuid, observed jsonb)
+    WHERE a.id = x.id`;
+}
+
+export interface TSettled {
+  delivered: number;
+  superseded: number;
+}
 
 /**
- * Open Deliveries of the account become delivered or superseded once the account shows them; so
- * do dead-lettered ones, when a later run (the reconcile sweep, the next change) got them there.
+ * Open Deliveries of these accounts become delivered or superseded once the account shows them;
+ * so do dead-lettered ones, when a later run (the reconcile sweep, the next change) got them there.
  */
-export async function settleDeliveries(tx: TTx, accountId: string, observed: TObserved): Promise<void> {
-  const open = await tx.delivery.findMany({
-    where: { linkedAccountId: accountId, state: { in: [...OPEN, "FAILED"] } },
-    select: { id: true, fields: true, revision: { select: { fieldVersions: true } } },
-  });
+export async function settleDeliveries(db: TExecutor, observedOf: ReadonlyMap<string, TObserved>): Promise<TSettled> {
+  if (observedOf.size === 0) return { delivered: 0, superseded: 0 };
+  const open = await db.$queryRaw<Array<{ id: string; accountId: string; fields: unknown; versions: unknown }>>`
+    SELECT d.id, d.linked_account_id AS "accountId", d.fields, r.field_versions AS versions
+    FROM deliveries d JOIN profile_revisions r ON r.id = d.revision_id
+    WHERE d.linked_account_id IN (SELECT value::uuid FROM jsonb_array_elements_text(${json([...observedOf.keys()])}::jsonb))
+      AND d.state IN ('QUEUED', 'SENDING', 'RETRYING', 'FAILED')`;
   const delivered: string[] = [];
   const superseded: string[] = [];
   for (const delivery of open) {
     const outcome = deliveryOutcome(
-      {
-        fields: ZProfileField.array().parse(delivery.fields),
-        versions: ZFieldVersions.parse(delivery.revision.fieldVersions),
-      },
-      observed,
+      { fields: ZProfileField.array().parse(delivery.fields), versions: ZFieldVersions.parse(delivery.versions) },
+      observedOf.get(delivery.accountId) ?? {},
     );
     if (outcome === "delivered") delivered.push(delivery.id);
     if (outcome === "superseded") superseded.push(delivery.id);
   }
   if (delivered.length > 0) {
-    await tx.delivery.updateMany({
-      where: { id: { in: delivered } },
-      data: { state: "DELIVERED", deliveredAt: new Date(), lastError: null },
-    });
+    await db.$executeRaw`
+      UPDATE deliveries SET state = 'DELIVERED', delivered_at = now(), last_error = NULL, updated_at = now()
+      WHERE id IN (SELECT value::uuid FROM jsonb_array_elements_text(${json(delivered)}::jsonb))`;
   }
   if (superseded.length > 0) {
-    await tx.delivery.updateMany({
-      where: { id: { in: superseded } },
-      data: { state: "SUPERSEDED", lastError: "A later change of the same fields reached this account first." },
-    });
+    await db.$executeRaw`
+      UPDATE deliveries SET state = 'SUPERSEDED', updated_at = now(),
+        last_error = 'A later change of the same fields reached this account first.'
+      WHERE id IN (SELECT value::uuid FROM jsonb_array_elements_text(${json(superseded)}::jsonb))`;
   }
+  return { delivered: delivered.length, superseded: superseded.length };
 }
 
-/** Open Deliveries of the account take this state and reason (retrying, failed, skipped). */
-export async function markOpenDeliveries(
-  tx: TTx,
-  accountId: string,
-  data: { state: "SENDING" | "RETRYING" | "FAILED" | "SKIPPED"; lastError?: string | null; nextAttemptAt?: Date },
-): Promise<void> {
-  await tx.delivery.updateMany({
-    where: { linkedAccountId: accountId, state: { in: [...OPEN] } },
-    data: {
-      ...data,
-      ...(data.state === "SENDING" ? { attempts: { increment: 1 } } : {}),
-    },
-  });
+export interface TOpenMark {
+  accountId: string;
+  state: "SENDING" | "RETRYING" | "FAILED" | "SKIPPED";
+  /** Kept as it was when omitted. */
+  lastError?: string;
+  nextAttemptAt?: Date;
+}
+
+/** Open Deliveries of each account take its state and reason (sending, retrying, failed, skipped). */
+export async function markOpenDeliveries(db: TExecutor, marks: readonly TOpenMark[]): Promise<void> {
+  if (marks.length === 0) return;
+  const rows = marks.map((mark) => ({
+    account_id: mark.accountId,
+    state: mark.state,
+    has_error: mark.lastError !== undefined,
+    error: mark.lastError ?? null,
+    next_at: mark.nextAttemptAt?.toISOString() ?? null,
+  }));
+  await db.$executeRaw`
+    UPDATE deliveries d SET state = x.state::"DeliveryState",
+      last_error = CASE WHEN x.has_error THEN x.error ELSE d.last_error END,
+      next_attempt_at = COALESCE(x.next_at, d.next_attempt_at),
+      attempts = d.attempts + CASE WHEN x.state = 'SENDING' THEN 1 ELSE 0 END,
+      updated_at = now()
+    FROM jsonb_to_recordset(${json(rows)}::jsonb)
+      AS x(account_id uuid, state text, has_error boolean, error text, next_at timestamptz)
+    WHERE d.linked_account_id = x.account_id AND d.state IN ('QUEUED', 'SENDING', 'RETRYING')`;
 }
 
 /**
@@ -101,7 +149,7 @@ export async function reopenAccount(tx: TTx, input: { userId: string; accountId:
   // A write left unconfirmed before is dropped: the resend under the new epoch carries everything
   // (after a re-link, the old session that carried it no longer works).
   await tx.$executeRaw`
-    UPDATE linked_accounts SET observed = ${JSON.stringify(forgetVersions(observed))}::jsonb, pending_write = NULL,
+    UPDATE linked_accounts SET observed = ${json(forgetVersions(observed))}::jsonb, pending_write = NULL,
       sync_epoch = sync_epoch + 1, updated_at = now()
     WHERE id = ${input.accountId}::uuid`;
   const account = await tx.linkedAccount.findUniqueOrThrow({
@@ -134,7 +182,7 @@ export async function reopenAccount(tx: TTx, input: { userId: string; accountId:
       });
     }
   }
-  await markDirty(tx, input);
+  await markDirty(tx, [input]);
   await wakeWorkers(tx);
 }
 

@@ -1,18 +1,24 @@
 /**
- * Jobs as a definition plus a handler (documenso's defineJob): a kind, and a `run` that does the
- * slow outside work (vendor calls, downloads) and returns an outcome. One function records every
- * outcome, in one transaction fenced by the account's lease: the kind's own bookkeeping, the
- * job's state, the lease released, and the person's Activity notified.
+ * Jobs as a definition plus a handler (documenso's defineJob), shaped for batches:
+ * - `plan` loads what a batch of claimed jobs of its kind needs in a few queries and returns one
+ *   task per job: the slow outside work (vendor calls, downloads), run in the worker's slots;
+ * - `record` writes a batch of its kind's results in the recorder's transaction.
  *
- * Lock order, in every transaction that writes sync state: the user's row, then job rows, then
- * the account's row.
+ * One function records every batch of outcomes, in one transaction fenced by the leases: the
+ * users' rows locked, then the jobs' (a job whose lease was lost meanwhile is left out, recording
+ * nothing), then the accounts'; each kind's results; the jobs' ends and the leases released; the
+ * people's Activity notified.
+ *
+ * Lock order, in every transaction that writes sync state: users, then job rows, then account
+ * rows — each in id order.
  */
 import type { TConnectorResolver } from "../connectors/registry";
 import type { TKeyring } from "../crypto/secrets";
 import type { TDb, TTx } from "../db";
 import { notifyActivity } from "../profile/notify";
-import { lockUser } from "../profile/update";
-import { endJob, holdsLease, type TClaimedJob, type TJobEnd } from "./queue";
+import type { TObserved } from "../sync/state";
+import { lockObservedMany } from "./account-state";
+import { endJobs, holdsLeases, lockUsers, type TClaimedJob, type TJobEnd } from "./queue";
 
 export interface TJobDeps {
   db: TDb;
@@ -21,37 +27,76 @@ export interface TJobDeps {
   retryBaseMs: number;
 }
 
-export interface TJobContext extends TJobDeps {
-  job: TClaimedJob;
-  /** Aborted when the lease is lost or the worker is stopping hard. */
-  signal: AbortSignal;
-}
-
-export interface TJobOutcome {
+export interface TJobOutcome<TResult = unknown> {
   end: TJobEnd;
-  /** The kind's own bookkeeping, in the same transaction as the job's end. */
-  record?: (tx: TTx) => Promise<void>;
+  /** What the kind's `record` writes, in the same transaction as the job's end. */
+  result?: TResult;
 }
 
-export interface TJobDefinition {
+/** One job's outside work; the signal aborts when the lease is lost or the worker stops hard. */
+export type TJobTask<TResult = unknown> = (signal: AbortSignal) => Promise<TJobOutcome<TResult>>;
+
+export interface TRecordContext {
+  /** Observed state of every account in the batch, its row locked. */
+  observed: ReadonlyMap<string, TObserved>;
+}
+
+export interface TJobDefinition<TResult = unknown> {
   kind: string;
-  run(context: TJobContext): Promise<TJobOutcome>;
+  plan(deps: TJobDeps, jobs: readonly TClaimedJob[]): Promise<Map<string, TJobTask<TResult>>>;
+  record(
+    tx: TTx,
+    results: ReadonlyArray<{ job: TClaimedJob; result: TResult }>,
+    context: TRecordContext,
+  ): Promise<void>;
 }
 
-export function defineJob(definition: TJobDefinition): TJobDefinition {
-  return definition;
+export function defineJob<TResult>(definition: TJobDefinition<TResult>): TJobDefinition {
+  return definition as unknown as TJobDefinition;
 }
 
-/** Records an outcome; nothing at all when the lease was lost meanwhile (another worker owns it). */
-export async function recordOutcome(db: TDb, job: TClaimedJob, outcome: TJobOutcome): Promise<boolean> {
+export interface TFinished {
+  job: TClaimedJob;
+  outcome: TJobOutcome;
+}
+
+/**
+ * Records a batch of outcomes in one transaction; returns those recorded (a job whose lease was
+ * lost meanwhile records nothing at all: another worker owns its account now).
+ */
+export async function recordOutcomes(
+  db: TDb,
+  definitionOf: (kind: string) => TJobDefinition | undefined,
+  finished: readonly TFinished[],
+): Promise<TFinished[]> {
+  if (finished.length === 0) return [];
   return db.$transaction(async (tx) => {
-    // Locks in one order everywhere — the user, then jobs, then the account — so a save and an
-    // outcome never wait for each other in a circle.
-    await lockUser(tx, job.userId);
-    if (!(await holdsLease(tx, job))) return false;
-    await outcome.record?.(tx);
-    await endJob(tx, job, outcome.end);
-    await notifyActivity(tx, job.userId);
-    return true;
+    await lockUsers(
+      tx,
+      finished.map(({ job }) => job.userId),
+    );
+    const held = await holdsLeases(
+      tx,
+      finished.map(({ job }) => job),
+    );
+    const kept = finished.filter(({ job }) => held.has(job.id));
+    const observed = await lockObservedMany(
+      tx,
+      kept.map(({ job }) => job.linkedAccountId),
+    );
+    const byKind = new Map<string, Array<{ job: TClaimedJob; result: unknown }>>();
+    for (const { job, outcome } of kept) {
+      if (outcome.result === undefined) continue;
+      const results = byKind.get(job.kind) ?? [];
+      results.push({ job, result: outcome.result });
+      byKind.set(job.kind, results);
+    }
+    for (const [kind, results] of byKind) await definitionOf(kind)?.record(tx, results, { observed });
+    await endJobs(
+      tx,
+      kept.map(({ job, outcome }) => ({ job, end: outcome.end })),
+    );
+    await notifyActivity(tx, ...kept.map(({ job }) => job.userId));
+    return kept;
   });
 }

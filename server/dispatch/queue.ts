@@ -1,6 +1,6 @@
 /**
  * The job queue on Postgres: the one place with raw SQL, because Prisma cannot express
- * `FOR UPDATE SKIP LOCKED` or an upsert that bumps a counter.
+ * `FOR UPDATE SKIP LOCKED`, an upsert that bumps a counter, or one statement for a batch.
  *
  * - A job has a kind and a key, unique together: the "sync-account" job keyed by the account id
  *   is that account's dirty marker (PENDING = it may be behind); an "inbound-event" job per
@@ -8,10 +8,13 @@
  * - Per-account serial: a worker claims a job only by taking its account's lease (a token and an
  *   expiry on the account row, renewed while the job runs). The claim locks the account row with
  *   SKIP LOCKED and re-checks the lease on the row it locked, so two workers never run jobs of
- *   one account at once, on one machine or many.
+ *   one account at once, on one machine or many. One claim takes up to a batch of jobs, each of
+ *   another account, under one token.
  * - Within an account, the head job runs first: a sync job that left a write unconfirmed (so its
  *   retry settles it before any report is judged), then inbound events in the order received,
  *   then the sync job. Across accounts, the oldest due head goes first (fair across users).
+ * - Batches travel as one JSON parameter unpacked with `jsonb_to_recordset`, so a batch of any
+ *   size is one statement.
  */
 import { randomUUID } from "node:crypto";
 import type { TDb } from "../db";
@@ -35,12 +38,26 @@ export interface TClaimedJob {
   leaseToken: string;
 }
 
-/** Marks an account as possibly behind: its sync job becomes (or stays) pending, due now. */
-export async function markDirty(db: TExecutor, input: { userId: string; accountId: string }): Promise<void> {
+const json = (value: unknown) => JSON.stringify(value);
+
+/**
+ * Marks accounts as possibly behind: each one's sync job becomes (or stays) pending, due now.
+ * Rows go in account order, so two markers of overlapping sets never wait for each other in a circle.
+ */
+export async function markDirty(
+  db: TExecutor,
+  accounts: ReadonlyArray<{ userId: string; accountId: string }>,
+): Promise<void> {
+  const unique = [...new Map(accounts.map((account) => [account.accountId, account])).values()].sort((a, b) =>
+    a.accountId.localeCompare(b.accountId),
+  );
+  if (unique.length === 0) return;
+  const rows = unique.map((account) => ({ id: randomUUID(), user_id: account.userId, account_id: account.accountId }));
   await db.$executeRaw`
     INSERT INTO jobs (id, kind, key, user_id, linked_account_id, state, run_at, dirty_seq, updated_at)
-    VALUES (${randomUUID()}::uuid, ${SYNC_ACCOUNT}, ${input.accountId}, ${input.userId}::uuid,
-            ${input.accountId}::uuid, 'PENDING', now(), 1, now())
+    SELECT x.id, ${SYNC_ACCOUNT}, x.account_id::text, x.user_id, x.account_id, 'PENDING', now(), 1, now()
+    FROM jsonb_to_recordset(${json(rows)}::jsonb) AS x(id uuid, user_id uuid, account_id uuid)
+    ORDER BY x.account_id
     ON CONFLICT (kind, key) DO UPDATE SET
       dirty_seq = jobs.dirty_seq + 1,
       run_at = CASE WHEN jobs.state = 'PENDING' THEN LEAST(jobs.run_at, now()) ELSE now() END,
@@ -61,30 +78,34 @@ export async function enqueueInboundEvent(
     ON CONFLICT (kind, key) DO NOTHING`;
 }
 
-/** Claims the next due job whose account nobody holds, taking the account's lease. */
-export async function claimJob(db: TExecutor, leaseMs: number): Promise<TClaimedJob | null> {
+/**
+ * Claims up to `limit` due jobs, each the head of an account nobody holds, taking those
+ * accounts' leases under one token. Walks due jobs oldest first (index on state, run_at) and
+ * stops at the limit, so a claim costs the same with a backlog of ten or of a million.
+ */
+export async function claimJobs(db: TExecutor, leaseMs: number, limit: number): Promise<TClaimedJob[]> {
   const leaseToken = randomUUID();
   const rows = await db.$queryRaw<Array<Omit<TClaimedJob, "leaseToken">>>`
-    WITH heads AS (
-      SELECT DISTINCT ON (j.linked_account_id) j.id, j.linked_account_id, j.run_at, j.seq
+    WITH picked AS (
+      SELECT j.id, a.id AS account_id
       FROM jobs j JOIN linked_accounts a ON a.id = j.linked_account_id
-      WHERE j.state = 'PENDING'
-      ORDER BY j.linked_account_id,
-        CASE WHEN j.kind = ${SYNC_ACCOUNT} AND a.pending_write IS NOT NULL THEN 0
-             WHEN j.kind = ${INBOUND_EVENT} THEN 1 ELSE 2 END,
-        j.seq
-    ), picked AS (
-      SELECT h.id, a.id AS account_id
-      FROM heads h JOIN linked_accounts a ON a.id = h.linked_account_id
-      WHERE h.run_at <= now() AND (a.lease_until IS NULL OR a.lease_until < now())
-      ORDER BY h.run_at, h.seq
-      LIMIT 1
+      WHERE j.state = 'PENDING' AND j.run_at <= now()
+        AND (a.lease_until IS NULL OR a.lease_until < now())
+        AND NOT EXISTS (
+          SELECT 1 FROM jobs o
+          WHERE o.linked_account_id = j.linked_account_id AND o.state = 'PENDING' AND o.id <> j.id
+            AND (CASE WHEN o.kind = ${SYNC_ACCOUNT} AND a.pending_write IS NOT NULL THEN 0
+                      WHEN o.kind = ${INBOUND_EVENT} THEN 1 ELSE 2 END, o.seq)
+              < (CASE WHEN j.kind = ${SYNC_ACCOUNT} AND a.pending_write IS NOT NULL THEN 0
+                      WHEN j.kind = ${INBOUND_EVENT} THEN 1 ELSE 2 END, j.seq))
+      ORDER BY j.run_at, j.seq
+      LIMIT ${limit}
       FOR NO KEY UPDATE OF a SKIP LOCKED
     ), claimed AS (
       UPDATE jobs SET attempts = jobs.attempts + 1, lease_token = ${leaseToken}::uuid, updated_at = now()
       FROM picked WHERE jobs.id = picked.id AND jobs.state = 'PENDING'
       RETURNING jobs.id, jobs.kind, jobs.key, jobs.user_id, jobs.linked_account_id, jobs.attempts,
-                jobs.dirty_seq, jobs.quarantines
+                jobs.dirty_seq, jobs.quarantines, jobs.run_at, jobs.seq
     ), leased AS (
       UPDATE linked_accounts
       SET lease_token = ${leaseToken}::uuid, lease_until = now() + make_interval(secs => ${leaseMs / 1000})
@@ -93,63 +114,93 @@ export async function claimJob(db: TExecutor, leaseMs: number): Promise<TClaimed
     )
     SELECT c.id, c.kind, c.key, c.user_id AS "userId", c.linked_account_id AS "linkedAccountId",
            c.attempts, c.dirty_seq AS "dirtySeq", c.quarantines
-    FROM claimed c JOIN leased l ON l.id = c.linked_account_id`;
-  const row = rows[0];
-  return row ? { ...row, leaseToken } : null;
+    FROM claimed c JOIN leased l ON l.id = c.linked_account_id
+    ORDER BY c.run_at, c.seq`;
+  return rows.map((row) => ({ ...row, leaseToken }));
 }
 
-/** Extends the account's lease while its job runs; false when it was lost (taken over). */
-export async function renewLease(db: TExecutor, job: TClaimedJob, leaseMs: number): Promise<boolean> {
-  const count = await db.$executeRaw`
+/**
+ * Extends the leases of every account held under these tokens (in account order); returns the
+ * accounts still held, as `accountId:token`. An account missing from the answer was taken over.
+ */
+export async function renewLeases(db: TExecutor, tokens: readonly string[], leaseMs: number): Promise<Set<string>> {
+  if (tokens.length === 0) return new Set();
+  const rows = await db.$queryRaw<Array<{ held: string }>>`
     UPDATE linked_accounts SET lease_until = now() + make_interval(secs => ${leaseMs / 1000})
-    WHERE id = ${job.linkedAccountId}::uuid AND lease_token = ${job.leaseToken}::uuid`;
-  return count === 1;
+    WHERE id IN (
+      SELECT id FROM linked_accounts
+      WHERE lease_token IN (SELECT value::uuid FROM jsonb_array_elements_text(${json(tokens)}::jsonb))
+      ORDER BY id FOR NO KEY UPDATE)
+    RETURNING id::text || ':' || lease_token::text AS held`;
+  return new Set(rows.map((row) => row.held));
 }
 
-/** Still ours? Locks the job row for the rest of the transaction (fencing every state write). */
-export async function holdsLease(db: TExecutor, job: TClaimedJob): Promise<boolean> {
+/** Takes the rows of these users (in id order): the first lock of every sync-state transaction. */
+export async function lockUsers(db: TExecutor, userIds: readonly string[]): Promise<void> {
+  const unique = [...new Set(userIds)];
+  if (unique.length === 0) return;
+  await db.$queryRaw`
+    SELECT id FROM users
+    WHERE id IN (SELECT value::uuid FROM jsonb_array_elements_text(${json(unique)}::jsonb))
+    ORDER BY id FOR UPDATE`;
+}
+
+/**
+ * Which of these jobs are still ours (their lease held, not ended)? Locks their rows for the rest
+ * of the transaction, fencing every state write that follows.
+ */
+export async function holdsLeases(db: TExecutor, jobs: readonly TClaimedJob[]): Promise<Set<string>> {
+  if (jobs.length === 0) return new Set();
   const rows = await db.$queryRaw<Array<{ id: string }>>`
-    SELECT j.id FROM jobs j JOIN linked_accounts a ON a.id = j.linked_account_id
-    WHERE j.id = ${job.id}::uuid AND j.lease_token = ${job.leaseToken}::uuid
-      AND a.lease_token = ${job.leaseToken}::uuid AND j.state = 'PENDING'
+    SELECT j.id FROM jobs j
+    JOIN jsonb_to_recordset(${json(jobs.map((job) => ({ id: job.id, token: job.leaseToken })))}::jsonb)
+      AS x(id uuid, token uuid) ON x.id = j.id
+    JOIN linked_accounts a ON a.id = j.linked_account_id
+    WHERE j.lease_token = x.token AND a.lease_token = x.token AND j.state = 'PENDING'
+    ORDER BY j.id
     FOR UPDATE OF j`;
-  return rows.length === 1;
+  return new Set(rows.map((row) => row.id));
 }
 
 export type TJobEnd =
   { state: "done" } | { state: "retry"; delayMs: number; error: string } | { state: "dead"; error: string };
 
 /**
- * Records how a run ended and releases the account. Done: the job is finished unless the account
- * was marked dirty again while it ran (then it stays pending, due now).
+ * Records how runs ended, in one statement, and releases their accounts in another.
+ * - done: finished, unless the account was marked dirty again while it ran (then pending, due now);
+ * - retry: due again after the delay;
+ * - dead: dead-lettered with its reason, unless marked dirty meanwhile (the next change tries again).
  */
-export async function endJob(db: TExecutor, job: TClaimedJob, end: TJobEnd): Promise<void> {
-  if (end.state === "done") {
-    await db.$executeRaw`
-      UPDATE jobs SET
-        state = CASE WHEN dirty_seq = ${job.dirtySeq} THEN 'DONE'::"JobState" ELSE 'PENDING'::"JobState" END,
-        finished_at = CASE WHEN dirty_seq = ${job.dirtySeq} THEN now() END,
-        attempts = 0, quarantines = 0, last_error = NULL, run_at = now(), lease_token = NULL, updated_at = now()
-      WHERE id = ${job.id}::uuid`;
-  } else if (end.state === "retry") {
-    await db.$executeRaw`
-      UPDATE jobs SET run_at = now() + make_interval(secs => ${end.delayMs / 1000}), last_error = ${end.error},
-        lease_token = NULL, updated_at = now()
-      WHERE id = ${job.id}::uuid`;
-  } else {
-    // Dead-lettered — unless the account was marked dirty while it ran: the next change tries again.
-    await db.$executeRaw`
-      UPDATE jobs SET
-        state = CASE WHEN dirty_seq = ${job.dirtySeq} THEN 'DEAD'::"JobState" ELSE 'PENDING'::"JobState" END,
-        finished_at = CASE WHEN dirty_seq = ${job.dirtySeq} THEN now() END,
-        attempts = CASE WHEN dirty_seq = ${job.dirtySeq} THEN attempts ELSE 0 END,
-        run_at = now(), last_error = ${end.error}, quarantines = quarantines + 1, lease_token = NULL,
-        updated_at = now()
-      WHERE id = ${job.id}::uuid`;
-  }
+export async function endJobs(db: TExecutor, ends: ReadonlyArray<{ job: TClaimedJob; end: TJobEnd }>): Promise<void> {
+  if (ends.length === 0) return;
+  const rows = ends.map(({ job, end }) => ({
+    id: job.id,
+    dirty_seq: job.dirtySeq,
+    end_state: end.state,
+    delay_secs: end.state === "retry" ? end.delayMs / 1000 : 0,
+    error: end.state === "done" ? null : end.error,
+  }));
   await db.$executeRaw`
-    UPDATE linked_accounts SET lease_token = NULL, lease_until = NULL
-    WHERE id = ${job.linkedAccountId}::uuid AND lease_token = ${job.leaseToken}::uuid`;
+    UPDATE jobs j SET
+      state = CASE
+        WHEN x.end_state = 'retry' OR j.dirty_seq <> x.dirty_seq THEN 'PENDING'::"JobState"
+        WHEN x.end_state = 'done' THEN 'DONE'::"JobState" ELSE 'DEAD'::"JobState" END,
+      finished_at = CASE WHEN x.end_state <> 'retry' AND j.dirty_seq = x.dirty_seq THEN now() END,
+      attempts = CASE
+        WHEN x.end_state = 'retry' OR (x.end_state = 'dead' AND j.dirty_seq = x.dirty_seq) THEN j.attempts
+        ELSE 0 END,
+      quarantines = CASE x.end_state WHEN 'done' THEN 0 WHEN 'dead' THEN j.quarantines + 1 ELSE j.quarantines END,
+      last_error = x.error,
+      run_at = CASE WHEN x.end_state = 'retry' THEN now() + make_interval(secs => x.delay_secs) ELSE now() END,
+      lease_token = NULL, updated_at = now()
+    FROM jsonb_to_recordset(${json(rows)}::jsonb)
+      AS x(id uuid, dirty_seq int, end_state text, delay_secs float8, error text)
+    WHERE j.id = x.id`;
+  const leases = ends.map(({ job }) => ({ id: job.linkedAccountId, token: job.leaseToken }));
+  await db.$executeRaw`
+    UPDATE linked_accounts a SET lease_token = NULL, lease_until = NULL
+    FROM jsonb_to_recordset(${json(leases)}::jsonb) AS x(id uuid, token uuid)
+    WHERE a.id = x.id AND a.lease_token = x.token`;
 }
 
 /**

@@ -1,96 +1,89 @@
 /**
- * The worker: one loop per slot runs jobs from Postgres (a slot frees, it claims the next; no
- * batch waits for its slowest member). Each job holds its account's lease, renewed while it
- * runs; losing it aborts the job's outside calls and its outcome is not recorded. Idle slots
- * sleep until NOTIFY (or a poll); the LISTEN connection reconnects by itself after Postgres
- * restarts. A reconcile sweep brings quarantined accounts back. Any number of workers on any
- * number of machines coordinate through the database alone.
+ * The worker: a bounded in-memory pipeline from Postgres to the vendors and back.
+ * - The claimer takes due jobs in batches (one statement each), plans each batch in a few
+ *   queries (its kind's `plan`), and keeps the ready queue topped up while room is left;
+ * - slots (`concurrency` of them) run the ready tasks, the vendor calls: a slot frees, it takes
+ *   the next (no batch waits for its slowest member);
+ * - the recorder writes finished outcomes in batches, one transaction each (group commit: what
+ *   finishes while a batch is being written goes in the next);
+ * - one timer renews the leases of every job held, in one statement; a job whose lease was lost
+ *   is aborted and its outcome is not recorded.
+ * Idle, it sleeps until NOTIFY (or a poll); the LISTEN connection reconnects by itself after
+ * Postgres restarts. A reconcile sweep brings quarantined accounts back. Any number of workers on
+ * any number of machines coordinate through the database alone.
  */
 import pg from "pg";
 import { logError } from "../log";
-import { recordOutcome, type TJobDefinition, type TJobDeps } from "./define-job";
+import { recordOutcomes, type TFinished, type TJobDefinition, type TJobDeps, type TJobTask } from "./define-job";
 import { inboundEventJob } from "./jobs/inbound-event";
 import { syncAccountJob } from "./jobs/sync-account";
-import { claimJob, renewLease, reviveQuarantined, WORK_CHANNEL, type TClaimedJob } from "./queue";
+import { claimJobs, renewLeases, reviveQuarantined, WORK_CHANNEL, type TClaimedJob } from "./queue";
 
 export const JOB_DEFINITIONS: readonly TJobDefinition[] = [syncAccountJob, inboundEventJob];
 
 export interface TWorkerOptions extends TJobDeps {
   databaseUrl: string;
+  /** Jobs running their outside work at once. */
   concurrency: number;
+  /** Jobs per claim and at most per recorded batch (default: max(concurrency, 32)). */
+  batchSize?: number;
   leaseMs: number;
   pollMs?: number;
   /** How often the reconcile sweep runs, and the quarantine of a dead-lettered account. */
   sweepMs?: number;
   quarantineBaseMs?: number;
   quarantineMaxMs?: number;
-  /** How long stop() lets running jobs finish before aborting them. */
+  /** How long stop() lets held jobs finish before aborting them. */
   stopGraceMs?: number;
+  /** Called after each recorded batch (metrics). */
+  onRecorded?: (finished: readonly TFinished[]) => void;
 }
 
 export interface TWorker {
-  /** Claims and runs one due job; false when none was due. */
+  /** Claims, runs and records one due job; false when none was due. */
   runOne(): Promise<boolean>;
-  /** Runs jobs until none is due (tests and tools). */
+  /** Runs jobs until none is due (tests and tools); returns how many ran. */
   drain(): Promise<number>;
   start(): Promise<void>;
   stop(): Promise<void>;
 }
 
 const definitions = new Map(JOB_DEFINITIONS.map((definition) => [definition.kind, definition]));
+const definitionOf = (kind: string) => definitions.get(kind);
+
+interface THeld {
+  job: TClaimedJob;
+  /** Aborted by a lost lease or a hard stop. */
+  controller: AbortController;
+}
+
+interface TReady {
+  held: THeld;
+  task: TJobTask;
+}
 
 export function createWorker(options: TWorkerOptions): TWorker {
   const { db } = options;
   const pollMs = options.pollMs ?? 1000;
+  const batchSize = options.batchSize ?? Math.max(options.concurrency, 32);
+  /** Jobs held at most (claimed, not yet recorded): the pipeline's bound. */
+  const maxHeld = options.concurrency + 2 * batchSize;
   let isRunning = false;
+  let isHardStopped = false;
   let listener: pg.Client | null = null;
   let sweepTimer: NodeJS.Timeout | null = null;
+  let renewTimer: NodeJS.Timeout | null = null;
+  const held = new Map<string, THeld>();
+  const ready: TReady[] = [];
+  const finished: TFinished[] = [];
+  let flushing: Promise<void> | null = null;
   const sleepers = new Set<() => void>();
-  const hardStop = new AbortController();
-  let slots: Promise<void>[] = [];
+  let loops: Promise<void>[] = [];
   let listening: Promise<void> = Promise.resolve();
 
   const wakeAll = () => {
     for (const wake of [...sleepers]) wake();
   };
-
-  async function run(job: TClaimedJob): Promise<void> {
-    const definition = definitions.get(job.kind);
-    // One controller per job, aborted by a lost lease or a hard stop (no AbortSignal.any: see http.ts).
-    const lost = new AbortController();
-    const onHardStop = () => lost.abort(hardStop.signal.reason);
-    hardStop.signal.addEventListener("abort", onHardStop, { once: true });
-    const signal = lost.signal;
-    const renew = setInterval(
-      () => {
-        renewLease(db, job, options.leaseMs)
-          .then((isHeld) => {
-            if (!isHeld) lost.abort(new Error("lease lost"));
-          })
-          .catch((error: unknown) => logError(`lease ${job.id}`, error));
-      },
-      Math.max(50, Math.floor(options.leaseMs / 3)),
-    );
-    try {
-      const outcome = definition
-        ? await definition.run({ ...options, job, signal })
-        : { end: { state: "dead" as const, error: `No handler for jobs of kind ${job.kind}.` } };
-      await recordOutcome(db, job, outcome);
-    } catch (error) {
-      // Unexpected (the database went away, a bug): the lease runs out and the job is retried.
-      logError(`job ${job.kind} ${job.id}`, error);
-    } finally {
-      clearInterval(renew);
-      hardStop.signal.removeEventListener("abort", onHardStop);
-    }
-  }
-
-  async function runOne(): Promise<boolean> {
-    const job = await claimJob(db, options.leaseMs);
-    if (!job) return false;
-    await run(job);
-    return true;
-  }
 
   function sleep(ms: number): Promise<void> {
     return new Promise((resolve) => {
@@ -104,14 +97,130 @@ export function createWorker(options: TWorkerOptions): TWorker {
     });
   }
 
-  async function slot(): Promise<void> {
-    while (isRunning) {
-      const didWork = await runOne().catch((error: unknown) => {
-        logError("worker claim", error);
-        return false;
-      });
-      if (!didWork && isRunning) await sleep(pollMs);
+  /** Claims up to `limit` jobs and plans them; returns the ready tasks (unknown kinds end dead). */
+  async function claim(limit: number): Promise<TReady[]> {
+    const jobs = await claimJobs(db, options.leaseMs, limit);
+    const claimed: TReady[] = [];
+    const byKind = new Map<string, TClaimedJob[]>();
+    for (const job of jobs) {
+      held.set(job.id, { job, controller: new AbortController() });
+      const batch = byKind.get(job.kind) ?? [];
+      batch.push(job);
+      byKind.set(job.kind, batch);
     }
+    for (const [kind, batch] of byKind) {
+      const definition = definitionOf(kind);
+      let tasks: Map<string, TJobTask>;
+      try {
+        tasks = definition
+          ? await definition.plan(options, batch)
+          : new Map(
+              batch.map((job) => [
+                job.id,
+                async () => ({ end: { state: "dead" as const, error: `No handler for jobs of kind ${kind}.` } }),
+              ]),
+            );
+      } catch (error) {
+        // The database went away, or a bug: the leases run out and the jobs are retried.
+        logError(`plan ${kind}`, error);
+        for (const job of batch) held.delete(job.id);
+        continue;
+      }
+      for (const job of batch) {
+        const task = tasks.get(job.id);
+        if (task) claimed.push({ held: held.get(job.id)!, task });
+        else held.delete(job.id);
+      }
+    }
+    return claimed;
+  }
+
+  async function perform({ held: { job, controller }, task }: TReady): Promise<TFinished | null> {
+    try {
+      return { job, outcome: await task(controller.signal) };
+    } catch (error) {
+      // Unexpected (a bug, the database gone mid-task): the lease runs out and the job is retried.
+      logError(`job ${job.kind} ${job.id}`, error);
+      held.delete(job.id);
+      return null;
+    }
+  }
+
+  async function record(batch: TFinished[]): Promise<void> {
+    try {
+      const recorded = await recordOutcomes(db, definitionOf, batch);
+      options.onRecorded?.(recorded);
+    } catch (error) {
+      logError("record outcomes", error);
+    } finally {
+      for (const { job } of batch) held.delete(job.id);
+    }
+  }
+
+  /** Group commit: one batch at a time; what finishes meanwhile goes in the next. */
+  function enqueueFinished(item: TFinished): void {
+    finished.push(item);
+    flushing ??= (async () => {
+      while (finished.length > 0) {
+        await record(finished.splice(0, batchSize));
+        wakeAll();
+      }
+      flushing = null;
+    })();
+  }
+
+  async function renew(): Promise<void> {
+    const jobs = [...held.values()];
+    const tokens = [...new Set(jobs.map(({ job }) => job.leaseToken))];
+    const alive = await renewLeases(db, tokens, options.leaseMs);
+    for (const { job, controller } of jobs) {
+      if (held.has(job.id) && !alive.has(`${job.linkedAccountId}:${job.leaseToken}`)) {
+        controller.abort(new Error("lease lost"));
+      }
+    }
+  }
+
+  async function claimer(): Promise<void> {
+    while (isRunning) {
+      const room = Math.min(batchSize, maxHeld - held.size);
+      if (ready.length >= options.concurrency || room <= 0) {
+        await sleep(pollMs);
+        continue;
+      }
+      let claimed: TReady[] = [];
+      try {
+        claimed = await claim(room);
+      } catch (error) {
+        logError("worker claim", error);
+      }
+      ready.push(...claimed);
+      wakeAll();
+      if (claimed.length === 0 && isRunning) await sleep(pollMs);
+    }
+  }
+
+  async function slot(): Promise<void> {
+    for (;;) {
+      const next = ready.shift();
+      if (!next) {
+        if (!isRunning) return;
+        await sleep(pollMs);
+        continue;
+      }
+      // A slot that took the last ready task lets the claimer top the queue up.
+      if (ready.length < options.concurrency) wakeAll();
+      if (isHardStopped) next.held.controller.abort(new Error("worker stopping"));
+      const done = await perform(next);
+      if (done) enqueueFinished(done);
+    }
+  }
+
+  /** Claims, runs and records up to `limit` jobs, all of them before returning (tests, tools). */
+  async function runBatch(limit: number): Promise<number> {
+    const claimed = await claim(limit);
+    const results = await Promise.all(claimed.map(perform));
+    await record(results.filter((item): item is TFinished => item !== null));
+    return claimed.length;
   }
 
   /** LISTEN for wake-ups; after the connection drops (Postgres restarted), connect again. */
@@ -141,16 +250,22 @@ export function createWorker(options: TWorkerOptions): TWorker {
   }
 
   return {
-    runOne,
+    async runOne() {
+      return (await runBatch(1)) > 0;
+    },
     async drain() {
       let count = 0;
-      while (await runOne()) count++;
+      for (let ran = await runBatch(batchSize); ran > 0; ran = await runBatch(batchSize)) count += ran;
       return count;
     },
     async start() {
       isRunning = true;
       listening = listen();
-      slots = Array.from({ length: options.concurrency }, () => slot());
+      loops = [claimer(), ...Array.from({ length: options.concurrency }, () => slot())];
+      renewTimer = setInterval(
+        () => void renew().catch((error: unknown) => logError("lease renewal", error)),
+        Math.max(50, Math.floor(options.leaseMs / 3)),
+      );
       sweepTimer = setInterval(() => {
         reviveQuarantined(db, {
           baseMs: options.quarantineBaseMs ?? 60 * 60_000,
@@ -162,13 +277,19 @@ export function createWorker(options: TWorkerOptions): TWorker {
           .catch((error: unknown) => logError("reconcile sweep", error));
       }, options.sweepMs ?? 60_000);
     },
+    /** Claims nothing new; the jobs held finish (within the grace, then aborted) and are recorded. */
     async stop() {
       isRunning = false;
       if (sweepTimer) clearInterval(sweepTimer);
       wakeAll();
-      const grace = setTimeout(() => hardStop.abort(new Error("worker stopping")), options.stopGraceMs ?? 30_000);
-      await Promise.all(slots);
+      const grace = setTimeout(() => {
+        isHardStopped = true;
+        for (const { controller } of held.values()) controller.abort(new Error("worker stopping"));
+      }, options.stopGraceMs ?? 30_000);
+      await Promise.all(loops);
+      while (flushing) await flushing;
       clearTimeout(grace);
+      if (renewTimer) clearInterval(renewTimer);
       await listener?.end().catch(() => {});
       await listening;
     },

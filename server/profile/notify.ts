@@ -6,6 +6,9 @@ export const ACTIVITY_CHANNEL = "oneprofile_activity";
 type TExecutor = Pick<TDb, "$executeRaw">;
 
 /** NOTIFY is transactional: listeners hear it only when (and if) the transaction commits. */
-export async function notifyActivity(db: TExecutor, userId: string): Promise<void> {
-  await db.$executeRaw`SELECT pg_notify(${ACTIVITY_CHANNEL}, ${userId})`;
+export async function notifyActivity(db: TExecutor, ...userIds: string[]): Promise<void> {
+  const unique = [...new Set(userIds)];
+  if (unique.length === 0) return;
+  await db.$executeRaw`
+    SELECT pg_notify(${ACTIVITY_CHANNEL}, value) FROM jsonb_array_elements_text(${JSON.stringify(unique)}::jsonb)`;
 }

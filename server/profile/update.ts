@@ -37,22 +37,44 @@ export interface TDesiredState {
   revisionId: string | null;
 }
 
+/** Each person's latest change of every field: their latest revision (one query for any number). */
+export async function currentSnapshots(
+  db: Pick<TDb, "$queryRaw">,
+  userIds: readonly string[],
+): Promise<Map<string, TDesiredState>> {
+  const unique = [...new Set(userIds)];
+  const result = new Map<string, TDesiredState>(
+    unique.map((userId) => [userId, { snapshot: EMPTY_SNAPSHOT, version: 0, fieldVersions: {}, revisionId: null }]),
+  );
+  if (unique.length === 0) return result;
+  const rows = await db.$queryRaw<
+    Array<TProfileSnapshot & { userId: string; id: string; version: number; fieldVersions: unknown }>
+  >`
+    SELECT DISTINCT ON (user_id) user_id AS "userId", id, version, display_name AS "displayName", signature, mood,
+      mood_text AS "moodText", avatar_sha256 AS "avatarSha256", field_versions AS "fieldVersions"
+    FROM profile_revisions
+    WHERE user_id IN (SELECT value::uuid FROM jsonb_array_elements_text(${JSON.stringify(unique)}::jsonb))
+    ORDER BY user_id, version DESC`;
+  for (const row of rows) {
+    result.set(row.userId, {
+      snapshot: {
+        displayName: row.displayName,
+        signature: row.signature,
+        mood: row.mood,
+        moodText: row.moodText,
+        avatarSha256: row.avatarSha256,
+      },
+      version: row.version,
+      fieldVersions: ZFieldVersions.parse(row.fieldVersions),
+      revisionId: row.id,
+    });
+  }
+  return result;
+}
+
 /** The person's latest change of every field: the latest revision. */
-export async function currentSnapshot(db: Pick<TDb, "profileRevision">, userId: string): Promise<TDesiredState> {
-  const latest = await db.profileRevision.findFirst({ where: { userId }, orderBy: { version: "desc" } });
-  if (!latest) return { snapshot: EMPTY_SNAPSHOT, version: 0, fieldVersions: {}, revisionId: null };
-  return {
-    snapshot: {
-      displayName: latest.displayName,
-      signature: latest.signature,
-      mood: latest.mood,
-      moodText: latest.moodText,
-      avatarSha256: latest.avatarSha256,
-    },
-    version: latest.version,
-    fieldVersions: ZFieldVersions.parse(latest.fieldVersions),
-    revisionId: latest.id,
-  };
+export async function currentSnapshot(db: Pick<TDb, "$queryRaw">, userId: string): Promise<TDesiredState> {
+  return (await currentSnapshots(db, [userId])).get(userId)!;
 }
 
 /** Which profile fields differ; mood text belongs to the mood field. */
@@ -136,9 +158,10 @@ export async function recordProfileChange(
       warnings: draft.warnings as object[],
     })),
   });
-  for (const draft of drafts) {
-    if (!draft.isSkipped) await markDirty(tx, { userId: input.userId, accountId: draft.accountId });
-  }
+  await markDirty(
+    tx,
+    drafts.filter((draft) => !draft.isSkipped).map((draft) => ({ userId: input.userId, accountId: draft.accountId })),
+  );
   await notifyActivity(tx, input.userId);
   await wakeWorkers(tx);
   return { revisionId: revision.id, version, changedFields, fieldVersions, deliveries: drafts.length };
@@ -148,7 +171,5 @@ export async function updateProfile(
   db: TDb,
   input: { userId: string; changes: TProfileChanges; source: string; sourceAccountId?: string | null },
 ): Promise<TUpdateResult | null> {
-  const before = await currentSnapshot(db, input.userId);
-  if (changedFieldsOf(before.snapshot, input.changes).length === 0) return null;
   return db.$transaction((tx) => recordProfileChange(tx, input));
 }

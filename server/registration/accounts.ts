@@ -2,6 +2,7 @@
 import type { TDb } from "../db";
 import { markDirty, wakeWorkers } from "../dispatch/queue";
 import { DomainError } from "../domain-error";
+import { lockUser } from "../profile/update";
 import type { TProfileField } from "../connectors/types";
 
 export type TAccountStatus = "active" | "needs_reauth" | "disabled";
@@ -134,10 +135,11 @@ export async function setSyncFields(
       .map(([field, value]) => [FIELD_COLUMNS[field as TProfileField], value]),
   );
   const { count } = await db.$transaction(async (tx) => {
+    await lockUser(tx, userId);
     const updated = await tx.linkedAccount.updateMany({ where: { id: accountId, userId }, data });
     // A field switched on may be behind: the account's job sends what it owes, if anything.
     if (updated.count > 0 && Object.values(fields).some((value) => value === true)) {
-      await markDirty(tx, { userId, accountId });
+      await markDirty(tx, [{ userId, accountId }]);
       await wakeWorkers(tx);
     }
     return updated;

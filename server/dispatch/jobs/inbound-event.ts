@@ -10,6 +10,7 @@
  */
 import { ConnectorError, type TConnector, type TNetworkReport } from "../../connectors/types";
 import { DomainError } from "../../domain-error";
+import type { TTx } from "../../db";
 import { storeOriginalAvatar } from "../../profile/avatars";
 import { currentSnapshot, recordProfileChange, type TProfileChanges } from "../../profile/update";
 import { toNetworkView, type TNetworkView } from "../../registration/networks";
@@ -30,8 +31,8 @@ import {
 } from "../../sync/state";
 import { graphemes } from "../../sync/text";
 import { lockObserved } from "../account-state";
-import { defineJob, type TJobOutcome } from "../define-job";
-import { INBOUND_EVENT, markDirty } from "../queue";
+import { defineJob, type TJobDeps, type TJobOutcome } from "../define-job";
+import { INBOUND_EVENT, markDirty, type TClaimedJob } from "../queue";
 
 /** Control characters (a newline is no use in these one-line fields) and bidi overrides. */
 const FORBIDDEN = /[\u0000-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069]/u;
@@ -115,131 +116,146 @@ function describe(verdicts: Partial<Record<TProfileField, TReportVerdict>>, refu
   return parts.join("; ");
 }
 
-export const inboundEventJob = defineJob({
-  kind: INBOUND_EVENT,
-  async run({ db, connectors, retryBaseMs, job, signal }): Promise<TJobOutcome> {
-    const event = await db.inboundEvent.findUnique({ where: { id: job.key } });
-    if (!event || event.processedAt) return { end: { state: "done" } };
-    const finish = (outcome: string, note: string): TJobOutcome => ({
-      end: { state: "done" },
-      record: async (tx) => {
-        await tx.inboundEvent.update({ where: { id: event.id }, data: { processedAt: new Date(), outcome, note } });
+/** Records one event's result: a revision, the account's observed state, the event's outcome. */
+type TInboundResult = (tx: TTx) => Promise<void>;
+
+async function run(
+  { db, connectors, retryBaseMs }: TJobDeps,
+  job: TClaimedJob,
+  signal: AbortSignal,
+): Promise<TJobOutcome<TInboundResult>> {
+  const event = await db.inboundEvent.findUnique({ where: { id: job.key } });
+  if (!event || event.processedAt) return { end: { state: "done" } };
+  const finish = (outcome: string, note: string): TJobOutcome<TInboundResult> => ({
+    end: { state: "done" },
+    result: async (tx) => {
+      await tx.inboundEvent.update({ where: { id: event.id }, data: { processedAt: new Date(), outcome, note } });
+    },
+  });
+
+  const account = await db.linkedAccount.findUnique({
+    where: { id: job.linkedAccountId },
+    include: { network: true },
+  });
+  if (!account) return finish("ignored", "The account is no longer linked.");
+  const network = toNetworkView(account.network);
+  if (!network.isEnabled || account.status !== "ACTIVE") {
+    return finish("ignored", "The account is not active; it gets the current profile when it is again.");
+  }
+  const connector = connectors(account.networkId);
+  if (!connector) return finish("ignored", "This network has no connector.");
+
+  let report: TNetworkReport;
+  try {
+    report = connector.parseReport(event.payload);
+  } catch (error) {
+    if (!(error instanceof ConnectorError)) throw error;
+    return finish("rejected", error.message);
+  }
+  if (report.login !== account.login) return finish("rejected", "The event names another account.");
+  if (report.fields.length === 0) return finish("unchanged", "The event changed no profile field.");
+
+  const hashes = hashesOf({
+    ...(report.fields.includes("displayName") ? { displayName: report.values.displayName ?? "" } : {}),
+    ...(report.fields.includes("signature") ? { signature: report.values.signature ?? "" } : {}),
+    ...(report.fields.includes("mood")
+      ? { mood: report.values.mood ?? null, moodText: report.values.moodText ?? "" }
+      : {}),
+    ...(report.fields.includes("avatar") ? { avatarSha256: report.values.avatar?.sha256 ?? null } : {}),
+  });
+  const verdictsOf = (observed: TObserved, pending: unknown) =>
+    classifyReport({
+      observed,
+      pendingWrite: pending === null ? null : ZUnconfirmedWrite.parse(pending).hashes,
+      report: {
+        mark: report.mark,
+        isOurWrite: report.writeKey?.startsWith(`${WRITE_KEY_PREFIX}${account.id}:`) ?? false,
+        hashes,
       },
     });
+  const firstLook = verdictsOf(ZObserved.parse(account.observed), account.pendingWrite);
+  const genuine = report.fields.filter((field) => firstLook[field] === "genuine");
 
-    const account = await db.linkedAccount.findUnique({
-      where: { id: job.linkedAccountId },
-      include: { network: true },
-    });
-    if (!account) return finish("ignored", "The account is no longer linked.");
-    const network = toNetworkView(account.network);
-    if (!network.isEnabled || account.status !== "ACTIVE") {
-      return finish("ignored", "The account is not active; it gets the current profile when it is again.");
-    }
-    const connector = connectors(account.networkId);
-    if (!connector) return finish("ignored", "This network has no connector.");
-
-    let report: TNetworkReport;
-    try {
-      report = connector.parseReport(event.payload);
-    } catch (error) {
-      if (!(error instanceof ConnectorError)) throw error;
-      return finish("rejected", error.message);
-    }
-    if (report.login !== account.login) return finish("rejected", "The event names another account.");
-    if (report.fields.length === 0) return finish("unchanged", "The event changed no profile field.");
-
-    const hashes = hashesOf({
-      ...(report.fields.includes("displayName") ? { displayName: report.values.displayName ?? "" } : {}),
-      ...(report.fields.includes("signature") ? { signature: report.values.signature ?? "" } : {}),
-      ...(report.fields.includes("mood")
-        ? { mood: report.values.mood ?? null, moodText: report.values.moodText ?? "" }
-        : {}),
-      ...(report.fields.includes("avatar") ? { avatarSha256: report.values.avatar?.sha256 ?? null } : {}),
-    });
-    const verdictsOf = (observed: TObserved, pending: unknown) =>
-      classifyReport({
-        observed,
-        pendingWrite: pending === null ? null : ZUnconfirmedWrite.parse(pending).hashes,
-        report: {
-          mark: report.mark,
-          isOurWrite: report.writeKey?.startsWith(`${WRITE_KEY_PREFIX}${account.id}:`) ?? false,
-          hashes,
-        },
-      });
-    const firstLook = verdictsOf(ZObserved.parse(account.observed), account.pendingWrite);
-    const genuine = report.fields.filter((field) => firstLook[field] === "genuine");
-
-    let values: TAccepted;
-    try {
-      values = await acceptValues(
-        { connector, network, store: (bytes) => storeOriginalAvatar(db, bytes), signal },
-        report,
-        genuine,
-      );
-    } catch (error) {
-      const failure =
-        error instanceof ConnectorError ? error : new ConnectorError("transient", "The change could not be read.");
-      const decision = decideAfterFailure(failure, job.attempts, { baseDelayMs: retryBaseMs });
-      if (decision.action === "retry")
-        return { end: { state: "retry", delayMs: decision.delayMs, error: failure.message } };
-      const reason = `Gave up after ${job.attempts} attempts: ${failure.message}`;
-      return {
-        end: { state: "dead", error: reason },
-        record: async (tx) => {
-          await tx.inboundEvent.update({
-            where: { id: event.id },
-            data: { processedAt: new Date(), outcome: "dead", note: reason },
-          });
-          // The network shows a value we never took: send it the portal's, so all end on one value.
-          const observed = await lockObserved(tx, account.id);
-          const behind: TObserved = {};
-          for (const field of genuine) behind[field] = { v: 0, h: hashes[field] ?? null, m: report.mark };
-          await tx.$executeRaw`UPDATE linked_accounts SET observed = ${JSON.stringify({ ...observed, ...behind })}::jsonb WHERE id = ${account.id}::uuid`;
-          await markDirty(tx, { userId: account.userId, accountId: account.id });
-        },
-      };
-    }
-
+  let values: TAccepted;
+  try {
+    values = await acceptValues(
+      { connector, network, store: (bytes) => storeOriginalAvatar(db, bytes), signal },
+      report,
+      genuine,
+    );
+  } catch (error) {
+    const failure =
+      error instanceof ConnectorError ? error : new ConnectorError("transient", "The change could not be read.");
+    const decision = decideAfterFailure(failure, job.attempts, { baseDelayMs: retryBaseMs });
+    if (decision.action === "retry")
+      return { end: { state: "retry", delayMs: decision.delayMs, error: failure.message } };
+    const reason = `Gave up after ${job.attempts} attempts: ${failure.message}`;
     return {
-      end: { state: "done" },
-      record: async (tx) => {
-        const result = values.accepted.length
-          ? await recordProfileChange(tx, {
-              userId: account.userId,
-              changes: values.changes,
-              source: account.networkId,
-              sourceAccountId: account.id,
-            })
-          : null;
-        const desired = result?.fieldVersions ?? (await currentSnapshot(tx, account.userId)).fieldVersions;
-        // Only this account's jobs write its observed state, one at a time (the lease); the row
-        // lock keeps a concurrent re-link's reset from being overwritten by a stale read.
-        const current = await lockObserved(tx, account.id);
-        let observed = raiseMarks(
-          current,
-          report.fields.filter((field) => firstLook[field] !== "genuine"),
-          report.mark,
-        );
-        const shown: TObserved = {};
-        for (const field of values.accepted)
-          shown[field] = { v: desired[field] ?? 0, h: hashes[field] ?? null, m: report.mark };
-        observed = mergeObserved(observed, shown);
-        for (const { field } of values.refused) observed[field] = { v: 0, h: hashes[field] ?? null, m: report.mark };
-        await tx.$executeRaw`UPDATE linked_accounts SET observed = ${JSON.stringify(observed)}::jsonb, updated_at = now() WHERE id = ${account.id}::uuid`;
-        if (values.refused.length > 0) await markDirty(tx, { userId: account.userId, accountId: account.id });
-        const outcome = result
-          ? "update"
-          : values.refused.length > 0
-            ? "rejected"
-            : (["echo", "stale", "unchanged"].find((verdict) =>
-                Object.values(firstLook).includes(verdict as TReportVerdict),
-              ) ?? "unchanged");
+      end: { state: "dead", error: reason },
+      result: async (tx) => {
         await tx.inboundEvent.update({
           where: { id: event.id },
-          data: { processedAt: new Date(), outcome, note: describe(firstLook, values.refused) },
+          data: { processedAt: new Date(), outcome: "dead", note: reason },
         });
+        // The network shows a value we never took: send it the portal's, so all end on one value.
+        const observed = await lockObserved(tx, account.id);
+        const behind: TObserved = {};
+        for (const field of genuine) behind[field] = { v: 0, h: hashes[field] ?? null, m: report.mark };
+        await tx.$executeRaw`UPDATE linked_accounts SET observed = ${JSON.stringify({ ...observed, ...behind })}::jsonb WHERE id = ${account.id}::uuid`;
+        await markDirty(tx, [{ userId: account.userId, accountId: account.id }]);
       },
     };
+  }
+
+  return {
+    end: { state: "done" },
+    result: async (tx) => {
+      const result = values.accepted.length
+        ? await recordProfileChange(tx, {
+            userId: account.userId,
+            changes: values.changes,
+            source: account.networkId,
+            sourceAccountId: account.id,
+          })
+        : null;
+      const desired = result?.fieldVersions ?? (await currentSnapshot(tx, account.userId)).fieldVersions;
+      // Only this account's jobs write its observed state, one at a time (the lease); the row
+      // lock keeps a concurrent re-link's reset from being overwritten by a stale read.
+      const current = await lockObserved(tx, account.id);
+      let observed = raiseMarks(
+        current,
+        report.fields.filter((field) => firstLook[field] !== "genuine"),
+        report.mark,
+      );
+      const shown: TObserved = {};
+      for (const field of values.accepted)
+        shown[field] = { v: desired[field] ?? 0, h: hashes[field] ?? null, m: report.mark };
+      observed = mergeObserved(observed, shown);
+      for (const { field } of values.refused) observed[field] = { v: 0, h: hashes[field] ?? null, m: report.mark };
+      await tx.$executeRaw`UPDATE linked_accounts SET observed = ${JSON.stringify(observed)}::jsonb, updated_at = now() WHERE id = ${account.id}::uuid`;
+      if (values.refused.length > 0) await markDirty(tx, [{ userId: account.userId, accountId: account.id }]);
+      const outcome = result
+        ? "update"
+        : values.refused.length > 0
+          ? "rejected"
+          : (["echo", "stale", "unchanged"].find((verdict) =>
+              Object.values(firstLook).includes(verdict as TReportVerdict),
+            ) ?? "unchanged");
+      await tx.inboundEvent.update({
+        where: { id: event.id },
+        data: { processedAt: new Date(), outcome, note: describe(firstLook, values.refused) },
+      });
+    },
+  };
+}
+
+export const inboundEventJob = defineJob<TInboundResult>({
+  kind: INBOUND_EVENT,
+  // Events are rare next to deliveries, and each is its own work: no batch loading.
+  async plan(deps, jobs) {
+    return new Map(jobs.map((job) => [job.id, (signal: AbortSignal) => run(deps, job, signal)]));
+  },
+  async record(tx, results) {
+    for (const { result } of results) await result(tx);
   },
 });
