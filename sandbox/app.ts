@@ -54,6 +54,13 @@ export function publicProfile(c: Context, network: TSandboxNetworkId, account: T
 export function createSandboxApp(store: SandboxStore) {
   const app = new Hono<TEnv>();
 
+  // Durable before answering: a response waits until every change made so far (its own, and any
+  // it may have read) is on disk. Requests waiting together share one group commit.
+  app.use("*", async (_c, next) => {
+    await next();
+    await store.durable();
+  });
+
   app.get("/", (c) => c.html(renderHome()));
   app.get("/health", (c) => c.json({ status: "ok" }));
 
@@ -246,15 +253,14 @@ export function createSandboxApp(store: SandboxStore) {
     const scoped = key ? `${c.var.account.login}|${key}` : null;
     const fingerprint = createHash("sha256").update(`${c.req.method} ${c.req.path}\n`).update(body).digest("hex");
     const previous = scoped ? records[scoped] : undefined;
-    if (previous) {
+    if (scoped && previous) {
       if (previous.fingerprint !== fingerprint) {
         return c.json(
           { error: { code: "idempotency_key_reused", message: "This key was used for another request." } },
           422,
         );
       }
-      previous.replays++;
-      store.save();
+      store.putIdempotency(c.var.network, scoped, { ...previous, replays: previous.replays + 1 });
       return c.json(previous.body as object, previous.status as 200);
     }
     try {
@@ -265,8 +271,13 @@ export function createSandboxApp(store: SandboxStore) {
       applyChange(store, c.var.network, c.var.account, change, "api", key ?? null);
       const answer = publicProfile(c, c.var.network, c.var.account);
       if (scoped) {
-        records[scoped] = { fingerprint, status: 200, body: answer, applications: 1, replays: 0 };
-        store.save();
+        store.putIdempotency(c.var.network, scoped, {
+          fingerprint,
+          status: 200,
+          body: answer,
+          applications: 1,
+          replays: 0,
+        });
       }
       return c.json(answer);
     } catch (error) {

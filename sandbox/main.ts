@@ -26,7 +26,8 @@ const server = serve({ fetch: app.fetch, hostname: "127.0.0.1", port: config.SAN
 
 const stop = () => {
   stopWebhooks();
-  server.close(() => process.exit(0));
+  // Requests in flight are answered once durable; then the log is closed.
+  server.close(() => void store.close().finally(() => process.exit(0)));
   setTimeout(() => process.exit(0), 2000).unref();
 };
 process.on("SIGINT", stop);

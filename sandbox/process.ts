@@ -11,6 +11,12 @@ export interface TSandboxProcess {
   stop: () => Promise<void>;
 }
 
+/** A sandbox process this one started, which it can also end at once. */
+export interface TSandboxChild extends TSandboxProcess {
+  /** Ends the process at once (SIGKILL), as a crash would: for tests of what survives one. */
+  kill: () => Promise<void>;
+}
+
 const MAIN = path.join(path.dirname(fileURLToPath(import.meta.url)), "main.ts");
 
 export function startSandboxProcess(options: {
@@ -23,7 +29,7 @@ export function startSandboxProcess(options: {
   webhookRetryMaxMs?: number;
   /** Where the sandbox's own output goes; default: this process's stderr. */
   onOutput?: (line: string) => void;
-}): Promise<TSandboxProcess> {
+}): Promise<TSandboxChild> {
   const child = spawnTs(MAIN, {
     stdio: ["ignore", "pipe", "pipe"],
     // Only what the sandbox needs: it is another vendor's server, not part of OneProfile.
@@ -40,12 +46,14 @@ export function startSandboxProcess(options: {
     } as NodeJS.ProcessEnv,
   });
   const output = options.onOutput ?? ((line: string) => process.stderr.write(`[sandbox] ${line}\n`));
-  const stop = () =>
+  const end = (signal: NodeJS.Signals) =>
     new Promise<void>((resolve) => {
-      if (child.exitCode !== null) return resolve();
+      if (child.exitCode !== null || child.signalCode !== null) return resolve();
       child.once("exit", () => resolve());
-      child.kill("SIGTERM");
+      child.kill(signal);
     });
+  const stop = () => end("SIGTERM");
+  const kill = () => end("SIGKILL");
   return new Promise((resolve, reject) => {
     let isReady = false;
     const onLine = (chunk: Buffer) => {
@@ -53,7 +61,7 @@ export function startSandboxProcess(options: {
         const match = line.match(/Sandbox listening on (http:\/\/\S+)/);
         if (match && !isReady) {
           isReady = true;
-          resolve({ url: match[1]!, stop });
+          resolve({ url: match[1]!, stop, kill });
         } else output(line);
       }
     };

@@ -127,6 +127,7 @@ export function applyChange(
     }
   }
   if (origin === "api") account.apiWrites++;
+  if (origin === "api" || changed.length > 0) store.accountChanged(network, account);
   if (changed.length > 0) {
     account.version++;
     account.updatedAt = new Date().toISOString();
@@ -165,8 +166,6 @@ export function applyChange(
     };
     const delay = store.webhookChaos.maxDelayMs > 0 ? Math.floor(Math.random() * store.webhookChaos.maxDelayMs) : 0;
     store.enqueueWebhook({ id, network, attempts: 0, nextAttemptAt: Date.now() + delay, body: JSON.stringify(body) });
-  } else {
-    store.save();
   }
   return changed;
 }

@@ -1,11 +1,20 @@
 /**
- * The sandbox vendor's state: accounts, sessions, idempotency records, faults and the webhook
- * outbox, kept in one JSON file (written atomically after every change) plus avatar files, so a
- * restart loses nothing.
+ * The sandbox vendor's state: accounts, sessions, idempotency records, faults, the webhook
+ * outbox and the apply log, held in memory and persisted by a journal (./journal.ts): every
+ * change is a typed record appended to a log in group commits, and the log is compacted into a
+ * snapshot at start-up and once it grows. A change is durable once `durable()` resolves; the
+ * app answers no request before that, so a restart (even after a kill -9) loses nothing answered.
+ * Avatars are files of their own.
+ *
+ * The apply log lives in the journal's records too (so a change and its apply-log entries reach
+ * the disk together); compaction moves its entries to the append-only archive `apply-log.jsonl`.
+ * A data directory of the former layout (`state.json`) is taken over at start-up.
  */
 import { randomBytes, scryptSync, timingSafeEqual } from "node:crypto";
-import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, truncateSync } from "node:fs";
+import { open, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
+import { Journal, readJsonLines, type TJournalOptions, type TJournalOwner } from "./journal";
 import { SANDBOX_NETWORK_IDS, SANDBOX_NETWORKS, type TSandboxNetworkId } from "./networks";
 
 export interface TAvatar {
@@ -98,9 +107,14 @@ export interface TWebhookChaos {
 }
 export const NO_CHAOS: TWebhookChaos = { duplicateRate: 0, maxDelayMs: 0, isPaused: false };
 
+export interface TSession {
+  login: string;
+  expiresAt: number;
+}
+
 interface TNetworkState {
   accounts: Record<string, TAccount>;
-  sessions: Record<string, { login: string; expiresAt: number }>;
+  sessions: Record<string, TSession>;
   idempotency: Record<string, TIdempotencyRecord>;
   faults: TFaults;
 }
@@ -145,11 +159,61 @@ function seed(): TState {
   return { networks, outbox: [] };
 }
 
-export class SandboxStore {
+/**
+ * One change, as the journal logs it: the new value of one account, session, idempotency record,
+ * network's faults or outbox entry (null: removed), or one new apply-log entry.
+ */
+export type TStoreRecord =
+  | { type: "account"; network: TSandboxNetworkId; login: string; account: TAccount }
+  | { type: "session"; network: TSandboxNetworkId; token: string; session: TSession | null }
+  | { type: "idempotency"; network: TSandboxNetworkId; key: string; record: TIdempotencyRecord }
+  | { type: "faults"; network: TSandboxNetworkId; faults: TFaults }
+  | { type: "webhook"; key: string; event: TWebhookEvent | null }
+  | { type: "apply"; entry: TApplyLogEntry };
+
+/** What a snapshot holds: the state, and the apply-log entries not yet in the archive. */
+interface TSnapshotData {
+  state: TState;
+  applyTail: TApplyLogEntry[];
+}
+
+/** An outbox entry's identity: the event, or its deliberate duplicate. */
+export function webhookKey(event: Pick<TWebhookEvent, "id" | "isCopy">): string {
+  return `${event.id}${event.isCopy ? ":copy" : ""}`;
+}
+
+/** Records of one thing replace each other within a group: the group keeps the latest value. */
+function recordKey(record: TStoreRecord): string {
+  switch (record.type) {
+    case "account":
+      return `account|${record.network}|${record.login}`;
+    case "session":
+      return `session|${record.network}|${record.token}`;
+    case "idempotency":
+      return `idempotency|${record.network}|${record.key}`;
+    case "faults":
+      return `faults|${record.network}`;
+    case "webhook":
+      return `webhook|${record.key}`;
+    case "apply":
+      return `apply|${record.entry.seq}`;
+  }
+}
+
+export class SandboxStore implements TJournalOwner<TStoreRecord> {
   private state: TState;
   readonly avatarDir: string;
-  private readonly file: string;
-  private readonly logFile: string;
+  private readonly journal: Journal<TStoreRecord>;
+  /** Changes not yet taken by the journal, by what they change. */
+  private readonly changes = new Map<string, TStoreRecord>();
+  /** The apply log's archive: entries compacted out of the journal, one JSON line each. */
+  private readonly archiveFile: string;
+  private archivedSeq = 0;
+  /** Apply-log entries not yet in the archive (in the journal's snapshot or log), in order. */
+  private unarchived: TApplyLogEntry[] = [];
+  /** Up to which entry the snapshot being written covers the apply log. */
+  private snapshotSeq = 0;
+  private readonly legacyFile: string;
   private readonly logs = new Map<string, TApplyLogEntry[]>();
   private logSeq = 0;
   /** The sandbox's own origin (http://127.0.0.1:PORT), known once it listens; used in event URLs. */
@@ -158,23 +222,72 @@ export class SandboxStore {
   /** In-progress work, for the quiet check. */
   readonly busy = { apiInFlight: 0, webhooksInFlight: 0, dropped: 0 };
 
-  constructor(readonly dataDir: string) {
+  constructor(
+    readonly dataDir: string,
+    options: TJournalOptions = {},
+  ) {
     mkdirSync(dataDir, { recursive: true });
     this.avatarDir = path.join(dataDir, "avatars");
     mkdirSync(this.avatarDir, { recursive: true });
-    this.file = path.join(dataDir, "state.json");
-    this.state = existsSync(this.file) ? (JSON.parse(readFileSync(this.file, "utf8")) as TState) : seed();
-    // The apply log is append-only (one JSON line per entry): it grows with every write.
-    this.logFile = path.join(dataDir, "apply-log.jsonl");
-    if (existsSync(this.logFile)) {
-      for (const line of readFileSync(this.logFile, "utf8").split("\n")) {
-        if (!line) continue;
-        const entry = JSON.parse(line) as TApplyLogEntry;
-        this.index(entry);
-        this.logSeq = Math.max(this.logSeq, entry.seq);
-      }
+
+    this.archiveFile = path.join(dataDir, "apply-log.jsonl");
+    if (existsSync(this.archiveFile)) {
+      const archive = readJsonLines(this.archiveFile);
+      // A torn tail is cut off, so that the next append starts on a line of its own.
+      if (archive.isTorn) truncateSync(this.archiveFile, archive.validBytes);
+      for (const entry of archive.values as TApplyLogEntry[]) this.index(entry);
+      this.archivedSeq = this.logSeq;
     }
-    this.save();
+
+    const stored = Journal.read<TStoreRecord>(dataDir);
+    const snapshot = stored.data as TSnapshotData | null;
+    this.legacyFile = path.join(dataDir, "state.json");
+    const legacy = !snapshot && existsSync(this.legacyFile);
+    this.state = snapshot?.state ?? (legacy ? (JSON.parse(readFileSync(this.legacyFile, "utf8")) as TState) : seed());
+    for (const entry of snapshot?.applyTail ?? []) this.replayEntry(entry);
+    const outbox = new Map(this.state.outbox.map((event) => [webhookKey(event), event]));
+    for (const group of stored.groups) {
+      for (const record of group) this.replay(record, outbox);
+    }
+    this.state.outbox = [...outbox.values()];
+
+    this.journal = new Journal(dataDir, stored.generation, this, options);
+    // Start from a snapshot and an empty log (this also drops a torn last line for good).
+    this.journal.compactSoon();
+  }
+
+  private replay(record: TStoreRecord, outbox: Map<string, TWebhookEvent>): void {
+    switch (record.type) {
+      case "account":
+        this.network(record.network).accounts[record.login] = record.account;
+        return;
+      case "session":
+        if (record.session) this.network(record.network).sessions[record.token] = record.session;
+        else delete this.network(record.network).sessions[record.token];
+        return;
+      case "idempotency":
+        this.network(record.network).idempotency[record.key] = record.record;
+        return;
+      case "faults":
+        this.network(record.network).faults = record.faults;
+        return;
+      case "webhook":
+        if (record.event) outbox.set(record.key, record.event);
+        else outbox.delete(record.key);
+        return;
+      case "apply":
+        this.replayEntry(record.entry);
+        return;
+      default:
+        throw new Error(`sandbox store: unknown record ${JSON.stringify(record)}`);
+    }
+  }
+
+  /** An apply-log entry from the snapshot or the log; one the archive has already is skipped. */
+  private replayEntry(entry: TApplyLogEntry): void {
+    if (entry.seq <= this.archivedSeq) return;
+    this.index(entry);
+    this.unarchived.push(entry);
   }
 
   private index(entry: TApplyLogEntry): void {
@@ -182,24 +295,68 @@ export class SandboxStore {
     const list = this.logs.get(key) ?? [];
     list.push(entry);
     this.logs.set(key, list);
+    this.logSeq = Math.max(this.logSeq, entry.seq);
   }
 
+  private record(record: TStoreRecord): void {
+    this.changes.set(recordKey(record), record);
+    this.journal.changed();
+  }
+
+  // ---- the journal's side (TJournalOwner) ----
+
+  takeRecords(): TStoreRecord[] {
+    const records = [...this.changes.values()];
+    this.changes.clear();
+    return records;
+  }
+
+  snapshot(): TSnapshotData {
+    this.snapshotSeq = this.logSeq;
+    return { state: this.state, applyTail: this.unarchived };
+  }
+
+  async afterCompaction(): Promise<void> {
+    const entries = this.unarchived.filter((entry) => entry.seq <= this.snapshotSeq);
+    if (entries.length > 0) {
+      const handle = await open(this.archiveFile, "a");
+      try {
+        await writeFile(handle, entries.map((entry) => `${JSON.stringify(entry)}\n`).join(""));
+        await handle.datasync();
+      } finally {
+        await handle.close();
+      }
+    }
+    this.archivedSeq = this.snapshotSeq;
+    this.unarchived = this.unarchived.filter((entry) => entry.seq > this.archivedSeq);
+    await rm(this.legacyFile, { force: true });
+  }
+
+  // ---- durability ----
+
+  /** Resolves once every change made so far is on disk; a request is answered only after it. */
+  durable(): Promise<void> {
+    return this.journal.durable();
+  }
+
+  /** Waits for pending changes to reach the disk and closes the files. */
+  close(): Promise<void> {
+    return this.journal.close();
+  }
+
+  // ---- the state and its changes ----
+
   appendLog(entries: Array<Omit<TApplyLogEntry, "seq">>): void {
-    if (entries.length === 0) return;
-    const complete = entries.map((entry) => ({ ...entry, seq: ++this.logSeq }));
-    appendFileSync(this.logFile, complete.map((entry) => `${JSON.stringify(entry)}\n`).join(""));
-    for (const entry of complete) this.index(entry);
+    for (const entry of entries) {
+      const complete = { ...entry, seq: ++this.logSeq };
+      this.index(complete);
+      this.unarchived.push(complete);
+      this.record({ type: "apply", entry: complete });
+    }
   }
 
   logOf(network: TSandboxNetworkId, login: string): TApplyLogEntry[] {
     return this.logs.get(`${network}|${login}`) ?? [];
-  }
-
-  /** Writes the state to a temporary file and renames it over the old one (atomic on POSIX). */
-  save(): void {
-    const temporary = `${this.file}.tmp`;
-    writeFileSync(temporary, JSON.stringify(this.state));
-    renameSync(temporary, this.file);
   }
 
   network(id: TSandboxNetworkId): TNetworkState {
@@ -220,8 +377,13 @@ export class SandboxStore {
       apiWrites: 0,
     };
     this.network(network).accounts[login] = account;
-    this.save();
+    this.accountChanged(network, account);
     return account;
+  }
+
+  /** Records a change made to an account object in place (its profile, version, counters). */
+  accountChanged(network: TSandboxNetworkId, account: TAccount): void {
+    this.record({ type: "account", network, login: account.login, account });
   }
 
   /** Starts a session after checking the password; null when they do not match. */
@@ -229,8 +391,9 @@ export class SandboxStore {
     const account = this.network(network).accounts[login];
     if (!account || !checkPassword(account.passwordHash, password)) return null;
     const token = randomBytes(24).toString("base64url");
-    this.network(network).sessions[token] = { login, expiresAt: Date.now() + 60 * 60 * 1000 };
-    this.save();
+    const session = { login, expiresAt: Date.now() + 60 * 60 * 1000 };
+    this.network(network).sessions[token] = session;
+    this.record({ type: "session", network, token, session });
     return token;
   }
 
@@ -246,28 +409,40 @@ export class SandboxStore {
     const account = state.accounts[login];
     if (!account) return false;
     account.passwordHash = hashPassword(password);
+    this.accountChanged(network, account);
     for (const [token, session] of Object.entries(state.sessions)) {
-      if (session.login === login) delete state.sessions[token];
+      if (session.login !== login) continue;
+      delete state.sessions[token];
+      this.record({ type: "session", network, token, session: null });
     }
-    this.save();
     return true;
+  }
+
+  putIdempotency(network: TSandboxNetworkId, key: string, record: TIdempotencyRecord): void {
+    this.network(network).idempotency[key] = record;
+    this.record({ type: "idempotency", network, key, record });
   }
 
   setFaults(network: TSandboxNetworkId, faults: TFaults): void {
     this.network(network).faults = faults;
-    this.save();
+    this.record({ type: "faults", network, faults });
   }
 
   enqueueWebhook(event: TWebhookEvent): void {
     this.state.outbox.push(event);
-    this.save();
+    this.webhookChanged(event);
+  }
+
+  /** Records a change made to an outbox entry in place (its attempts, its next attempt). */
+  webhookChanged(event: TWebhookEvent): void {
+    const key = webhookKey(event);
+    this.record({ type: "webhook", key, event });
   }
 
   /** Takes one outbox entry out (the event itself, or its deliberate duplicate). */
   removeWebhook(event: TWebhookEvent): void {
-    this.state.outbox = this.state.outbox.filter(
-      (e) => e.id !== event.id || Boolean(e.isCopy) !== Boolean(event.isCopy),
-    );
-    this.save();
+    const key = webhookKey(event);
+    this.state.outbox = this.state.outbox.filter((e) => webhookKey(e) !== key);
+    this.record({ type: "webhook", key, event: null });
   }
 }

@@ -3,7 +3,7 @@
  * The outbox is persisted, so a change made while OneProfile is down is delivered later.
  */
 import { createHmac } from "node:crypto";
-import type { SandboxStore, TWebhookEvent } from "./store";
+import { webhookKey, type SandboxStore, type TWebhookEvent } from "./store";
 
 export const SIGNATURE_HEADER = "x-sandbox-signature";
 export const TIMESTAMP_HEADER = "x-sandbox-timestamp";
@@ -38,6 +38,12 @@ export function startWebhookSender(
   const sending = new Set<string>();
 
   async function send(event: TWebhookEvent): Promise<void> {
+    // Announce only a change that is on disk: a crash must not take back what was announced.
+    try {
+      await store.durable();
+    } catch {
+      return;
+    }
     const timestamp = Math.floor(Date.now() / 1000);
     let isDone = false;
     store.busy.webhooksInFlight++;
@@ -73,23 +79,19 @@ export function startWebhookSender(
     } else {
       event.attempts++;
       event.nextAttemptAt = Date.now() + Math.min(schedule.retryMaxMs, schedule.retryBaseMs * 2 ** event.attempts);
-      store.save();
+      store.webhookChanged(event);
     }
   }
 
   const tick = () => {
     if (!target.url || store.webhookChaos.isPaused) return;
-    const due = store.outbox.filter((event) => event.nextAttemptAt <= Date.now() && !sending.has(keyOf(event)));
+    const due = store.outbox.filter((event) => event.nextAttemptAt <= Date.now() && !sending.has(webhookKey(event)));
     for (const event of due.slice(0, Math.max(0, PARALLEL_SENDS - sending.size))) {
-      const key = keyOf(event);
+      const key = webhookKey(event);
       sending.add(key);
       void send(event).finally(() => sending.delete(key));
     }
   };
   const timer = setInterval(tick, schedule.intervalMs);
   return () => clearInterval(timer);
-}
-
-function keyOf(event: TWebhookEvent): string {
-  return `${event.id}${event.isCopy ? ":copy" : ""}`;
 }
