@@ -44,8 +44,10 @@ const ZEnv = z.object({
   SANDBOX_URL: z.url().optional(),
   /** Port for the sandbox that `npm run dev` starts. */
   SANDBOX_PORT: z.coerce.number().int().min(1).max(65535).default(4010),
-  /** Jobs (accounts) one worker works on at the same time. */
-  WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(4),
+  /** Jobs (accounts) one worker works on at the same time: vendor calls in flight. */
+  WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(32),
+  /** Jobs one claim takes and one recorder transaction settles at most. */
+  WORKER_BATCH_SIZE: z.coerce.number().int().min(1).max(1000).default(64),
   /** How long a worker's hold on an account lasts unless renewed (it renews every third of it
    * while a job runs); after a crash, another worker takes the account over once it runs out. */
   WORKER_LEASE_MS: z.coerce.number().int().min(1000).default(30_000),
@@ -63,6 +65,14 @@ const ZEnv = z.object({
   WORKER_RETRY_BASE_MS: z.coerce.number().int().min(1).default(15_000),
   /** Shared with the sandbox: signs its webhooks (HMAC-SHA256). */
   SANDBOX_WEBHOOK_SECRET: z.string().min(16, "must be at least 16 characters").optional(),
+  /** Least severe log level written (JSON lines on stdout); `silent` writes none. */
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  /** Bearer token that `/api/metrics` and the worker's metrics port require. Unset: metrics off. */
+  METRICS_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),
+  /** Port on which a worker serves `/metrics` (Prometheus). Unset: not served. */
+  WORKER_METRICS_PORT: z.coerce.number().int().min(1).max(65535).optional(),
+  /** Address the worker's metrics port listens on. */
+  WORKER_METRICS_HOST: z.string().min(1).default("127.0.0.1"),
 });
 
 export type TEnv = z.infer<typeof ZEnv> & {

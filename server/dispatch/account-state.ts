@@ -144,7 +144,9 @@ export async function markOpenDeliveries(db: TExecutor, marks: readonly TOpenMar
  * the latest change; and it is marked dirty.
  */
 export async function reopenAccount(tx: TTx, input: { userId: string; accountId: string }): Promise<void> {
+  // Lock order: the user, the account's jobs (marked dirty), then the account.
   await lockUser(tx, input.userId);
+  await markDirty(tx, [input]);
   const observed = await lockObserved(tx, input.accountId);
   // A write left unconfirmed before is dropped: the resend under the new epoch carries everything
   // (after a re-link, the old session that carried it no longer works).
@@ -182,7 +184,6 @@ export async function reopenAccount(tx: TTx, input: { userId: string; accountId:
       });
     }
   }
-  await markDirty(tx, [input]);
   await wakeWorkers(tx);
 }
 

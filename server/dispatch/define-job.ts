@@ -5,12 +5,16 @@
  * - `record` writes a batch of its kind's results in the recorder's transaction.
  *
  * One function records every batch of outcomes, in one transaction fenced by the leases: the
- * users' rows locked, then the jobs' (a job whose lease was lost meanwhile is left out, recording
- * nothing), then the accounts'; each kind's results; the jobs' ends and the leases released; the
- * people's Activity notified.
+ * jobs' rows locked (a job whose lease was lost meanwhile is left out, recording nothing), then
+ * the accounts'; each kind's results; the jobs' ends and the leases released; the people's
+ * Activity notified. When a kind in the batch records profile changes (`locksUsers`: it marks
+ * other accounts' jobs dirty), the rows of every person in the batch are locked first, as every
+ * save does; a batch of deliveries alone locks no person.
  *
- * Lock order, in every transaction that writes sync state: users, then job rows, then account
- * rows — each in id order.
+ * Lock order, in every transaction that writes sync state: users (in id order), then job rows
+ * (in account order), then account rows (in id order). A save locks its user, then marks jobs
+ * dirty; an outcome never waits for a user row after taking a job row, and a claim or a lease
+ * renewal never waits at all (SKIP LOCKED), so none of them wait for each other in a circle.
  */
 import type { TConnectorResolver } from "../connectors/registry";
 import type { TKeyring } from "../crypto/secrets";
@@ -43,6 +47,8 @@ export interface TRecordContext {
 
 export interface TJobDefinition<TResult = unknown> {
   kind: string;
+  /** Its `record` writes profile revisions: lock its people's rows before any job row. */
+  locksUsers?: boolean;
   plan(deps: TJobDeps, jobs: readonly TClaimedJob[]): Promise<Map<string, TJobTask<TResult>>>;
   record(
     tx: TTx,
@@ -71,10 +77,12 @@ export async function recordOutcomes(
 ): Promise<TFinished[]> {
   if (finished.length === 0) return [];
   return db.$transaction(async (tx) => {
-    await lockUsers(
-      tx,
-      finished.map(({ job }) => job.userId),
-    );
+    if (finished.some(({ job }) => definitionOf(job.kind)?.locksUsers)) {
+      await lockUsers(
+        tx,
+        finished.map(({ job }) => job.userId),
+      );
+    }
     const held = await holdsLeases(
       tx,
       finished.map(({ job }) => job),

@@ -3,10 +3,13 @@ import { processConnectors } from "../connectors/process";
 import { processKeyring } from "../crypto/keyring";
 import { db } from "../db";
 import { env } from "../env";
+import { logger } from "../log";
+import { serveMetrics } from "../metrics";
+import { countRecorded } from "./delivery-metrics";
 import { createWorker } from "./worker";
 
 if (!env.DATABASE_URL) {
-  console.error("DATABASE_URL is not set. `npm run dev` starts a worker for you; alone, point it at your database.");
+  logger.fatal("DATABASE_URL is not set. `npm run dev` starts a worker for you; alone, point it at your database.");
   process.exit(1);
 }
 const worker = createWorker({
@@ -15,13 +18,23 @@ const worker = createWorker({
   connectors: processConnectors(),
   keyring: processKeyring(),
   concurrency: env.WORKER_CONCURRENCY,
+  batchSize: env.WORKER_BATCH_SIZE,
   leaseMs: env.WORKER_LEASE_MS,
   retryBaseMs: env.WORKER_RETRY_BASE_MS,
   sweepMs: env.WORKER_SWEEP_MS,
   quarantineBaseMs: env.WORKER_QUARANTINE_MS,
+  onRecorded: countRecorded,
 });
 await worker.start();
-console.log(`Worker started (concurrency ${env.WORKER_CONCURRENCY}).`);
+logger.info(`Worker started (concurrency ${env.WORKER_CONCURRENCY}, batch ${env.WORKER_BATCH_SIZE}).`);
+// Prometheus metrics on a port of its own, behind the same token as the portal's /api/metrics.
+const metricsServer = env.WORKER_METRICS_PORT
+  ? await serveMetrics({ port: env.WORKER_METRICS_PORT, host: env.WORKER_METRICS_HOST, token: env.METRICS_TOKEN })
+  : null;
+if (metricsServer) {
+  if (!env.METRICS_TOKEN) logger.warn("WORKER_METRICS_PORT is set but METRICS_TOKEN is not: /metrics answers 404.");
+  logger.info(`Worker metrics on http://${env.WORKER_METRICS_HOST}:${env.WORKER_METRICS_PORT}/metrics`);
+}
 
 // SIGTERM: claim nothing new, let running jobs finish (up to 30 s), then exit cleanly.
 let isStopping = false;
@@ -29,6 +42,7 @@ const stop = async () => {
   if (isStopping) return;
   isStopping = true;
   await worker.stop();
+  metricsServer?.close();
   await db.$disconnect();
   process.exit(0);
 };

@@ -80,8 +80,10 @@ export async function enqueueInboundEvent(
 
 /**
  * Claims up to `limit` due jobs, each the head of an account nobody holds, taking those
- * accounts' leases under one token. Walks due jobs oldest first (index on state, run_at) and
- * stops at the limit, so a claim costs the same with a backlog of ten or of a million.
+ * accounts' leases under one token. Walks due jobs oldest first (index on state, run_at, seq) and
+ * stops at the limit, so a claim costs the same with a backlog of ten or of a million. A claimed
+ * job is not due again until its lease would run out (renewals push it on), so later claims do
+ * not walk past the jobs in flight; after a crash it is due exactly when its lease is over.
  */
 export async function claimJobs(db: TExecutor, leaseMs: number, limit: number): Promise<TClaimedJob[]> {
   const leaseToken = randomUUID();
@@ -100,12 +102,13 @@ export async function claimJobs(db: TExecutor, leaseMs: number, limit: number): 
                       WHEN j.kind = ${INBOUND_EVENT} THEN 1 ELSE 2 END, j.seq))
       ORDER BY j.run_at, j.seq
       LIMIT ${limit}
-      FOR NO KEY UPDATE OF a SKIP LOCKED
+      FOR NO KEY UPDATE OF a, j SKIP LOCKED
     ), claimed AS (
-      UPDATE jobs SET attempts = jobs.attempts + 1, lease_token = ${leaseToken}::uuid, updated_at = now()
+      UPDATE jobs SET attempts = jobs.attempts + 1, lease_token = ${leaseToken}::uuid, updated_at = now(),
+        run_at = now() + make_interval(secs => ${leaseMs / 1000})
       FROM picked WHERE jobs.id = picked.id AND jobs.state = 'PENDING'
       RETURNING jobs.id, jobs.kind, jobs.key, jobs.user_id, jobs.linked_account_id, jobs.attempts,
-                jobs.dirty_seq, jobs.quarantines, jobs.run_at, jobs.seq
+                jobs.dirty_seq, jobs.quarantines, jobs.seq
     ), leased AS (
       UPDATE linked_accounts
       SET lease_token = ${leaseToken}::uuid, lease_until = now() + make_interval(secs => ${leaseMs / 1000})
@@ -115,16 +118,22 @@ export async function claimJobs(db: TExecutor, leaseMs: number, limit: number): 
     SELECT c.id, c.kind, c.key, c.user_id AS "userId", c.linked_account_id AS "linkedAccountId",
            c.attempts, c.dirty_seq AS "dirtySeq", c.quarantines
     FROM claimed c JOIN leased l ON l.id = c.linked_account_id
-    ORDER BY c.run_at, c.seq`;
+    ORDER BY c.seq`;
   return rows.map((row) => ({ ...row, leaseToken }));
 }
 
 /**
- * Extends the leases of every account held under these tokens (in account order); returns the
- * accounts still held, as `accountId:token`. An account missing from the answer was taken over.
+ * Extends the leases of the accounts held under these tokens (in account order), and keeps their
+ * jobs from coming due meanwhile; returns the accounts still held, as `accountId:token`. An
+ * account missing from the answer was taken over.
  */
-export async function renewLeases(db: TExecutor, tokens: readonly string[], leaseMs: number): Promise<Set<string>> {
-  if (tokens.length === 0) return new Set();
+export async function renewLeases(
+  db: TExecutor,
+  held: ReadonlyArray<Pick<TClaimedJob, "id" | "leaseToken">>,
+  leaseMs: number,
+): Promise<Set<string>> {
+  if (held.length === 0) return new Set();
+  const tokens = [...new Set(held.map((job) => job.leaseToken))];
   const rows = await db.$queryRaw<Array<{ held: string }>>`
     UPDATE linked_accounts SET lease_until = now() + make_interval(secs => ${leaseMs / 1000})
     WHERE id IN (
@@ -132,6 +141,15 @@ export async function renewLeases(db: TExecutor, tokens: readonly string[], leas
       WHERE lease_token IN (SELECT value::uuid FROM jsonb_array_elements_text(${json(tokens)}::jsonb))
       ORDER BY id FOR NO KEY UPDATE)
     RETURNING id::text || ':' || lease_token::text AS held`;
+  // Only a shortcut for later claims: a job row busy elsewhere (a save marking it dirty) is left.
+  await db.$executeRaw`
+    UPDATE jobs SET run_at = now() + make_interval(secs => ${leaseMs / 1000})
+    WHERE id IN (
+      SELECT j.id FROM jobs j
+      JOIN jsonb_to_recordset(${json(held.map((job) => ({ id: job.id, token: job.leaseToken })))}::jsonb)
+        AS x(id uuid, token uuid) ON x.id = j.id
+      WHERE j.lease_token = x.token AND j.state = 'PENDING'
+      FOR NO KEY UPDATE OF j SKIP LOCKED)`;
   return new Set(rows.map((row) => row.held));
 }
 
@@ -142,12 +160,13 @@ export async function lockUsers(db: TExecutor, userIds: readonly string[]): Prom
   await db.$queryRaw`
     SELECT id FROM users
     WHERE id IN (SELECT value::uuid FROM jsonb_array_elements_text(${json(unique)}::jsonb))
-    ORDER BY id FOR UPDATE`;
+    ORDER BY id FOR NO KEY UPDATE`;
 }
 
 /**
  * Which of these jobs are still ours (their lease held, not ended)? Locks their rows for the rest
- * of the transaction, fencing every state write that follows.
+ * of the transaction, fencing every state write that follows — in account order, as `markDirty`
+ * takes them, so a recorder and a save never wait for each other in a circle.
  */
 export async function holdsLeases(db: TExecutor, jobs: readonly TClaimedJob[]): Promise<Set<string>> {
   if (jobs.length === 0) return new Set();
@@ -157,8 +176,8 @@ export async function holdsLeases(db: TExecutor, jobs: readonly TClaimedJob[]): 
       AS x(id uuid, token uuid) ON x.id = j.id
     JOIN linked_accounts a ON a.id = j.linked_account_id
     WHERE j.lease_token = x.token AND a.lease_token = x.token AND j.state = 'PENDING'
-    ORDER BY j.id
-    FOR UPDATE OF j`;
+    ORDER BY j.linked_account_id, j.id
+    FOR NO KEY UPDATE OF j`;
   return new Set(rows.map((row) => row.id));
 }
 

@@ -48,6 +48,13 @@ export interface TWorker {
   stop(): Promise<void>;
 }
 
+/**
+ * Claim-and-plan loops and recorder transactions running at once: each is a chain of round trips
+ * to Postgres, so a few in parallel keep both the process and the database busy.
+ */
+const CLAIMERS = 2;
+const RECORDERS = 3;
+
 const definitions = new Map(JOB_DEFINITIONS.map((definition) => [definition.kind, definition]));
 const definitionOf = (kind: string) => definitions.get(kind);
 
@@ -76,7 +83,8 @@ export function createWorker(options: TWorkerOptions): TWorker {
   const held = new Map<string, THeld>();
   const ready: TReady[] = [];
   const finished: TFinished[] = [];
-  let flushing: Promise<void> | null = null;
+  /** Recorder transactions in flight (up to RECORDERS). */
+  const flushing = new Set<Promise<void>>();
   const sleepers = new Set<() => void>();
   let loops: Promise<void>[] = [];
   let listening: Promise<void> = Promise.resolve();
@@ -157,22 +165,31 @@ export function createWorker(options: TWorkerOptions): TWorker {
     }
   }
 
-  /** Group commit: one batch at a time; what finishes meanwhile goes in the next. */
+  async function recordFinished(): Promise<void> {
+    while (finished.length > 0) {
+      await record(finished.splice(0, batchSize));
+      wakeAll();
+    }
+  }
+
+  /**
+   * Group commit: up to RECORDERS transactions at once, each taking what finished so far (up to a
+   * batch); what finishes meanwhile goes in the next.
+   */
   function enqueueFinished(item: TFinished): void {
     finished.push(item);
-    flushing ??= (async () => {
-      while (finished.length > 0) {
-        await record(finished.splice(0, batchSize));
-        wakeAll();
-      }
-      flushing = null;
-    })();
+    if (flushing.size >= RECORDERS) return;
+    const flush = recordFinished().finally(() => flushing.delete(flush));
+    flushing.add(flush);
   }
 
   async function renew(): Promise<void> {
     const jobs = [...held.values()];
-    const tokens = [...new Set(jobs.map(({ job }) => job.leaseToken))];
-    const alive = await renewLeases(db, tokens, options.leaseMs);
+    const alive = await renewLeases(
+      db,
+      jobs.map(({ job }) => job),
+      options.leaseMs,
+    );
     for (const { job, controller } of jobs) {
       if (held.has(job.id) && !alive.has(`${job.linkedAccountId}:${job.leaseToken}`)) {
         controller.abort(new Error("lease lost"));
@@ -261,7 +278,10 @@ export function createWorker(options: TWorkerOptions): TWorker {
     async start() {
       isRunning = true;
       listening = listen();
-      loops = [claimer(), ...Array.from({ length: options.concurrency }, () => slot())];
+      loops = [
+        ...Array.from({ length: CLAIMERS }, () => claimer()),
+        ...Array.from({ length: options.concurrency }, () => slot()),
+      ];
       renewTimer = setInterval(
         () => void renew().catch((error: unknown) => logError("lease renewal", error)),
         Math.max(50, Math.floor(options.leaseMs / 3)),
@@ -287,7 +307,7 @@ export function createWorker(options: TWorkerOptions): TWorker {
         for (const { controller } of held.values()) controller.abort(new Error("worker stopping"));
       }, options.stopGraceMs ?? 30_000);
       await Promise.all(loops);
-      while (flushing) await flushing;
+      while (flushing.size > 0) await Promise.all(flushing);
       clearTimeout(grace);
       if (renewTimer) clearInterval(renewTimer);
       await listener?.end().catch(() => {});

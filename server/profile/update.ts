@@ -104,9 +104,14 @@ export async function loadTargets(db: Pick<TDb, "linkedAccount">, userId: string
   });
 }
 
-/** Takes the user's row lock: one writer of a user's desired state at a time. */
+/**
+ * Takes the user's row lock: one writer of a user's desired state at a time. NO KEY UPDATE, not
+ * UPDATE: the foreign-key checks other transactions make against this row (KEY SHARE, e.g. when
+ * they update an account row a second time) must not wait for a save, or a save waiting for
+ * their job rows closes a circle.
+ */
 export async function lockUser(tx: TTx, userId: string): Promise<void> {
-  await tx.$queryRaw`SELECT id FROM users WHERE id = ${userId}::uuid FOR UPDATE`;
+  await tx.$queryRaw`SELECT id FROM users WHERE id = ${userId}::uuid FOR NO KEY UPDATE`;
 }
 
 /**

@@ -135,13 +135,13 @@ export async function setSyncFields(
       .map(([field, value]) => [FIELD_COLUMNS[field as TProfileField], value]),
   );
   const { count } = await db.$transaction(async (tx) => {
+    // Lock order: the user, the account's job, then the account. A field switched on may be
+    // behind: the account's job sends what it owes, if anything (the mark rolls back with a miss).
     await lockUser(tx, userId);
+    const isSwitchingOn = Object.values(fields).some((value) => value === true);
+    if (isSwitchingOn) await markDirty(tx, [{ userId, accountId }]);
     const updated = await tx.linkedAccount.updateMany({ where: { id: accountId, userId }, data });
-    // A field switched on may be behind: the account's job sends what it owes, if anything.
-    if (updated.count > 0 && Object.values(fields).some((value) => value === true)) {
-      await markDirty(tx, [{ userId, accountId }]);
-      await wakeWorkers(tx);
-    }
+    if (updated.count > 0 && isSwitchingOn) await wakeWorkers(tx);
     return updated;
   });
   if (count === 0) throw new DomainError("NOT_FOUND", NOT_FOUND);

@@ -2,6 +2,7 @@
  * Linking an account (patent: the registration request). The vendor verifies the credentials
  * before anything is stored; only then is the account saved, its credentials encrypted.
  */
+import { markDirty } from "../dispatch/queue";
 import { ConnectorError, type TConnector, type TCredentials, type TVendorProfile } from "../connectors/types";
 import type { TDb, TTx } from "../db";
 import { lockObserved, reopenAccount } from "../dispatch/account-state";
@@ -102,7 +103,9 @@ async function startSync(
   tx: TTx,
   input: { userId: string; accountId: string; networkId: string; profile: TVendorProfile; imported: TProfileChanges },
 ): Promise<TInitialSync> {
+  // Lock order: the user, the account's job (checked once the link commits), then the account.
   await lockUser(tx, input.userId);
+  await markDirty(tx, [{ userId: input.userId, accountId: input.accountId }]);
   const desired = await currentSnapshot(tx, input.userId);
   if (desired.version === 0 && Object.keys(input.imported).length > 0) {
     const result = await recordProfileChange(tx, {

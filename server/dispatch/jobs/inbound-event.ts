@@ -251,6 +251,7 @@ async function run(
 
 export const inboundEventJob = defineJob<TInboundResult>({
   kind: INBOUND_EVENT,
+  locksUsers: true,
   // Events are rare next to deliveries, and each is its own work: no batch loading.
   async plan(deps, jobs) {
     return new Map(jobs.map((job) => [job.id, (signal: AbortSignal) => run(deps, job, signal)]));

@@ -16,6 +16,7 @@
 import { ConnectorError, type TCredentials, type TMappedSettings } from "../../connectors/types";
 import type { TDb, TTx } from "../../db";
 import { logError } from "../../log";
+import { timeVendorCall } from "../../metrics";
 import { renditionFor } from "../../profile/avatars";
 import { currentSnapshots, type TDesiredState } from "../../profile/update";
 import { syncOf } from "../../registration/accounts";
@@ -37,6 +38,7 @@ import {
 } from "../../sync/state";
 import { markOpenDeliveries, settleDeliveries, supportedFields, writeObserved, type TOpenMark } from "../account-state";
 import { defineJob, type TJobDeps, type TJobOutcome, type TJobTask } from "../define-job";
+import { networkOfJob } from "../delivery-metrics";
 import { markDirty, SYNC_ACCOUNT, type TClaimedJob } from "../queue";
 
 type TFields = Record<TProfileField, boolean>;
@@ -120,9 +122,12 @@ async function markUnconfirmed(
   const marked = await db.$queryRaw<Array<{ id: string }>>`
     WITH x AS (
       SELECT * FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) AS x(id uuid, token uuid, write jsonb)
+    ), locked AS (
+      SELECT a.id FROM linked_accounts a JOIN x ON x.id = a.id AND a.lease_token = x.token
+      ORDER BY a.id FOR NO KEY UPDATE OF a
     ), marked AS (
       UPDATE linked_accounts a SET pending_write = x.write
-      FROM x WHERE a.id = x.id AND a.lease_token = x.token
+      FROM x, locked WHERE a.id = x.id AND locked.id = a.id
       RETURNING a.id
     ), sending AS (
       UPDATE deliveries d SET state = 'SENDING', attempts = d.attempts + 1, updated_at = now()
@@ -150,7 +155,9 @@ async function send(
   const settings: TMappedSettings = { ...write.text };
   if (write.avatarSha256 !== undefined) settings.avatar = input.image;
   try {
-    const { marks } = await connector.apply(input.credentials, settings, { idempotencyKeys: write.keys, signal });
+    const { marks } = await timeVendorCall(account.networkId, () =>
+      connector.apply(input.credentials, settings, { idempotencyKeys: write.keys, signal }),
+    );
     const sent: TObserved = {};
     for (const field of Object.keys(write.versions) as TProfileField[]) {
       sent[field] = { v: write.versions[field] ?? 0, h: write.hashes[field] ?? null, m: marks[field] ?? null };
@@ -215,6 +222,7 @@ async function plan(deps: TJobDeps, jobs: readonly TClaimedJob[]): Promise<Map<s
       tasks.set(job.id, async () => ({ end: { state: "done" } }));
       continue;
     }
+    networkOfJob.set(job, account.networkId);
     const network = toNetworkView(account.network);
     // Not active: nothing is sent; its open entries say why. It owes the profile when active again.
     if (!network.isEnabled || account.status !== "ACTIVE") {

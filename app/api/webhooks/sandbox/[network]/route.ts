@@ -1,9 +1,12 @@
 import { db } from "@/server/db";
 import { env } from "@/server/env";
 import { logError } from "@/server/log";
+import { metrics, type TInboundOutcome } from "@/server/metrics";
 import { receiveSandboxEvent } from "@/server/monitor/receive-sandbox-event";
 
 export const dynamic = "force-dynamic";
+
+const OUTCOME_OF_STATUS: Record<number, TInboundOutcome> = { 202: "accepted", 409: "duplicate" };
 
 /** Webhooks from the sandbox networks: a profile changed inside QQ, MSN, Fetion or Facebook. */
 export async function POST(request: Request, { params }: { params: Promise<{ network: string }> }) {
@@ -16,9 +19,15 @@ export async function POST(request: Request, { params }: { params: Promise<{ net
       signature: request.headers.get("x-sandbox-signature"),
       body: await request.text(),
     });
+    metrics.inboundEvents.inc({
+      // The path is the caller's: it becomes a label only once the receiver knew the network.
+      network: outcome.status === 404 ? "unknown" : network,
+      outcome: OUTCOME_OF_STATUS[outcome.status] ?? "rejected",
+    });
     return Response.json({ message: outcome.message }, { status: outcome.status });
   } catch (error) {
     logError(`webhook ${network}`, error);
+    metrics.inboundEvents.inc({ network: "unknown", outcome: "error" });
     return Response.json({ message: "Could not record the event." }, { status: 500 });
   }
 }

@@ -1,0 +1,105 @@
+/**
+ * Drains a held backlog with N worker processes and times it: the workers start first, then
+ * the backlog becomes due at once, and the clock stops when no delivery is left open.
+ */
+import type { ChildProcess } from "node:child_process";
+import { createInterface } from "node:readline";
+import { spawnTs } from "../../scripts/lib/spawn-ts";
+import type { TDb } from "../../server/db";
+import { isAnyOpen, openDeliveries, releaseBacklog } from "./backlog";
+
+export interface TDrainResult {
+  workers: number;
+  deliveries: number;
+  seconds: number;
+  perSecond: number;
+  maxRssMb: number[];
+}
+
+export interface TWorkerProcess {
+  child: ChildProcess;
+  /** The JSON lines it printed, in order. */
+  lines: unknown[];
+  started: Promise<void>;
+  /** SIGTERM, then its peak RSS once it exited. */
+  stop(): Promise<number>;
+}
+
+/** `cpuProfileDir`: each worker writes a V8 CPU profile there when it exits (where the time goes). */
+export function startBenchWorker(args: string[], cpuProfileDir?: string): TWorkerProcess {
+  const profile = cpuProfileDir ? ["--cpu-prof", "--cpu-prof-dir", cpuProfileDir] : [];
+  const child = spawnTs("bench/worker-process.ts", { stdio: ["ignore", "pipe", "inherit"] }, args, profile);
+  const lines: unknown[] = [];
+  const waiting: Array<() => void> = [];
+  createInterface({ input: child.stdout! }).on("line", (line) => {
+    try {
+      lines.push(JSON.parse(line));
+    } catch {
+      return;
+    }
+    for (const wake of waiting.splice(0)) wake();
+  });
+  const next = (test: (line: unknown) => boolean) =>
+    new Promise<unknown>((resolve, reject) => {
+      const check = () => {
+        const found = lines.find(test);
+        if (found) return resolve(found);
+        if (child.exitCode !== null) return reject(new Error(`bench worker exited with ${child.exitCode}`));
+        waiting.push(check);
+      };
+      child.once("exit", () => check());
+      check();
+    });
+  return {
+    child,
+    lines,
+    started: next((line) => (line as { started?: boolean }).started === true).then(() => {}),
+    async stop() {
+      child.kill("SIGTERM");
+      const exited = new Promise((resolve) => child.once("exit", resolve));
+      const line = (await next((line) => typeof (line as { maxRssMb?: number }).maxRssMb === "number")) as {
+        maxRssMb: number;
+      };
+      if (child.exitCode === null) await exited;
+      return line.maxRssMb;
+    },
+  };
+}
+
+/** Starts the workers, makes the backlog due, and waits until no delivery is open. */
+export async function drainBacklog(options: {
+  db: TDb;
+  databaseUrl: string;
+  keyringSecret: string;
+  workers: number;
+  connector: { kind: "instant" | "sandbox"; latencyMs: number; sandboxUrl?: string };
+  extraArgs?: string[];
+  cpuProfileDir?: string;
+}): Promise<TDrainResult> {
+  const deliveries = await openDeliveries(options.db);
+  const args = [
+    "--database",
+    options.databaseUrl,
+    "--key",
+    options.keyringSecret,
+    "--connector",
+    options.connector.kind,
+    "--latency",
+    String(options.connector.latencyMs),
+    ...(options.connector.sandboxUrl ? ["--sandbox", options.connector.sandboxUrl] : []),
+    ...(options.extraArgs ?? []),
+  ];
+  const workers = Array.from({ length: options.workers }, () => startBenchWorker(args, options.cpuProfileDir));
+  try {
+    await Promise.all(workers.map((worker) => worker.started));
+    const started = performance.now();
+    await releaseBacklog(options.db);
+    // Polled, not slept on: the clock stops at the first look that finds nothing open.
+    while (await isAnyOpen(options.db)) await new Promise((resolve) => setTimeout(resolve, 25));
+    const seconds = (performance.now() - started) / 1000;
+    const maxRssMb = await Promise.all(workers.map((worker) => worker.stop()));
+    return { workers: options.workers, deliveries, seconds, perSecond: deliveries / seconds, maxRssMb };
+  } finally {
+    for (const worker of workers) if (worker.child.exitCode === null) worker.child.kill("SIGKILL");
+  }
+}

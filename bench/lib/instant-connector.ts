@@ -1,0 +1,48 @@
+/**
+ * An in-process connector for the bench: answers every write at once (or after a fixed latency)
+ * with a vendor mark, so what is measured is OneProfile's own dispatch, not a vendor.
+ */
+import type { TConnector } from "../../server/connectors/types";
+import { ConnectorError } from "../../server/connectors/types";
+import { definitionOf, type TConnectorResolver } from "../../server/connectors/registry";
+
+export function instantConnectors(options: {
+  latencyMs: number;
+  /** Called when a write starts, with its idempotency key (latency measurements). */
+  onApply?: (key: string) => void;
+}): TConnectorResolver {
+  let mark = 0;
+  const cache = new Map<string, TConnector>();
+  return (networkId) => {
+    const definition = definitionOf(networkId);
+    if (!definition) return null;
+    let connector = cache.get(networkId);
+    if (!connector) {
+      const refuse = async (): Promise<never> => {
+        throw new ConnectorError("unsupported", "The bench connector only writes.");
+      };
+      connector = {
+        definition,
+        verify: refuse,
+        read: refuse,
+        parseReport: () => {
+          throw new ConnectorError("permanent", "The bench connector receives no events.");
+        },
+        downloadAvatar: refuse,
+        async apply(_credentials, settings, { idempotencyKeys }) {
+          options.onApply?.(idempotencyKeys.profile);
+          if (options.latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, options.latencyMs));
+          mark += 1;
+          const marks: Record<string, number> = {};
+          for (const field of ["displayName", "signature", "mood"] as const) {
+            if (settings[field] !== undefined) marks[field] = mark;
+          }
+          if (settings.avatar !== undefined) marks.avatar = mark;
+          return { marks };
+        },
+      };
+      cache.set(networkId, connector);
+    }
+    return connector;
+  };
+}

@@ -1,0 +1,138 @@
+/**
+ * `npm run bench` (`-- --quick` for a one-minute version): throughput, its ceiling, latency and
+ * memory of the sync engine on real parts — embedded Postgres, real worker processes, the
+ * sandbox vendor over HTTP, the portal's own HTTP endpoint. Prints a table and writes
+ * bench/results/<date>.json. See bench/README.md for the figures and what limits them.
+ *
+ *   npm run bench                      # everything, about ten minutes on 2 cores
+ *   npm run bench -- --quick           # smaller sizes, about a minute
+ *   npm run bench -- --only 1a,2       # some parts (1a 1b 2 3 4 5)
+ *   npm run bench -- --worker-args "--batch 128" --cpu-prof /tmp/prof   # tune, profile
+ */
+import { randomBytes } from "node:crypto";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { parseArgs } from "node:util";
+import { createKeyring } from "../server/crypto/secrets";
+import { freePort, startEmbeddedPostgres } from "../server/database/embedded";
+import { prepareDatabase } from "../server/database/prepare";
+import { createDb } from "../server/db";
+import { clearBacklog, seedBacklog } from "./lib/backlog";
+import { measureCeiling } from "./lib/ceiling";
+import { drainBacklog, type TDrainResult } from "./lib/drain";
+
+const { values } = parseArgs({
+  options: {
+    quick: { type: "boolean", default: false },
+    only: { type: "string", default: "1a,1b,2,3,4,5" },
+    /** Extra arguments for every worker process, e.g. "--batch 128 --concurrency 64". */
+    "worker-args": { type: "string", default: "" },
+    /** Write a V8 CPU profile of every worker process into this folder. */
+    "cpu-prof": { type: "string" },
+  },
+});
+const quick = values.quick;
+const parts = new Set(values.only.split(","));
+const SIZES = quick
+  ? { backlog: 3000, rss: 15_000, steadySeconds: 8, httpSeconds: 8 }
+  : { backlog: 20_000, rss: 100_000, steadySeconds: 30, httpSeconds: 30 };
+/** Connections each process's pool opens (pg's default, which Prisma's adapter keeps). */
+const CONNECTIONS = 10;
+
+const dir = mkdtempSync(path.join(os.tmpdir(), "oneprofile-bench-"));
+const database = await startEmbeddedPostgres({
+  dir: path.join(dir, "pg"),
+  port: await freePort(),
+  persistent: false,
+  quiet: true,
+});
+const results: Record<string, unknown> = {
+  date: new Date().toISOString(),
+  quick,
+  machine: { cpus: os.cpus().length, cpu: os.cpus()[0]?.model, memoryGb: Math.round(os.totalmem() / 2 ** 30) },
+  sizes: SIZES,
+};
+const table: Array<[string, string]> = [];
+const row = (label: string, value: string) => {
+  table.push([label, value]);
+  console.log(`  ${label}: ${value}`);
+};
+const perSecond = (value: number) => `${Math.round(value).toLocaleString("en-US")}/s`;
+
+try {
+  await prepareDatabase(database.url);
+  const db = createDb(database.url);
+  const keyringSecret = `bench:${randomBytes(32).toString("base64")}`;
+  const keyring = createKeyring(keyringSecret, undefined);
+  const drain = async (
+    label: string,
+    workers: number,
+    connector: { kind: "instant" | "sandbox"; latencyMs: number; sandboxUrl?: string },
+    size: number,
+  ) => {
+    await clearBacklog(db);
+    await seedBacklog(db, keyring, { people: Math.ceil(size / 3), isHeld: true });
+    const result = await drainBacklog({
+      db,
+      databaseUrl: database.url,
+      keyringSecret,
+      workers,
+      connector,
+      extraArgs: values["worker-args"].split(" ").filter(Boolean),
+      ...(values["cpu-prof"] ? { cpuProfileDir: path.resolve(values["cpu-prof"]) } : {}),
+    });
+    row(
+      label,
+      `${perSecond(result.perSecond)} (${result.deliveries} in ${result.seconds.toFixed(1)} s, peak RSS ${result.maxRssMb.join(" / ")} MB)`,
+    );
+    return result;
+  };
+
+  if (parts.has("1a")) {
+    console.log("1a. Drain a backlog through an in-process connector that answers at once");
+    const one = await drain("1a one worker", 1, { kind: "instant", latencyMs: 0 }, SIZES.backlog);
+    const two = await drain("1a two workers", 2, { kind: "instant", latencyMs: 0 }, SIZES.backlog);
+    results.instant = { oneWorker: one, twoWorkers: two };
+  }
+
+  if (parts.has("2")) {
+    console.log(`2. Ceiling: claim with SKIP LOCKED and mark done, plain SQL, ${CONNECTIONS} connections`);
+    const ceiling: Record<string, number> = {};
+    for (const batch of [1, 10, 50]) {
+      ceiling[`batch${batch}`] = await measureCeiling(database.url, {
+        rows: SIZES.backlog,
+        batch,
+        connections: CONNECTIONS,
+      });
+      row(`2 ceiling, batch ${batch}`, perSecond(ceiling[`batch${batch}`]!));
+    }
+    const best = Math.max(...Object.values(ceiling));
+    results.ceiling = { ...ceiling, best };
+    const instant = results.instant as { oneWorker: TDrainResult } | undefined;
+    if (instant) {
+      const ratio = instant.oneWorker.perSecond / best;
+      results.ratioToCeiling = ratio;
+      row("headline: 1a (one worker) / ceiling", ratio.toFixed(3));
+    }
+  }
+
+  if (parts.has("5")) {
+    console.log(`5. Worker peak RSS while draining ${SIZES.rss.toLocaleString("en-US")} deliveries`);
+    const result = await drain("5 one worker", 1, { kind: "instant", latencyMs: 0 }, SIZES.rss);
+    results.memory = result;
+  }
+
+  await db.$disconnect();
+  const out = path.join(import.meta.dirname, "results");
+  mkdirSync(out, { recursive: true });
+  const file = path.join(out, `${new Date().toISOString().slice(0, 10)}${quick ? "-quick" : ""}.json`);
+  writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
+  console.log(
+    `\n| measure | result |\n|---|---|\n${table.map(([label, value]) => `| ${label} | ${value} |`).join("\n")}`,
+  );
+  console.log(`\nWritten to ${path.relative(process.cwd(), file)}`);
+} finally {
+  await database.stop();
+  rmSync(dir, { recursive: true, force: true });
+}
