@@ -105,13 +105,24 @@ export function createWorker(options: TWorkerOptions): TWorker {
     });
   }
 
+  /**
+   * Forgets a job this run held. Only this claim's entry: after a lease ran out (the database was
+   * away longer than a lease), the same job can be claimed again, here, under a new lease.
+   */
+  function release(job: TClaimedJob): void {
+    if (held.get(job.id)?.job === job) held.delete(job.id);
+  }
+
   /** Claims up to `limit` jobs and plans them; returns the ready tasks (unknown kinds end dead). */
   async function claim(limit: number): Promise<TReady[]> {
     const jobs = await claimJobs(db, options.leaseMs, limit);
     const claimed: TReady[] = [];
     const byKind = new Map<string, TClaimedJob[]>();
+    const mine = new Map<string, THeld>();
     for (const job of jobs) {
-      held.set(job.id, { job, controller: new AbortController() });
+      const entry = { job, controller: new AbortController() };
+      mine.set(job.id, entry);
+      held.set(job.id, entry);
       const batch = byKind.get(job.kind) ?? [];
       batch.push(job);
       byKind.set(job.kind, batch);
@@ -131,13 +142,13 @@ export function createWorker(options: TWorkerOptions): TWorker {
       } catch (error) {
         // The database went away, or a bug: the leases run out and the jobs are retried.
         logError(`plan ${kind}`, error);
-        for (const job of batch) held.delete(job.id);
+        for (const job of batch) release(job);
         continue;
       }
       for (const job of batch) {
         const task = tasks.get(job.id);
-        if (task) claimed.push({ held: held.get(job.id)!, task });
-        else held.delete(job.id);
+        if (task) claimed.push({ held: mine.get(job.id)!, task });
+        else release(job);
       }
     }
     return claimed;
@@ -149,7 +160,7 @@ export function createWorker(options: TWorkerOptions): TWorker {
     } catch (error) {
       // Unexpected (a bug, the database gone mid-task): the lease runs out and the job is retried.
       logError(`job ${job.kind} ${job.id}`, error);
-      held.delete(job.id);
+      release(job);
       return null;
     }
   }
@@ -161,7 +172,7 @@ export function createWorker(options: TWorkerOptions): TWorker {
     } catch (error) {
       logError("record outcomes", error);
     } finally {
-      for (const { job } of batch) held.delete(job.id);
+      for (const { job } of batch) release(job);
     }
   }
 
@@ -191,7 +202,7 @@ export function createWorker(options: TWorkerOptions): TWorker {
       options.leaseMs,
     );
     for (const { job, controller } of jobs) {
-      if (held.has(job.id) && !alive.has(`${job.linkedAccountId}:${job.leaseToken}`)) {
+      if (held.get(job.id)?.job === job && !alive.has(`${job.linkedAccountId}:${job.leaseToken}`)) {
         controller.abort(new Error("lease lost"));
       }
     }
