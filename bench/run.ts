@@ -8,9 +8,10 @@
  *   npm run bench -- --quick           # smaller sizes, about a minute
  *   npm run bench -- --only 1a,2       # some parts (1a 1b 2 3 4 5)
  *   npm run bench -- --worker-args "--batch 128" --cpu-prof /tmp/prof   # tune, profile
+ *   npm run bench -- --only 4 --reuse-build    # part 4 on the existing `next build`
  */
 import { randomBytes } from "node:crypto";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
@@ -20,7 +21,11 @@ import { prepareDatabase } from "../server/database/prepare";
 import { createDb } from "../server/db";
 import { clearBacklog, seedBacklog } from "./lib/backlog";
 import { measureCeiling } from "./lib/ceiling";
+import { cpuSecondsOf, type TCpuProbe } from "./lib/cpu";
 import { drainBacklog, type TDrainResult } from "./lib/drain";
+import { buildPortal, measureProfileUpdates } from "./lib/http";
+import { measureSteadyLoad, type TPercentiles } from "./lib/steady";
+import { startBenchVendor } from "./lib/vendor";
 
 const { values } = parseArgs({
   options: {
@@ -28,15 +33,17 @@ const { values } = parseArgs({
     only: { type: "string", default: "1a,1b,2,3,4,5" },
     /** Extra arguments for every worker process, e.g. "--batch 128 --concurrency 64". */
     "worker-args": { type: "string", default: "" },
-    /** Write a V8 CPU profile of every worker process into this folder. */
+    /** Write a V8 CPU profile of every worker process into this folder (and of the sandbox into sandbox/). */
     "cpu-prof": { type: "string" },
+    /** Part 4: use the existing `next build` instead of building again. */
+    "reuse-build": { type: "boolean", default: false },
   },
 });
 const quick = values.quick;
 const parts = new Set(values.only.split(","));
 const SIZES = quick
-  ? { backlog: 3000, rss: 15_000, steadySeconds: 8, httpSeconds: 8 }
-  : { backlog: 20_000, rss: 100_000, steadySeconds: 30, httpSeconds: 30 };
+  ? { backlog: 3000, vendorBacklog: 1500, rss: 15_000, steadySeconds: 8, httpSeconds: 8 }
+  : { backlog: 20_000, vendorBacklog: 6000, rss: 100_000, steadySeconds: 30, httpSeconds: 30 };
 /** Connections each process's pool opens (pg's default, which Prisma's adapter keeps). */
 const CONNECTIONS = 10;
 
@@ -60,6 +67,15 @@ const row = (label: string, value: string) => {
 };
 const perSecond = (value: number) => `${Math.round(value).toLocaleString("en-US")}/s`;
 
+/** The database's CPU time: the postmaster and its backends (line 1 of postmaster.pid is its pid). */
+const postgresCpu: TCpuProbe = () => {
+  try {
+    return cpuSecondsOf(Number(readFileSync(path.join(dir, "pg", "postmaster.pid"), "utf8").split("\n")[0]), true);
+  } catch {
+    return undefined;
+  }
+};
+
 try {
   await prepareDatabase(database.url);
   const db = createDb(database.url);
@@ -70,10 +86,14 @@ try {
     workers: number,
     connector: { kind: "instant" | "sandbox"; latencyMs: number; sandboxUrl?: string },
     size: number,
+    settle?: () => Promise<void>,
+    cpuProbes: Record<string, TCpuProbe> = {},
   ) => {
     await clearBacklog(db);
     await seedBacklog(db, keyring, { people: Math.ceil(size / 3), isHeld: true });
     const result = await drainBacklog({
+      ...(settle ? { settle } : {}),
+      cpuProbes: { postgres: postgresCpu, ...cpuProbes },
       db,
       databaseUrl: database.url,
       keyringSecret,
@@ -86,6 +106,8 @@ try {
       label,
       `${perSecond(result.perSecond)} (${result.deliveries} in ${result.seconds.toFixed(1)} s, peak RSS ${result.maxRssMb.join(" / ")} MB)`,
     );
+    const cpu = Object.entries(result.cpuMsPerDelivery);
+    if (cpu.length > 0) console.log(`    CPU ms per delivery: ${cpu.map(([name, ms]) => `${name} ${ms}`).join(", ")}`);
     return result;
   };
 
@@ -94,6 +116,42 @@ try {
     const one = await drain("1a one worker", 1, { kind: "instant", latencyMs: 0 }, SIZES.backlog);
     const two = await drain("1a two workers", 2, { kind: "instant", latencyMs: 0 }, SIZES.backlog);
     results.instant = { oneWorker: one, twoWorkers: two };
+  }
+
+  if (parts.has("1b")) {
+    const people = Math.ceil(SIZES.vendorBacklog / 3);
+    console.log(`1b. Drain ${people * 3} deliveries through the sandbox vendor over HTTP (webhooks on)`);
+    const vendor = await startBenchVendor(
+      db,
+      values["cpu-prof"] ? { cpuProfileDir: path.join(path.resolve(values["cpu-prof"]), "sandbox") } : {},
+    );
+    try {
+      await vendor.ensureAccounts(people);
+      // Every write's webhook comes back and is judged an echo: wait for that too, so that one run's
+      // echoes do not land in the next (not timed).
+      const settle = async () => {
+        for (;;) {
+          const [pending] = await db.$queryRaw<Array<{ count: bigint }>>`
+            SELECT count(*) AS count FROM jobs WHERE state = 'PENDING'`;
+          if ((await vendor.isQuiet()) && Number(pending?.count) === 0) return;
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+      };
+      const vendorResults: Record<string, TDrainResult> = {};
+      for (const latencyMs of [0, 20]) {
+        await vendor.setLatency(latencyMs);
+        for (const workers of [1, 2]) {
+          const connector = { kind: "sandbox" as const, latencyMs, sandboxUrl: vendor.url };
+          const label = `1b ${workers === 1 ? "one worker" : "two workers"}, ${latencyMs} ms`;
+          vendorResults[`${workers}w${latencyMs}ms`] = await drain(label, workers, connector, people * 3, settle, {
+            sandbox: vendor.cpuSeconds,
+          });
+        }
+      }
+      results.vendor = vendorResults;
+    } finally {
+      await vendor.stop();
+    }
   }
 
   if (parts.has("2")) {
@@ -115,6 +173,53 @@ try {
       results.ratioToCeiling = ratio;
       row("headline: 1a (one worker) / ceiling", ratio.toFixed(3));
     }
+  }
+
+  if (parts.has("3")) {
+    const rate = 100;
+    console.log(`3. Latency at ${rate} updates/s for ${SIZES.steadySeconds} s, 3 accounts each, 20 ms vendor latency`);
+    const steady = await measureSteadyLoad({
+      db,
+      databaseUrl: database.url,
+      keyring,
+      keyringSecret,
+      rate,
+      seconds: SIZES.steadySeconds,
+      latencyMs: 20,
+      extraArgs: values["worker-args"].split(" ").filter(Boolean),
+      cpuProbes: { postgres: postgresCpu },
+    });
+    const ms = (p: TPercentiles) => `p50 ${p.p50} / p95 ${p.p95} / p99 ${p.p99} ms (max ${p.max})`;
+    row(`3 save (transaction, ≤ ${steady.maxSavesInFlight} in flight)`, ms(steady.saveMs));
+    row("3 save start past its schedule", ms(steady.lateMs));
+    const cpu = Object.entries(steady.cpuMsPerSave);
+    if (cpu.length > 0) console.log(`    CPU ms per save: ${cpu.map(([name, ms]) => `${name} ${ms}`).join(", ")}`);
+    row("3 commit → first attempt", ms(steady.firstAttemptMs));
+    row("3 commit → last delivery", ms(steady.lastDeliveryMs));
+    row("3 offered / achieved updates/s", `${steady.offeredPerSecond} / ${steady.achievedPerSecond.toFixed(1)}`);
+    results.steady = steady;
+  }
+
+  if (parts.has("4")) {
+    console.log(`4. profile.update over HTTP (next start, signed in), ${SIZES.httpSeconds} s per rate`);
+    buildPortal(values["reuse-build"]);
+    const http = await measureProfileUpdates({
+      db,
+      databaseUrl: database.url,
+      keyring,
+      keyringSecret,
+      people: 100,
+      rates: [50, 100, 200],
+      seconds: SIZES.httpSeconds,
+    });
+    for (const result of http) {
+      const { p50, p95, p99 } = result.latencyMs;
+      row(
+        `4 profile.update at ${result.rate}/s`,
+        `p50 ${p50} / p95 ${p95} / p99 ${p99} ms, ${result.requests} requests, ${result.errors} errors, ${result.non2xx} non-2xx`,
+      );
+    }
+    results.http = http;
   }
 
   if (parts.has("5")) {

@@ -1,7 +1,7 @@
 /**
  * One worker process for the bench: the real worker (`createWorker`) over the in-process
  * connector or the sandbox vendor. Stops on SIGTERM and prints its peak RSS as one JSON line;
- * with --calls it writes when each write started (latency measurements).
+ * with --calls <file> it writes there when each signature was first sent (latency measurements).
  *
  *   tsx bench/worker-process.ts --database <url> --key <keyring> --connector instant --latency 0
  */
@@ -25,13 +25,20 @@ const { values } = parseArgs({
     calls: { type: "string" },
   },
 });
-const calls: Array<[string, number]> = [];
+/** When each signature was first sent (any account): the steady-load run's "first attempt". */
+const firstSent = new Map<string, number>();
 const connectors =
   values.connector === "sandbox"
     ? createConnectorResolver({ sandboxUrl: values.sandbox! })
     : instantConnectors({
         latencyMs: Number(values.latency),
-        ...(values.calls ? { onApply: (key: string) => calls.push([key, Date.now()]) } : {}),
+        ...(values.calls
+          ? {
+              onApply: ({ signature }: { signature?: string }) => {
+                if (signature !== undefined && !firstSent.has(signature)) firstSent.set(signature, Date.now());
+              },
+            }
+          : {}),
       });
 const db = createDb(values.database!);
 const worker = createWorker({
@@ -51,7 +58,7 @@ process.on("SIGTERM", () => {
   void (async () => {
     await worker.stop();
     await db.$disconnect();
-    if (values.calls) writeFileSync(values.calls, JSON.stringify(calls));
+    if (values.calls) writeFileSync(values.calls, JSON.stringify([...firstSent]));
     process.stdout.write(`${JSON.stringify({ maxRssMb: Math.round(process.resourceUsage().maxRSS / 1024) })}\n`);
     process.exit(0);
   })();

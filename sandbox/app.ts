@@ -221,7 +221,7 @@ export function createSandboxApp(store: SandboxStore) {
     if (typeof body.login !== "string" || typeof body.password !== "string") {
       return c.json({ error: { code: "invalid_request", message: "login and password are required." } }, 400);
     }
-    const token = store.signIn(c.var.network, body.login, body.password);
+    const token = await store.signIn(c.var.network, body.login, body.password);
     if (!token) return c.json({ error: { code: "invalid_credentials", message: "Wrong login or password." } }, 401);
     const account = store.network(c.var.network).accounts[body.login]!;
     return c.json({ token, expiresIn: 3600, profile: publicProfile(c, c.var.network, account) });
@@ -342,7 +342,7 @@ export function createSandboxApp(store: SandboxStore) {
     if (!isSandboxNetworkId(network)) return c.notFound();
     const form = await c.req.parseBody();
     const login = String(form.login ?? "").trim();
-    const token = store.signIn(network, login, String(form.password ?? ""));
+    const token = await store.signIn(network, login, String(form.password ?? ""));
     if (!token) return c.html(renderSignInPage(network, { login, error: "Wrong login or password." }), 401);
     setCookie(c, cookieName(network), token, { httpOnly: true, sameSite: "Lax", path: `/${network}` });
     return c.redirect(`/${network}`);

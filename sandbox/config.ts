@@ -11,6 +11,15 @@ const ZSandboxEnv = z.object({
   SANDBOX_WEBHOOK_INTERVAL_MS: z.coerce.number().int().min(10).default(250),
   SANDBOX_WEBHOOK_RETRY_BASE_MS: z.coerce.number().int().min(10).default(500),
   SANDBOX_WEBHOOK_RETRY_MAX_MS: z.coerce.number().int().min(10).default(300_000),
+  /** scrypt cost (N, a power of two) of passwords set from now on; the bench lowers it to create
+   * and sign in thousands of accounts without making password hashing what it measures. */
+  SANDBOX_PASSWORD_COST: z.coerce
+    .number()
+    .int()
+    .min(16)
+    .max(2 ** 20)
+    .refine((cost) => (cost & (cost - 1)) === 0, "must be a power of two")
+    .default(16_384),
 });
 
 export type TSandboxConfig = z.infer<typeof ZSandboxEnv>;

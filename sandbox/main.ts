@@ -7,6 +7,7 @@ import { startWebhookSender } from "./webhooks";
 
 const config = readSandboxConfig();
 const store = new SandboxStore(config.SANDBOX_DATA_DIR);
+store.passwordCost = config.SANDBOX_PASSWORD_COST;
 const app = createSandboxApp(store);
 const stopWebhooks = startWebhookSender(
   store,

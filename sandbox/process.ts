@@ -13,6 +13,8 @@ export interface TSandboxProcess {
 
 /** A sandbox process this one started, which it can also end at once. */
 export interface TSandboxChild extends TSandboxProcess {
+  /** Its process id (the bench reads its CPU time). */
+  pid: number | undefined;
   /** Ends the process at once (SIGKILL), as a crash would: for tests of what survives one. */
   kill: () => Promise<void>;
 }
@@ -27,24 +29,34 @@ export function startSandboxProcess(options: {
   webhookIntervalMs?: number;
   webhookRetryBaseMs?: number;
   webhookRetryMaxMs?: number;
+  /** scrypt cost of account passwords (default scrypt's own, 16384); the bench lowers it. */
+  passwordCost?: number;
   /** Where the sandbox's own output goes; default: this process's stderr. */
   onOutput?: (line: string) => void;
+  /** Extra arguments for Node itself, e.g. `--cpu-prof` (the bench profiles the vendor too). */
+  nodeArgs?: readonly string[];
 }): Promise<TSandboxChild> {
-  const child = spawnTs(MAIN, {
-    stdio: ["ignore", "pipe", "pipe"],
-    // Only what the sandbox needs: it is another vendor's server, not part of OneProfile.
-    env: {
-      PATH: process.env.PATH,
-      NODE_ENV: "development",
-      SANDBOX_PORT: String(options.port ?? 0),
-      SANDBOX_DATA_DIR: options.dataDir,
-      ...(options.webhookUrl ? { SANDBOX_WEBHOOK_URL: options.webhookUrl } : {}),
-      ...(options.webhookSecret ? { SANDBOX_WEBHOOK_SECRET: options.webhookSecret } : {}),
-      ...(options.webhookIntervalMs ? { SANDBOX_WEBHOOK_INTERVAL_MS: String(options.webhookIntervalMs) } : {}),
-      ...(options.webhookRetryBaseMs ? { SANDBOX_WEBHOOK_RETRY_BASE_MS: String(options.webhookRetryBaseMs) } : {}),
-      ...(options.webhookRetryMaxMs ? { SANDBOX_WEBHOOK_RETRY_MAX_MS: String(options.webhookRetryMaxMs) } : {}),
-    } as NodeJS.ProcessEnv,
-  });
+  const child = spawnTs(
+    MAIN,
+    {
+      stdio: ["ignore", "pipe", "pipe"],
+      // Only what the sandbox needs: it is another vendor's server, not part of OneProfile.
+      env: {
+        PATH: process.env.PATH,
+        NODE_ENV: "development",
+        SANDBOX_PORT: String(options.port ?? 0),
+        SANDBOX_DATA_DIR: options.dataDir,
+        ...(options.webhookUrl ? { SANDBOX_WEBHOOK_URL: options.webhookUrl } : {}),
+        ...(options.webhookSecret ? { SANDBOX_WEBHOOK_SECRET: options.webhookSecret } : {}),
+        ...(options.webhookIntervalMs ? { SANDBOX_WEBHOOK_INTERVAL_MS: String(options.webhookIntervalMs) } : {}),
+        ...(options.webhookRetryBaseMs ? { SANDBOX_WEBHOOK_RETRY_BASE_MS: String(options.webhookRetryBaseMs) } : {}),
+        ...(options.webhookRetryMaxMs ? { SANDBOX_WEBHOOK_RETRY_MAX_MS: String(options.webhookRetryMaxMs) } : {}),
+        ...(options.passwordCost ? { SANDBOX_PASSWORD_COST: String(options.passwordCost) } : {}),
+      } as NodeJS.ProcessEnv,
+    },
+    [],
+    options.nodeArgs ?? [],
+  );
   const output = options.onOutput ?? ((line: string) => process.stderr.write(`[sandbox] ${line}\n`));
   const end = (signal: NodeJS.Signals) =>
     new Promise<void>((resolve) => {
@@ -61,7 +73,7 @@ export function startSandboxProcess(options: {
         const match = line.match(/Sandbox listening on (http:\/\/\S+)/);
         if (match && !isReady) {
           isReady = true;
-          resolve({ url: match[1]!, stop, kill });
+          resolve({ url: match[1]!, pid: child.pid, stop, kill });
         } else output(line);
       }
     };

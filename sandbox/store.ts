@@ -10,7 +10,7 @@
  * the disk together); compaction moves its entries to the append-only archive `apply-log.jsonl`.
  * A data directory of the former layout (`state.json`) is taken over at start-up.
  */
-import { randomBytes, scryptSync, timingSafeEqual } from "node:crypto";
+import { randomBytes, scrypt, scryptSync, timingSafeEqual } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, truncateSync } from "node:fs";
 import { open, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
@@ -124,15 +124,28 @@ interface TState {
   outbox: TWebhookEvent[];
 }
 
-export function hashPassword(password: string): string {
+/** scrypt's default cost (N); a hash made with another one records it (`salt:hash:N`). */
+const DEFAULT_PASSWORD_COST = 16_384;
+
+export function hashPassword(password: string, cost = DEFAULT_PASSWORD_COST): string {
   const salt = randomBytes(16);
-  return `${salt.toString("hex")}:${scryptSync(password, salt, 32).toString("hex")}`;
+  const hash = scryptSync(password, salt, 32, { N: cost }).toString("hex");
+  return `${salt.toString("hex")}:${hash}${cost === DEFAULT_PASSWORD_COST ? "" : `:${cost}`}`;
 }
 
-export function checkPassword(passwordHash: string, password: string): boolean {
-  const [salt, hash] = passwordHash.split(":");
+/**
+ * Checks a password on libuv's thread pool: a sign-in must not stop the process for the length
+ * of a scrypt (milliseconds each), or every other request, group commit and webhook waits behind
+ * it, as no real vendor's server would.
+ */
+export async function checkPassword(passwordHash: string, password: string): Promise<boolean> {
+  const [salt, hash, cost] = passwordHash.split(":");
   if (!salt || !hash) return false;
-  const actual = scryptSync(password, Buffer.from(salt, "hex"), 32);
+  const actual = await new Promise<Buffer>((resolve, reject) =>
+    scrypt(password, Buffer.from(salt, "hex"), 32, { N: Number(cost ?? DEFAULT_PASSWORD_COST) }, (error, key) =>
+      error ? reject(error) : resolve(key),
+    ),
+  );
   return timingSafeEqual(actual, Buffer.from(hash, "hex"));
 }
 
@@ -218,6 +231,8 @@ export class SandboxStore implements TJournalOwner<TStoreRecord> {
   private logSeq = 0;
   /** The sandbox's own origin (http://127.0.0.1:PORT), known once it listens; used in event URLs. */
   publicUrl = "";
+  /** scrypt cost of passwords set from now on (SANDBOX_PASSWORD_COST). */
+  passwordCost = DEFAULT_PASSWORD_COST;
   webhookChaos: TWebhookChaos = { ...NO_CHAOS };
   /** In-progress work, for the quiet check. */
   readonly busy = { apiInFlight: 0, webhooksInFlight: 0, dropped: 0 };
@@ -370,7 +385,7 @@ export class SandboxStore implements TJournalOwner<TStoreRecord> {
   createAccount(network: TSandboxNetworkId, login: string, password: string, displayName: string): TAccount {
     const account: TAccount = {
       login,
-      passwordHash: hashPassword(password),
+      passwordHash: hashPassword(password, this.passwordCost),
       profile: { displayName, signature: "", mood: null, moodText: "", avatar: null },
       version: 1,
       updatedAt: new Date().toISOString(),
@@ -387,9 +402,13 @@ export class SandboxStore implements TJournalOwner<TStoreRecord> {
   }
 
   /** Starts a session after checking the password; null when they do not match. */
-  signIn(network: TSandboxNetworkId, login: string, password: string): string | null {
+  async signIn(network: TSandboxNetworkId, login: string, password: string): Promise<string | null> {
     const account = this.network(network).accounts[login];
-    if (!account || !checkPassword(account.passwordHash, password)) return null;
+    if (!account) return null;
+    const passwordHash = account.passwordHash;
+    if (!(await checkPassword(passwordHash, password))) return null;
+    // Reset while being checked: the password checked is no longer the account's.
+    if (this.network(network).accounts[login]?.passwordHash !== passwordHash) return null;
     const token = randomBytes(24).toString("base64url");
     const session = { login, expiresAt: Date.now() + 60 * 60 * 1000 };
     this.network(network).sessions[token] = session;
@@ -408,7 +427,7 @@ export class SandboxStore implements TJournalOwner<TStoreRecord> {
     const state = this.network(network);
     const account = state.accounts[login];
     if (!account) return false;
-    account.passwordHash = hashPassword(password);
+    account.passwordHash = hashPassword(password, this.passwordCost);
     this.accountChanged(network, account);
     for (const [token, session] of Object.entries(state.sessions)) {
       if (session.login !== login) continue;
@@ -442,7 +461,10 @@ export class SandboxStore implements TJournalOwner<TStoreRecord> {
   /** Takes one outbox entry out (the event itself, or its deliberate duplicate). */
   removeWebhook(event: TWebhookEvent): void {
     const key = webhookKey(event);
-    this.state.outbox = this.state.outbox.filter((e) => webhookKey(e) !== key);
+    // Usually the entry itself, and near the front (oldest first): no pass over the whole outbox.
+    const index = this.state.outbox.indexOf(event);
+    if (index >= 0) this.state.outbox.splice(index, 1);
+    else this.state.outbox = this.state.outbox.filter((e) => webhookKey(e) !== key);
     this.record({ type: "webhook", key, event: null });
   }
 }

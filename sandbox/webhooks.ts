@@ -27,7 +27,7 @@ export interface TWebhookSchedule {
 export const DEFAULT_SCHEDULE: TWebhookSchedule = { intervalMs: 250, retryBaseMs: 500, retryMaxMs: 5 * 60 * 1000 };
 
 /**
- * Delivers due webhooks every tick, up to 8 at a time; returns a function that stops the loop.
+ * Delivers due webhooks, up to 8 at a time; returns a function that stops the loop.
  * Webhook chaos (tests): paused, delayed first sends (set when queued), and duplicates.
  */
 export function startWebhookSender(
@@ -83,15 +83,30 @@ export function startWebhookSender(
     }
   }
 
-  const tick = () => {
-    if (!target.url || store.webhookChaos.isPaused) return;
-    const due = store.outbox.filter((event) => event.nextAttemptAt <= Date.now() && !sending.has(webhookKey(event)));
-    for (const event of due.slice(0, Math.max(0, PARALLEL_SENDS - sending.size))) {
+  let isStopped = false;
+  /**
+   * Starts due sends, oldest first, until PARALLEL_SENDS are in flight. Runs every tick and each
+   * time a send ends, so a busy outbox keeps its sends going instead of waiting for the next tick;
+   * the walk stops as soon as the sends are started.
+   */
+  const pump = () => {
+    if (isStopped || !target.url || store.webhookChaos.isPaused) return;
+    const now = Date.now();
+    for (const event of store.outbox) {
+      if (sending.size >= PARALLEL_SENDS) return;
+      if (event.nextAttemptAt > now) continue;
       const key = webhookKey(event);
+      if (sending.has(key)) continue;
       sending.add(key);
-      void send(event).finally(() => sending.delete(key));
+      void send(event).finally(() => {
+        sending.delete(key);
+        pump();
+      });
     }
   };
-  const timer = setInterval(tick, schedule.intervalMs);
-  return () => clearInterval(timer);
+  const timer = setInterval(pump, schedule.intervalMs);
+  return () => {
+    isStopped = true;
+    clearInterval(timer);
+  };
 }

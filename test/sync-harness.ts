@@ -1,39 +1,21 @@
 /**
  * Test helpers for the sync engine on real parts: OneProfile's webhook endpoint as far as the
- * tests need it (the same domain function the route calls), and worker processes to kill.
+ * tests need it (scripts/lib/webhook-receiver.ts), and worker processes to kill.
  */
 import type { ChildProcess } from "node:child_process";
 import { mkdtempSync } from "node:fs";
-import http from "node:http";
-import type { AddressInfo } from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { afterAll } from "vitest";
 import { spawnTs } from "../scripts/lib/spawn-ts";
+import { startWebhookReceiver } from "../scripts/lib/webhook-receiver";
 import type { TDb } from "../server/db";
-import { receiveSandboxEvent } from "../server/monitor/receive-sandbox-event";
 
 /** Listens on loopback for the sandbox's webhooks; returns the base URL to give it. Closed after the file. */
 export async function setupWebhookReceiver(db: TDb | (() => TDb), secret: string): Promise<string> {
-  const dbNow = typeof db === "function" ? db : () => db;
-  const server = http.createServer((req, res) => {
-    let body = "";
-    req.on("data", (chunk: Buffer) => (body += chunk.toString("utf8")));
-    req.on("end", () => {
-      receiveSandboxEvent(dbNow(), {
-        networkId: (req.url ?? "").split("/").pop() ?? "",
-        secret,
-        timestamp: String(req.headers["x-sandbox-timestamp"]),
-        signature: String(req.headers["x-sandbox-signature"]),
-        body,
-      })
-        .then((outcome) => res.writeHead(outcome.status).end())
-        .catch(() => res.writeHead(503).end());
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}/hooks`;
+  const receiver = await startWebhookReceiver(db, secret);
+  afterAll(() => receiver.close());
+  return receiver.url;
 }
 
 /** A real worker process (`npm run worker`), with short leases, retries and timeouts for tests. */

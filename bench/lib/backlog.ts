@@ -26,7 +26,8 @@ async function insertChunks<T>(rows: readonly T[], insert: (chunk: string) => Pr
 }
 
 /**
- * Makes `people` people with `networks` accounts each and one open delivery per account.
+ * Makes `people` people with `networks` accounts each and one open delivery per account (none
+ * with `isEmpty`).
  * `offset` keeps people of several calls distinct. Returns the number of deliveries.
  */
 export async function seedBacklog(
@@ -39,6 +40,8 @@ export async function seedBacklog(
     tag?: string;
     /** Jobs not due until `releaseBacklog` (so workers can start first). */
     isHeld?: boolean;
+    /** People and linked accounts only, in step, with nothing to deliver (steady-load runs). */
+    isEmpty?: boolean;
   },
 ): Promise<number> {
   const offset = options.offset ?? 0;
@@ -89,6 +92,10 @@ export async function seedBacklog(
       FROM jsonb_to_recordset(${chunk}::jsonb)
         AS x(id uuid, user_id uuid, network_id text, login text, credentials text, key_id text)`,
   );
+  if (options.isEmpty) {
+    await db.$executeRaw`ANALYZE`;
+    return 0;
+  }
   await insertChunks(
     revisions,
     (chunk) =>

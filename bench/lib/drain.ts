@@ -7,6 +7,7 @@ import { createInterface } from "node:readline";
 import { spawnTs } from "../../scripts/lib/spawn-ts";
 import type { TDb } from "../../server/db";
 import { isAnyOpen, openDeliveries, releaseBacklog } from "./backlog";
+import { cpuPerDelivery, cpuSecondsOf, machineCpuSeconds, ownCpuSeconds, type TCpuProbe } from "./cpu";
 
 export interface TDrainResult {
   workers: number;
@@ -14,6 +15,8 @@ export interface TDrainResult {
   seconds: number;
   perSecond: number;
   maxRssMb: number[];
+  /** CPU milliseconds per delivery while the clock ran, by process (Linux only). */
+  cpuMsPerDelivery: Record<string, number>;
 }
 
 export interface TWorkerProcess {
@@ -31,12 +34,26 @@ export function startBenchWorker(args: string[], cpuProfileDir?: string): TWorke
   const child = spawnTs("bench/worker-process.ts", { stdio: ["ignore", "pipe", "inherit"] }, args, profile);
   const lines: unknown[] = [];
   const waiting: Array<() => void> = [];
+  /** The worker's own log shares stdout (pino JSON lines): warnings and errors are shown, a few each. */
+  const logged = new Map<string, number>();
   createInterface({ input: child.stdout! }).on("line", (line) => {
+    let value: unknown;
     try {
-      lines.push(JSON.parse(line));
+      value = JSON.parse(line);
     } catch {
       return;
     }
+    const log = value as { level?: unknown; msg?: unknown };
+    if (log.level !== undefined) {
+      // Levels as pino's labels (the server's formatter) or its numbers.
+      if (!["warn", "error", "fatal"].includes(String(log.level)) && !(Number(log.level) >= 40)) return;
+      const message = String(log.msg);
+      const seen = (logged.get(message) ?? 0) + 1;
+      logged.set(message, seen);
+      if (seen <= 3) console.error(`  [worker ${child.pid}] ${message}${seen === 3 ? " (further ones counted)" : ""}`);
+      return;
+    }
+    lines.push(value);
     for (const wake of waiting.splice(0)) wake();
   });
   const next = (test: (line: unknown) => boolean) =>
@@ -61,6 +78,9 @@ export function startBenchWorker(args: string[], cpuProfileDir?: string): TWorke
         maxRssMb: number;
       };
       if (child.exitCode === null) await exited;
+      for (const [message, count] of logged) {
+        if (count > 3) console.error(`  [worker ${child.pid}] ${count}× ${message}`);
+      }
       return line.maxRssMb;
     },
   };
@@ -75,6 +95,10 @@ export async function drainBacklog(options: {
   connector: { kind: "instant" | "sandbox"; latencyMs: number; sandboxUrl?: string };
   extraArgs?: string[];
   cpuProfileDir?: string;
+  /** After the clock stopped, before the workers stop: wait for the rest (echoes) to settle. */
+  settle?: () => Promise<void>;
+  /** Other processes whose CPU time to report (the database, the vendor). */
+  cpuProbes?: Record<string, TCpuProbe>;
 }): Promise<TDrainResult> {
   const deliveries = await openDeliveries(options.db);
   const args = [
@@ -92,14 +116,37 @@ export async function drainBacklog(options: {
   const workers = Array.from({ length: options.workers }, () => startBenchWorker(args, options.cpuProfileDir));
   try {
     await Promise.all(workers.map((worker) => worker.started));
+    const probes: Record<string, TCpuProbe> = {
+      workers: () => sumOf(workers.map((worker) => cpuSecondsOf(worker.child.pid))),
+      ...options.cpuProbes,
+      bench: ownCpuSeconds,
+      machine: machineCpuSeconds,
+    };
+    const readAll = () => Object.fromEntries(Object.entries(probes).map(([name, probe]) => [name, probe()]));
+    const cpuBefore = readAll();
     const started = performance.now();
     await releaseBacklog(options.db);
     // Polled, not slept on: the clock stops at the first look that finds nothing open.
     while (await isAnyOpen(options.db)) await new Promise((resolve) => setTimeout(resolve, 25));
     const seconds = (performance.now() - started) / 1000;
+    const cpuMsPerDelivery = cpuPerDelivery(cpuBefore, readAll(), deliveries);
+    await options.settle?.();
     const maxRssMb = await Promise.all(workers.map((worker) => worker.stop()));
-    return { workers: options.workers, deliveries, seconds, perSecond: deliveries / seconds, maxRssMb };
+    return {
+      workers: options.workers,
+      deliveries,
+      seconds,
+      perSecond: deliveries / seconds,
+      maxRssMb,
+      cpuMsPerDelivery,
+    };
   } finally {
     for (const worker of workers) if (worker.child.exitCode === null) worker.child.kill("SIGKILL");
   }
+}
+
+function sumOf(values: Array<number | undefined>): number | undefined {
+  return values.some((value) => value === undefined)
+    ? undefined
+    : values.reduce<number>((sum, value) => sum + value!, 0);
 }

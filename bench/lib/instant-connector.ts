@@ -8,8 +8,8 @@ import { definitionOf, type TConnectorResolver } from "../../server/connectors/r
 
 export function instantConnectors(options: {
   latencyMs: number;
-  /** Called when a write starts, with its idempotency key (latency measurements). */
-  onApply?: (key: string) => void;
+  /** Called when a write starts, with what it writes (latency measurements). */
+  onApply?: (settings: { signature?: string }) => void;
 }): TConnectorResolver {
   let mark = 0;
   const cache = new Map<string, TConnector>();
@@ -29,8 +29,8 @@ export function instantConnectors(options: {
           throw new ConnectorError("permanent", "The bench connector receives no events.");
         },
         downloadAvatar: refuse,
-        async apply(_credentials, settings, { idempotencyKeys }) {
-          options.onApply?.(idempotencyKeys.profile);
+        async apply(_credentials, settings) {
+          options.onApply?.(settings);
           if (options.latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, options.latencyMs));
           mark += 1;
           const marks: Record<string, number> = {};

@@ -1,6 +1,6 @@
 /**
  * An account's observed state and the Deliveries that follow it. Every write of observed state
- * happens under the account row's lock (SELECT … FOR UPDATE, accounts in id order), so
+ * happens under the account row's lock (SELECT … FOR NO KEY UPDATE, accounts in id order), so
  * concurrent writers never overwrite each other from stale reads. Each function takes a batch of
  * accounts and costs the same few statements for one account or a hundred.
  */
@@ -17,9 +17,9 @@ import {
   type TProfileField,
 } from "../sync/state";
 import { syncOf } from "../registration/accounts";
-import { currentSnapshot, lockUser } from "../profile/update";
+import { currentSnapshots } from "../profile/update";
 import { toNetworkView } from "../registration/networks";
-import { markDirty, wakeWorkers } from "./queue";
+import { lockUsers, markDirty, wakeWorkers } from "./queue";
 
 type TExecutor = Pick<TDb, "$executeRaw" | "$queryRaw">;
 
@@ -138,53 +138,73 @@ export async function markOpenDeliveries(db: TExecutor, marks: readonly TOpenMar
 }
 
 /**
- * An account that is active again (re-linked, network switched back on, retried by a person)
- * owes the current profile: it forgets which versions it shows and gets a new sync epoch (so the
+ * Accounts that are active again (re-linked, network switched back on, retried by a person) owe
+ * the current profile: each forgets which versions it shows and gets a new sync epoch (so the
  * resend's idempotency keys are new); its failed or skipped entries reopen, or one is made for
- * the latest change; and it is marked dirty.
+ * the latest change; and it is marked dirty. Lock order (define-job.ts): the people in id order,
+ * the accounts' jobs (marked dirty, in account order), then the accounts in id order.
  */
-export async function reopenAccount(tx: TTx, input: { userId: string; accountId: string }): Promise<void> {
-  // Lock order: the user, the account's jobs (marked dirty), then the account.
-  await lockUser(tx, input.userId);
-  await markDirty(tx, [input]);
-  const observed = await lockObserved(tx, input.accountId);
-  // A write left unconfirmed before is dropped: the resend under the new epoch carries everything
-  // (after a re-link, the old session that carried it no longer works).
-  await tx.$executeRaw`
-    UPDATE linked_accounts SET observed = ${json(forgetVersions(observed))}::jsonb, pending_write = NULL,
-      sync_epoch = sync_epoch + 1, updated_at = now()
-    WHERE id = ${input.accountId}::uuid`;
-  const account = await tx.linkedAccount.findUniqueOrThrow({
-    where: { id: input.accountId },
-    include: { network: true },
-  });
-  const desired = await currentSnapshot(tx, input.userId);
-  const reopened = await tx.delivery.updateMany({
-    where: { linkedAccountId: input.accountId, state: { in: ["FAILED", "SKIPPED"] }, lastError: { not: null } },
-    data: { state: "QUEUED", attempts: 0, nextAttemptAt: new Date(), lastError: null },
-  });
-  if (reopened.count === 0 && desired.revisionId) {
-    const { capabilities } = toNetworkView(account.network);
-    const fields = owedFields({
-      desired: desired.fieldVersions,
-      observed: {},
-      sync: syncOf(account),
-      supported: supportedFields(capabilities),
+export async function reopenAccounts(
+  tx: TTx,
+  inputs: ReadonlyArray<{ userId: string; accountId: string }>,
+): Promise<void> {
+  if (inputs.length === 0) return;
+  await lockUsers(
+    tx,
+    inputs.map((input) => input.userId),
+  );
+  await markDirty(tx, inputs);
+  const observedOf = await lockObservedMany(
+    tx,
+    inputs.map((input) => input.accountId),
+  );
+  const desiredOf = await currentSnapshots(
+    tx,
+    inputs.map((input) => input.userId),
+  );
+  for (const input of [...inputs].sort((a, b) => (a.accountId < b.accountId ? -1 : 1))) {
+    // A write left unconfirmed before is dropped: the resend under the new epoch carries
+    // everything (after a re-link, the old session that carried it no longer works).
+    await tx.$executeRaw`
+      UPDATE linked_accounts SET observed = ${json(forgetVersions(observedOf.get(input.accountId) ?? {}))}::jsonb,
+        pending_write = NULL, sync_epoch = sync_epoch + 1, updated_at = now()
+      WHERE id = ${input.accountId}::uuid`;
+    const account = await tx.linkedAccount.findUniqueOrThrow({
+      where: { id: input.accountId },
+      include: { network: true },
     });
-    if (fields.length > 0) {
-      await tx.delivery.create({
-        data: {
-          revisionId: desired.revisionId,
-          userId: input.userId,
-          linkedAccountId: input.accountId,
-          version: desired.version,
-          fields,
-          settings: {},
-        },
+    const desired = desiredOf.get(input.userId)!;
+    const reopened = await tx.delivery.updateMany({
+      where: { linkedAccountId: input.accountId, state: { in: ["FAILED", "SKIPPED"] }, lastError: { not: null } },
+      data: { state: "QUEUED", attempts: 0, nextAttemptAt: new Date(), lastError: null },
+    });
+    if (reopened.count === 0 && desired.revisionId) {
+      const { capabilities } = toNetworkView(account.network);
+      const fields = owedFields({
+        desired: desired.fieldVersions,
+        observed: {},
+        sync: syncOf(account),
+        supported: supportedFields(capabilities),
       });
+      if (fields.length > 0) {
+        await tx.delivery.create({
+          data: {
+            revisionId: desired.revisionId,
+            userId: input.userId,
+            linkedAccountId: input.accountId,
+            version: desired.version,
+            fields,
+            settings: {},
+          },
+        });
+      }
     }
   }
   await wakeWorkers(tx);
+}
+
+export async function reopenAccount(tx: TTx, input: { userId: string; accountId: string }): Promise<void> {
+  await reopenAccounts(tx, [input]);
 }
 
 /** The same, in a transaction of its own. */

@@ -13,13 +13,17 @@
  *
  * Lock order, in every transaction that writes sync state: users (in id order), then job rows
  * (in account order), then account rows (in id order). A save locks its user, then marks jobs
- * dirty; an outcome never waits for a user row after taking a job row, and a claim or a lease
- * renewal never waits at all (SKIP LOCKED), so none of them wait for each other in a circle.
+ * dirty; re-link, reopen and unlink do the same; an outcome never waits for a user row after
+ * taking a job row; claims, lease renewals and the reconcile sweep never wait at all (SKIP
+ * LOCKED). One exception, safe: an inbound event's record marks its own account's sync job dirty
+ * after taking the account row — everyone else who waits for that job row holds the person's
+ * lock first, which this transaction already has.
  */
 import type { TConnectorResolver } from "../connectors/registry";
 import type { TKeyring } from "../crypto/secrets";
 import type { TDb, TTx } from "../db";
 import { notifyActivity } from "../profile/notify";
+import { decideAfterFailure } from "../sync/retry-policy";
 import type { TObserved } from "../sync/state";
 import { lockObservedMany } from "./account-state";
 import { endJobs, holdsLeases, lockUsers, type TClaimedJob, type TJobEnd } from "./queue";
@@ -55,10 +59,37 @@ export interface TJobDefinition<TResult = unknown> {
     results: ReadonlyArray<{ job: TClaimedJob; result: TResult }>,
     context: TRecordContext,
   ): Promise<void>;
+  /** What `record` writes for a job whose own code threw (its entries say why), if anything. */
+  failed?(job: TClaimedJob, end: Exclude<TJobEnd, { state: "done" }>): TResult | undefined;
 }
 
 export function defineJob<TResult>(definition: TJobDefinition<TResult>): TJobDefinition {
   return definition as unknown as TJobDefinition;
+}
+
+/** What a person sees when a job failed on our side; the error itself goes to the log. */
+export const UNEXPECTED_ERROR = "Something went wrong on our side while processing this change.";
+
+/**
+ * The outcome of a job whose own code threw (a bug, data it cannot handle, the database gone):
+ * retried with backoff like a transient failure, dead-lettered with its reason after the last
+ * attempt — so a poison job ends, and its account's later jobs go on.
+ */
+export function failedOutcome(
+  definition: TJobDefinition | undefined,
+  job: TClaimedJob,
+  retryBaseMs: number,
+): TJobOutcome {
+  const decision = decideAfterFailure({ kind: "transient" }, job.attempts, { baseDelayMs: retryBaseMs });
+  const end: Exclude<TJobEnd, { state: "done" }> =
+    decision.action === "retry"
+      ? { state: "retry", delayMs: decision.delayMs, error: UNEXPECTED_ERROR }
+      : {
+          state: "dead",
+          error: `Gave up after ${job.attempts} attempt${job.attempts === 1 ? "" : "s"}: ${UNEXPECTED_ERROR}`,
+        };
+  const result = definition?.failed?.(job, end);
+  return result === undefined ? { end } : { end, result };
 }
 
 export interface TFinished {

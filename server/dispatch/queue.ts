@@ -48,9 +48,8 @@ export async function markDirty(
   db: TExecutor,
   accounts: ReadonlyArray<{ userId: string; accountId: string }>,
 ): Promise<void> {
-  const unique = [...new Map(accounts.map((account) => [account.accountId, account])).values()].sort((a, b) =>
-    a.accountId.localeCompare(b.accountId),
-  );
+  // One row per account; the statement takes them in account order (ORDER BY below).
+  const unique = [...new Map(accounts.map((account) => [account.accountId, account])).values()];
   if (unique.length === 0) return;
   const rows = unique.map((account) => ({ id: randomUUID(), user_id: account.userId, account_id: account.accountId }));
   await db.$executeRaw`
@@ -83,7 +82,9 @@ export async function enqueueInboundEvent(
  * accounts' leases under one token. Walks due jobs oldest first (index on state, run_at, seq) and
  * stops at the limit, so a claim costs the same with a backlog of ten or of a million. A claimed
  * job is not due again until its lease would run out (renewals push it on), so later claims do
- * not walk past the jobs in flight; after a crash it is due exactly when its lease is over.
+ * not walk past the jobs in flight (one marked dirty while held is, until the next renewal);
+ * after a crash it is due exactly when its lease is over. Never waits: rows busy elsewhere are
+ * skipped (SKIP LOCKED on the account and the job).
  */
 export async function claimJobs(db: TExecutor, leaseMs: number, limit: number): Promise<TClaimedJob[]> {
   const leaseToken = randomUUID();
@@ -123,24 +124,30 @@ export async function claimJobs(db: TExecutor, leaseMs: number, limit: number): 
 }
 
 /**
- * Extends the leases of the accounts held under these tokens (in account order), and keeps their
+ * Extends the leases of the accounts these jobs hold (in account order), and keeps their
  * jobs from coming due meanwhile; returns the accounts still held, as `accountId:token`. An
  * account missing from the answer was taken over.
  */
 export async function renewLeases(
   db: TExecutor,
-  held: ReadonlyArray<Pick<TClaimedJob, "id" | "leaseToken">>,
+  held: ReadonlyArray<Pick<TClaimedJob, "id" | "linkedAccountId" | "leaseToken">>,
   leaseMs: number,
 ): Promise<Set<string>> {
   if (held.length === 0) return new Set();
-  const tokens = [...new Set(held.map((job) => job.leaseToken))];
-  const rows = await db.$queryRaw<Array<{ held: string }>>`
+  // By account and token, not by token alone: an account whose job this worker let go keeps no
+  // lease because another job of the same claim is still running.
+  const accounts = json(held.map((job) => ({ id: job.linkedAccountId, token: job.leaseToken })));
+  // An account row busy elsewhere (a recorder, a re-link) is renewed next time (renewals come
+  // every third of a lease): renewing never waits. Whether it is still ours is read without a lock.
+  await db.$executeRaw`
     UPDATE linked_accounts SET lease_until = now() + make_interval(secs => ${leaseMs / 1000})
     WHERE id IN (
-      SELECT id FROM linked_accounts
-      WHERE lease_token IN (SELECT value::uuid FROM jsonb_array_elements_text(${json(tokens)}::jsonb))
-      ORDER BY id FOR NO KEY UPDATE)
-    RETURNING id::text || ':' || lease_token::text AS held`;
+      SELECT a.id FROM linked_accounts a
+      JOIN jsonb_to_recordset(${accounts}::jsonb) AS x(id uuid, token uuid) ON x.id = a.id AND x.token = a.lease_token
+      ORDER BY a.id FOR NO KEY UPDATE OF a SKIP LOCKED)`;
+  const rows = await db.$queryRaw<Array<{ held: string }>>`
+    SELECT a.id::text || ':' || a.lease_token::text AS held FROM linked_accounts a
+    JOIN jsonb_to_recordset(${accounts}::jsonb) AS x(id uuid, token uuid) ON x.id = a.id AND x.token = a.lease_token`;
   // Only a shortcut for later claims: a job row busy elsewhere (a save marking it dirty) is left.
   await db.$executeRaw`
     UPDATE jobs SET run_at = now() + make_interval(secs => ${leaseMs / 1000})
@@ -153,7 +160,12 @@ export async function renewLeases(
   return new Set(rows.map((row) => row.held));
 }
 
-/** Takes the rows of these users (in id order): the first lock of every sync-state transaction. */
+/**
+ * Takes the rows of these users (in id order): the first lock of every sync-state transaction.
+ * NO KEY UPDATE, not UPDATE: the foreign-key checks other transactions make against these rows
+ * (KEY SHARE, e.g. when they update an account row a second time) must not wait for a save, or a
+ * save waiting for their job rows closes a circle.
+ */
 export async function lockUsers(db: TExecutor, userIds: readonly string[]): Promise<void> {
   const unique = [...new Set(userIds)];
   if (unique.length === 0) return;
@@ -228,11 +240,16 @@ export async function endJobs(db: TExecutor, ends: ReadonlyArray<{ job: TClaimed
  * once its vendor is back, without being retried at full rate. Returns how many came back.
  */
 export async function reviveQuarantined(db: TExecutor, options: { baseMs: number; maxMs: number }): Promise<number> {
+  // Rows busy elsewhere (a save marking them dirty revives them anyway) are left for next time.
   return db.$executeRaw`
     UPDATE jobs SET state = 'PENDING', run_at = now(), attempts = 0, finished_at = NULL, updated_at = now()
-    WHERE kind = ${SYNC_ACCOUNT} AND state = 'DEAD'
-      AND finished_at + make_interval(secs => LEAST(${options.maxMs / 1000},
-            ${options.baseMs / 1000} * power(2, GREATEST(quarantines - 1, 0)))) <= now()`;
+    WHERE id IN (
+      SELECT id FROM jobs
+      WHERE kind = ${SYNC_ACCOUNT} AND state = 'DEAD'
+        AND finished_at + make_interval(secs => LEAST(${options.maxMs / 1000},
+              ${options.baseMs / 1000} * power(2, GREATEST(quarantines - 1, 0)))) <= now()
+      ORDER BY linked_account_id
+      FOR NO KEY UPDATE SKIP LOCKED)`;
 }
 
 /** Wakes idle workers at once (they also poll, so a lost notification only costs a second). */

@@ -14,7 +14,15 @@
  */
 import pg from "pg";
 import { logError } from "../log";
-import { recordOutcomes, type TFinished, type TJobDefinition, type TJobDeps, type TJobTask } from "./define-job";
+import { MAX_ATTEMPTS } from "../sync/retry-policy";
+import {
+  failedOutcome,
+  recordOutcomes,
+  type TFinished,
+  type TJobDefinition,
+  type TJobDeps,
+  type TJobTask,
+} from "./define-job";
 import { inboundEventJob } from "./jobs/inbound-event";
 import { syncAccountJob } from "./jobs/sync-account";
 import { claimJobs, renewLeases, reviveQuarantined, WORK_CHANNEL, type TClaimedJob } from "./queue";
@@ -54,6 +62,11 @@ export interface TWorker {
  */
 const CLAIMERS = 2;
 const RECORDERS = 3;
+/**
+ * A job claimed more often than this never got an outcome recorded (its worker died each time, or
+ * recording it kept failing): it ends as a failure at its next claim, without running again.
+ */
+const MAX_CLAIMS = MAX_ATTEMPTS + 2;
 
 const definitions = new Map(JOB_DEFINITIONS.map((definition) => [definition.kind, definition]));
 const definitionOf = (kind: string) => definitions.get(kind);
@@ -127,25 +140,39 @@ export function createWorker(options: TWorkerOptions): TWorker {
       batch.push(job);
       byKind.set(job.kind, batch);
     }
-    for (const [kind, batch] of byKind) {
+    for (const [kind, jobsOfKind] of byKind) {
       const definition = definitionOf(kind);
-      let tasks: Map<string, TJobTask>;
-      try {
-        tasks = definition
-          ? await definition.plan(options, batch)
-          : new Map(
-              batch.map((job) => [
-                job.id,
-                async () => ({ end: { state: "dead" as const, error: `No handler for jobs of kind ${kind}.` } }),
-              ]),
-            );
-      } catch (error) {
-        // The database went away, or a bug: the leases run out and the jobs are retried.
-        logError(`plan ${kind}`, error);
-        for (const job of batch) release(job);
-        continue;
+      const fail = (job: TClaimedJob) => async () => failedOutcome(definition, job, options.retryBaseMs);
+      const tasks = new Map<string, TJobTask>();
+      const batch: TClaimedJob[] = [];
+      for (const job of jobsOfKind) {
+        if (job.attempts > MAX_CLAIMS) {
+          logError(`job ${kind} ${job.id}`, new Error(`claimed ${job.attempts} times without an outcome`));
+          tasks.set(job.id, fail(job));
+        } else batch.push(job);
       }
-      for (const job of batch) {
+      if (!definition) {
+        for (const job of batch) {
+          tasks.set(job.id, async () => ({ end: { state: "dead", error: `No handler for jobs of kind ${kind}.` } }));
+        }
+      } else if (batch.length > 0) {
+        try {
+          for (const [id, task] of await definition.plan(options, batch)) tasks.set(id, task);
+        } catch (error) {
+          // The database went away, or one job's data breaks planning: plan each alone, so one
+          // poison job fails on its own (and ends after its attempts) instead of its batch.
+          logError(`plan ${kind}`, error);
+          for (const job of batch) {
+            try {
+              for (const [id, task] of await definition.plan(options, [job])) tasks.set(id, task);
+            } catch (alone) {
+              logError(`plan ${kind} ${job.id}`, alone);
+              tasks.set(job.id, fail(job));
+            }
+          }
+        }
+      }
+      for (const job of jobsOfKind) {
         const task = tasks.get(job.id);
         if (task) claimed.push({ held: mine.get(job.id)!, task });
         else release(job);
@@ -158,19 +185,51 @@ export function createWorker(options: TWorkerOptions): TWorker {
     try {
       return { job, outcome: await task(controller.signal) };
     } catch (error) {
-      // Unexpected (a bug, the database gone mid-task): the lease runs out and the job is retried.
       logError(`job ${job.kind} ${job.id}`, error);
-      release(job);
-      return null;
+      // Aborted (lease lost, hard stop): nothing to record; whoever holds the account now runs it.
+      if (controller.signal.aborted) {
+        release(job);
+        return null;
+      }
+      // Its own code threw: a failure like any other, retried and in the end dead-lettered.
+      return { job, outcome: failedOutcome(definitionOf(job.kind), job, options.retryBaseMs) };
     }
   }
 
+  async function recordBatch(batch: readonly TFinished[]): Promise<void> {
+    const recorded = await recordOutcomes(db, definitionOf, batch);
+    options.onRecorded?.(recorded);
+  }
+
+  /**
+   * Records a batch in one transaction. If that fails, each outcome alone, so one that cannot be
+   * recorded does not hold up the others; one that cannot be recorded even alone is recorded as a
+   * failure of its job (retried, then dead-lettered). If the database is away, nothing is: the
+   * leases run out and the jobs are claimed again.
+   */
   async function record(batch: TFinished[]): Promise<void> {
     try {
-      const recorded = await recordOutcomes(db, definitionOf, batch);
-      options.onRecorded?.(recorded);
-    } catch (error) {
-      logError("record outcomes", error);
+      try {
+        await recordBatch(batch);
+        return;
+      } catch (error) {
+        logError("record outcomes", error);
+      }
+      for (const item of batch) {
+        if (batch.length > 1) {
+          try {
+            await recordBatch([item]);
+            continue;
+          } catch (error) {
+            logError(`record ${item.job.kind} ${item.job.id}`, error);
+          }
+        }
+        const failure = {
+          job: item.job,
+          outcome: failedOutcome(definitionOf(item.job.kind), item.job, options.retryBaseMs),
+        };
+        await recordBatch([failure]).catch((error: unknown) => logError("record failure", error));
+      }
     } finally {
       for (const { job } of batch) release(job);
     }

@@ -6,7 +6,7 @@
  * account to the desired state it reads at send time.
  */
 import type { TDb, TTx } from "../db";
-import { markDirty, wakeWorkers } from "../dispatch/queue";
+import { lockUsers, markDirty, wakeWorkers } from "../dispatch/queue";
 import { buildDeliveries, type TTargetAccount } from "../sync/build-deliveries";
 import {
   EMPTY_SNAPSHOT,
@@ -104,14 +104,9 @@ export async function loadTargets(db: Pick<TDb, "linkedAccount">, userId: string
   });
 }
 
-/**
- * Takes the user's row lock: one writer of a user's desired state at a time. NO KEY UPDATE, not
- * UPDATE: the foreign-key checks other transactions make against this row (KEY SHARE, e.g. when
- * they update an account row a second time) must not wait for a save, or a save waiting for
- * their job rows closes a circle.
- */
+/** Takes the user's row lock: one writer of a user's desired state at a time (see `lockUsers`). */
 export async function lockUser(tx: TTx, userId: string): Promise<void> {
-  await tx.$queryRaw`SELECT id FROM users WHERE id = ${userId}::uuid FOR NO KEY UPDATE`;
+  await lockUsers(tx, [userId]);
 }
 
 /**

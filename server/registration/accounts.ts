@@ -101,9 +101,14 @@ export async function unlinkAccount(db: TDb, userId: string, accountId: string):
     select: { networkId: true, login: true },
   });
   if (!account) throw new DomainError("NOT_FOUND", NOT_FOUND);
-  await db.$transaction([
-    db.linkedAccount.delete({ where: { id: accountId } }),
-    db.auditEvent.create({
+  await db.$transaction(async (tx) => {
+    // Lock order (server/dispatch/define-job.ts): the user, the account's jobs, then the account
+    // (the delete locks it and cascades to the jobs; taking them first keeps a recorder of this
+    // account, which holds its job and waits for the account, out of a circle).
+    await lockUser(tx, userId);
+    await tx.$queryRaw`SELECT id FROM jobs WHERE linked_account_id = ${accountId}::uuid ORDER BY id FOR UPDATE`;
+    await tx.linkedAccount.delete({ where: { id: accountId } });
+    await tx.auditEvent.create({
       data: {
         actorId: userId,
         action: "account.unlink",
@@ -111,8 +116,8 @@ export async function unlinkAccount(db: TDb, userId: string, accountId: string):
         targetId: accountId,
         details: { networkId: account.networkId, login: account.login },
       },
-    }),
-  ]);
+    });
+  });
 }
 
 const FIELD_COLUMNS = {

@@ -243,7 +243,9 @@ export async function relinkAccount(
   await verifyWithVendor(connector, name, definition.loginForm.loginLabel, credentials);
   // Active again: it owes the current profile, whatever it was sent before.
   const row = await db.$transaction(async (tx) => {
+    // Lock order (server/dispatch/define-job.ts): the user, the account's job, then the account.
     await lockUser(tx, userId);
+    await markDirty(tx, [{ userId, accountId }]);
     const updated = await tx.linkedAccount.update({
       where: { id: accountId },
       data: {

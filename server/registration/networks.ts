@@ -1,6 +1,6 @@
 /** The supported-identifier library as the portal shows it. */
 import type { TDb } from "../db";
-import { reopenAccount } from "../dispatch/account-state";
+import { reopenAccounts } from "../dispatch/account-state";
 import { DomainError } from "../domain-error";
 import type { TCapabilities, TLoginForm } from "../connectors/types";
 
@@ -73,7 +73,10 @@ export async function setNetworkEnabled(
         where: { networkId, status: "ACTIVE" },
         select: { id: true, userId: true },
       });
-      for (const account of accounts) await reopenAccount(tx, { userId: account.userId, accountId: account.id });
+      await reopenAccounts(
+        tx,
+        accounts.map((account) => ({ userId: account.userId, accountId: account.id })),
+      );
     }
     return updated;
   });

@@ -18,6 +18,7 @@ import { moodFromNetwork } from "../../sync/map-settings";
 import { decideAfterFailure } from "../../sync/retry-policy";
 import {
   classifyReport,
+  forgetVersions,
   hashesOf,
   mergeObserved,
   PROFILE_LIMITS,
@@ -259,4 +260,19 @@ export const inboundEventJob = defineJob<TInboundResult>({
   async record(tx, results) {
     for (const { result } of results) await result(tx);
   },
+  // Dead-lettered by an error of ours: the event ends with its reason; what the network shows
+  // may be a value we never took, so the account is sent the current profile again (every field
+  // treated as unknown there), and all accounts still end on one value.
+  failed: (job, end) =>
+    end.state === "retry"
+      ? undefined
+      : async (tx) => {
+          await tx.inboundEvent.updateMany({
+            where: { id: job.key, processedAt: null },
+            data: { processedAt: new Date(), outcome: "dead", note: end.error },
+          });
+          const observed = await lockObserved(tx, job.linkedAccountId);
+          await tx.$executeRaw`UPDATE linked_accounts SET observed = ${JSON.stringify(forgetVersions(observed))}::jsonb WHERE id = ${job.linkedAccountId}::uuid`;
+          await markDirty(tx, [{ userId: job.userId, accountId: job.linkedAccountId }]);
+        },
 });

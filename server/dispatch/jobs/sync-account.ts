@@ -270,10 +270,8 @@ async function plan(deps: TJobDeps, jobs: readonly TClaimedJob[]): Promise<Map<s
         ]),
   );
   for (const { job, account, credentials, write } of writes) {
-    if (!marked.has(account.id)) {
-      tasks.set(job.id, now({ end: { state: "retry", delayMs: 0, error: "lease lost" } }));
-      continue;
-    }
+    // Its lease was lost before the write was marked: no task; the worker lets the job go.
+    if (!marked.has(account.id)) continue;
     const image = write.avatarSha256 ? (images.get(write.avatarSha256) ?? null) : null;
     tasks.set(job.id, (signal) => send(deps, { job, account, credentials, write, image }, signal));
   }
@@ -340,4 +338,16 @@ async function record(
   }
 }
 
-export const syncAccountJob = defineJob<TSyncResult>({ kind: SYNC_ACCOUNT, plan, record });
+export const syncAccountJob = defineJob<TSyncResult>({
+  kind: SYNC_ACCOUNT,
+  plan,
+  record,
+  failed: (_job, end) => ({
+    type: "open",
+    mark:
+      end.state === "retry"
+        ? { state: "RETRYING", lastError: end.error, nextAttemptAt: new Date(Date.now() + end.delayMs) }
+        : { state: "FAILED", lastError: end.error },
+    isFailure: true,
+  }),
+});

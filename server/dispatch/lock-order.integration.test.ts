@@ -1,0 +1,164 @@
+/**
+ * Lock order (server/dispatch/define-job.ts) under contention, on real Postgres: a third
+ * connection holds a row so that two transactions queue up behind it in the worst order; once it
+ * lets go, both must finish (no `deadlock detected`). Each case failed before its fix.
+ */
+import { randomBytes } from "node:crypto";
+import pg from "pg";
+import { describe, expect, it } from "vitest";
+import { setupTestDb } from "../../test/database";
+import { definitionOf, type TConnectorResolver } from "../connectors/registry";
+import { ConnectorError, type TConnector } from "../connectors/types";
+import { createKeyring } from "../crypto/secrets";
+import { updateProfile } from "../profile/update";
+import { unlinkAccount } from "../registration/accounts";
+import { linkAccount, relinkAccount } from "../registration/link";
+import { recordOutcomes, type TFinished } from "./define-job";
+import { claimJobs, markDirty, reviveQuarantined } from "./queue";
+import { JOB_DEFINITIONS, createWorker } from "./worker";
+
+const { db, url: databaseUrl } = await setupTestDb();
+const keyring = createKeyring(`k1:${randomBytes(32).toString("base64")}`, undefined);
+let mark = 0;
+const connectors: TConnectorResolver = (networkId) => {
+  const definition = definitionOf(networkId);
+  if (!definition) return null;
+  const empty = { displayName: "", signature: "", mood: null, moodText: "", avatarUrl: null, mark: 0 };
+  const connector: TConnector = {
+    definition,
+    verify: async () => empty,
+    read: async () => empty,
+    parseReport: () => {
+      throw new ConnectorError("permanent", "No events in this test.");
+    },
+    downloadAvatar: async () => Buffer.alloc(0),
+    async apply(_credentials, settings) {
+      mark += 1;
+      return { marks: Object.fromEntries(Object.keys(settings).map((field) => [field, mark])) };
+    },
+  };
+  return connector;
+};
+const definitions = new Map(JOB_DEFINITIONS.map((definition) => [definition.kind, definition]));
+const deps = { db, connectors, keyring, retryBaseMs: 50 };
+
+async function linkedUser(accounts: number) {
+  const user = await db.user.create({
+    data: { email: `l-${randomBytes(4).toString("hex")}@example.com`, passwordHash: "x" },
+  });
+  await updateProfile(db, { userId: user.id, changes: { signature: "S0" }, source: "portal" });
+  const ids: string[] = [];
+  for (let index = 0; index < accounts; index++) {
+    const linked = await linkAccount({ db, connectors, keyring }, user.id, {
+      networkId: "qq",
+      login: String(30_000 + ++mark),
+      secret: "pw",
+    });
+    ids.push(linked.id);
+  }
+  await createWorker({
+    db,
+    databaseUrl,
+    connectors,
+    keyring,
+    concurrency: 2,
+    leaseMs: 30_000,
+    retryBaseMs: 50,
+  }).drain();
+  return { userId: user.id, ids };
+}
+
+/** Sessions of this database waiting for a lock. */
+async function lockWaiters(): Promise<number> {
+  const [row] = await db.$queryRaw<Array<{ count: bigint }>>`
+    SELECT count(*) AS count FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`;
+  return Number(row?.count ?? 0);
+}
+
+/** A finished run of the account's sync job, claimed and planned, not yet recorded. */
+async function finishedRun(userId: string, accountId: string): Promise<TFinished[]> {
+  await markDirty(db, [{ userId, accountId }]);
+  const jobs = await claimJobs(db, 30_000, 10);
+  expect(jobs.map((job) => job.linkedAccountId)).toEqual([accountId]);
+  const tasks = await definitions.get("sync-account")!.plan(deps, jobs);
+  return [{ job: jobs[0]!, outcome: await tasks.get(jobs[0]!.id)!(new AbortController().signal) }];
+}
+
+/**
+ * Holds `lock` (a statement locking one row) in a third connection, starts `first` and waits until
+ * it queues behind it, then `second` (waiting until it queues too, when it can wait at all), then
+ * lets go. Returns how each ended.
+ */
+async function queuedBehind(
+  lock: { sql: string; value: string },
+  first: () => Promise<unknown>,
+  second: () => Promise<unknown>,
+  secondWaits = true,
+) {
+  const blocker = new pg.Client({ connectionString: databaseUrl });
+  await blocker.connect();
+  try {
+    await blocker.query("BEGIN");
+    await blocker.query(lock.sql, [lock.value]);
+    const one = first();
+    await expect.poll(lockWaiters).toBe(1);
+    const two = second();
+    if (secondWaits) await expect.poll(lockWaiters).toBe(2);
+    await blocker.query("COMMIT");
+    return (await Promise.allSettled([one, two])).map((result) =>
+      result.status === "fulfilled" ? "ok" : (result.reason as Error).message,
+    );
+  } finally {
+    await blocker.end();
+  }
+}
+
+const ACCOUNT_ROW = "SELECT id FROM linked_accounts WHERE id = $1 FOR NO KEY UPDATE";
+
+describe("lock order", () => {
+  it("a re-link and the recorder of the same account's run both finish", async () => {
+    const { userId, ids } = await linkedUser(1);
+    const finished = await finishedRun(userId, ids[0]!);
+    const results = await queuedBehind(
+      { sql: ACCOUNT_ROW, value: ids[0]! },
+      () => relinkAccount({ db, connectors, keyring }, userId, ids[0]!, "pw2"),
+      () => recordOutcomes(db, (kind) => definitions.get(kind), finished),
+    );
+    expect(results).toEqual(["ok", "ok"]);
+  });
+
+  it("an unlink and the recorder of the same account's run both finish", async () => {
+    const { userId, ids } = await linkedUser(1);
+    const finished = await finishedRun(userId, ids[0]!);
+    const results = await queuedBehind(
+      { sql: ACCOUNT_ROW, value: ids[0]! },
+      () => unlinkAccount(db, userId, ids[0]!),
+      () => recordOutcomes(db, (kind) => definitions.get(kind), finished),
+    );
+    expect(results).toEqual(["ok", "ok"]);
+    expect(await db.linkedAccount.count({ where: { id: ids[0]! } })).toBe(0);
+  });
+
+  it("the reconcile sweep never waits for a save's job rows, and the save finishes", async () => {
+    const { userId, ids } = await linkedUser(3);
+    // Dead-lettered long ago, in the opposite order to the accounts' (rows stored last first).
+    const sorted = [...ids].sort();
+    for (const accountId of [...sorted].reverse()) {
+      await db.$executeRaw`
+        UPDATE jobs SET state = 'DEAD', quarantines = 1, finished_at = now() - interval '2 days'
+        WHERE kind = 'sync-account' AND linked_account_id = ${accountId}::uuid`;
+    }
+    const middle = await db.job.findFirstOrThrow({ where: { kind: "sync-account", linkedAccountId: sorted[1]! } });
+    const results = await queuedBehind(
+      { sql: "SELECT id FROM jobs WHERE id = $1 FOR NO KEY UPDATE", value: middle.id },
+      () => updateProfile(db, { userId, changes: { signature: "Z9" }, source: "portal" }),
+      () => reviveQuarantined(db, { baseMs: 1000, maxMs: 1000 }),
+      false,
+    );
+    expect(results).toEqual(["ok", "ok"]);
+    // Every job is due again: revived by the sweep or marked dirty by the save.
+    expect(
+      await db.job.count({ where: { kind: "sync-account", linkedAccountId: { in: ids }, state: "PENDING" } }),
+    ).toBe(3);
+  });
+});
