@@ -226,6 +226,12 @@ try {
     console.log(`5. Worker peak RSS while draining ${SIZES.rss.toLocaleString("en-US")} deliveries`);
     const result = await drain("5 one worker", 1, { kind: "instant", latencyMs: 0 }, SIZES.rss);
     results.memory = result;
+    // For the capacity model (docs/scaling.md): what a finished delivery leaves on disk.
+    const [size] = await db.$queryRaw<Array<{ bytes: bigint; rows: bigint }>>`
+      SELECT pg_total_relation_size('deliveries') AS bytes, count(*) AS rows FROM deliveries`;
+    const bytesPerDelivery = Math.round(Number(size!.bytes) / Math.max(1, Number(size!.rows)));
+    row("5 bytes per delivery row (table and indexes)", String(bytesPerDelivery));
+    results.bytesPerDelivery = bytesPerDelivery;
   }
 
   await db.$disconnect();

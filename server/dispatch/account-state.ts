@@ -40,7 +40,7 @@ export async function lockObservedMany(db: TExecutor, accountIds: readonly strin
   if (unique.length === 0) return new Map();
   const rows = await db.$queryRaw<Array<{ id: string; observed: unknown }>>`
     SELECT id, observed FROM linked_accounts
-    WHERE id IN (SELECT value::uuid FROM jsonb_array_elements_text(${json(unique)}::jsonb))
+    WHERE id = ANY(${unique}::uuid[])
     ORDER BY id FOR NO KEY UPDATE`;
   return new Map(rows.map((row) => [row.id, ZObserved.parse(row.observed ?? {})]));
 }
@@ -82,7 +82,7 @@ export async function settleDeliveries(db: TExecutor, observedOf: ReadonlyMap<st
   const open = await db.$queryRaw<Array<{ id: string; accountId: string; fields: unknown; versions: unknown }>>`
     SELECT d.id, d.linked_account_id AS "accountId", d.fields, r.field_versions AS versions
     FROM deliveries d JOIN profile_revisions r ON r.id = d.revision_id
-    WHERE d.linked_account_id IN (SELECT value::uuid FROM jsonb_array_elements_text(${json([...observedOf.keys()])}::jsonb))
+    WHERE d.linked_account_id = ANY(${[...observedOf.keys()]}::uuid[])
       AND d.state IN ('QUEUED', 'SENDING', 'RETRYING', 'FAILED')`;
   const delivered: string[] = [];
   const superseded: string[] = [];
@@ -97,13 +97,13 @@ export async function settleDeliveries(db: TExecutor, observedOf: ReadonlyMap<st
   if (delivered.length > 0) {
     await db.$executeRaw`
       UPDATE deliveries SET state = 'DELIVERED', delivered_at = now(), last_error = NULL, updated_at = now()
-      WHERE id IN (SELECT value::uuid FROM jsonb_array_elements_text(${json(delivered)}::jsonb))`;
+      WHERE id = ANY(${delivered}::uuid[])`;
   }
   if (superseded.length > 0) {
     await db.$executeRaw`
       UPDATE deliveries SET state = 'SUPERSEDED', updated_at = now(),
         last_error = 'A later change of the same fields reached this account first.'
-      WHERE id IN (SELECT value::uuid FROM jsonb_array_elements_text(${json(superseded)}::jsonb))`;
+      WHERE id = ANY(${superseded}::uuid[])`;
   }
   return { delivered: delivered.length, superseded: superseded.length };
 }

@@ -171,7 +171,7 @@ export async function lockUsers(db: TExecutor, userIds: readonly string[]): Prom
   if (unique.length === 0) return;
   await db.$queryRaw`
     SELECT id FROM users
-    WHERE id IN (SELECT value::uuid FROM jsonb_array_elements_text(${json(unique)}::jsonb))
+    WHERE id = ANY(${unique}::uuid[])
     ORDER BY id FOR NO KEY UPDATE`;
 }
 

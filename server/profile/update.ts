@@ -53,7 +53,7 @@ export async function currentSnapshots(
     SELECT DISTINCT ON (user_id) user_id AS "userId", id, version, display_name AS "displayName", signature, mood,
       mood_text AS "moodText", avatar_sha256 AS "avatarSha256", field_versions AS "fieldVersions"
     FROM profile_revisions
-    WHERE user_id IN (SELECT value::uuid FROM jsonb_array_elements_text(${JSON.stringify(unique)}::jsonb))
+    WHERE user_id = ANY(${unique}::uuid[])
     ORDER BY user_id, version DESC`;
   for (const row of rows) {
     result.set(row.userId, {

@@ -334,7 +334,7 @@ async function record(
   if (failures.length > 0) {
     await tx.$executeRaw`
       UPDATE linked_accounts SET consecutive_failures = consecutive_failures + 1, updated_at = now()
-      WHERE id IN (SELECT value::uuid FROM jsonb_array_elements_text(${JSON.stringify(failures)}::jsonb))`;
+      WHERE id = ANY(${failures}::uuid[])`;
   }
 }
 
