@@ -52,7 +52,9 @@ export interface TSandboxOptions {
 
 export async function startTestSandbox(options: TSandboxOptions & { dataDir?: string } = {}): Promise<TTestSandbox> {
   const dataDir = options.dataDir ?? mkdtempSync(path.join(os.tmpdir(), "oneprofile-sandbox-"));
-  const process = await startSandboxProcess({ dataDir, ...options, onOutput: () => {} });
+  // Cheap password hashing (scrypt N=1024): tests sign in hundreds of accounts on two cores, and a
+  // slow check under load reads as a vendor timeout to the connector.
+  const process = await startSandboxProcess({ dataDir, passwordCost: 1024, ...options, onOutput: () => {} });
   const json = (body: unknown) => ({
     method: "POST",
     headers: { "content-type": "application/json" },

@@ -92,6 +92,25 @@ export function failedOutcome(
   return result === undefined ? { end } : { end, result };
 }
 
+/**
+ * The last resort for a job whose outcome cannot be recorded at all (its account's state does not
+ * even read): its end alone, fenced by its lease, without its kind's record — so it still ends.
+ */
+export async function endOnly(db: TDb, finished: readonly TFinished[]): Promise<void> {
+  await db.$transaction(async (tx) => {
+    const held = await holdsLeases(
+      tx,
+      finished.map(({ job }) => job),
+    );
+    await endJobs(
+      tx,
+      finished
+        .filter(({ job }) => held.has(`${job.id}:${job.leaseToken}`))
+        .map(({ job, outcome }) => ({ job, end: outcome.end })),
+    );
+  });
+}
+
 export interface TFinished {
   job: TClaimedJob;
   outcome: TJobOutcome;
@@ -118,7 +137,7 @@ export async function recordOutcomes(
       tx,
       finished.map(({ job }) => job),
     );
-    const kept = finished.filter(({ job }) => held.has(job.id));
+    const kept = finished.filter(({ job }) => held.has(`${job.id}:${job.leaseToken}`));
     const observed = await lockObservedMany(
       tx,
       kept.map(({ job }) => job.linkedAccountId),

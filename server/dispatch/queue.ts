@@ -13,8 +13,8 @@
  * - Within an account, the head job runs first: a sync job that left a write unconfirmed (so its
  *   retry settles it before any report is judged), then inbound events in the order received,
  *   then the sync job. Across accounts, the oldest due head goes first (fair across users).
- * - Batches travel as one JSON parameter unpacked with `jsonb_to_recordset`, so a batch of any
- *   size is one statement.
+ * - Batches travel as one parameter — an id array (`= ANY($1::uuid[])`) or JSON rows unpacked
+ *   with `jsonb_to_recordset` — so a batch of any size is one statement.
  */
 import { randomUUID } from "node:crypto";
 import type { TDb } from "../db";
@@ -125,8 +125,9 @@ export async function claimJobs(db: TExecutor, leaseMs: number, limit: number): 
 
 /**
  * Extends the leases of the accounts these jobs hold (in account order), and keeps their
- * jobs from coming due meanwhile; returns the accounts still held, as `accountId:token`. An
- * account missing from the answer was taken over.
+ * jobs from coming due meanwhile; returns the accounts still held, as `accountId:token` (one
+ * busy elsewhere is renewed next time, and counts as held). An account missing from the answer
+ * is no longer this run's: taken over, released, or unlinked.
  */
 export async function renewLeases(
   db: TExecutor,
@@ -176,21 +177,22 @@ export async function lockUsers(db: TExecutor, userIds: readonly string[]): Prom
 }
 
 /**
- * Which of these jobs are still ours (their lease held, not ended)? Locks their rows for the rest
+ * Which of these runs are still ours (their lease held, not ended), as `jobId:token` (a job
+ * claimed twice has one current run)? Locks their rows for the rest
  * of the transaction, fencing every state write that follows — in account order, as `markDirty`
  * takes them, so a recorder and a save never wait for each other in a circle.
  */
 export async function holdsLeases(db: TExecutor, jobs: readonly TClaimedJob[]): Promise<Set<string>> {
   if (jobs.length === 0) return new Set();
-  const rows = await db.$queryRaw<Array<{ id: string }>>`
-    SELECT j.id FROM jobs j
+  const rows = await db.$queryRaw<Array<{ held: string }>>`
+    SELECT j.id::text || ':' || j.lease_token::text AS held FROM jobs j
     JOIN jsonb_to_recordset(${json(jobs.map((job) => ({ id: job.id, token: job.leaseToken })))}::jsonb)
       AS x(id uuid, token uuid) ON x.id = j.id
     JOIN linked_accounts a ON a.id = j.linked_account_id
     WHERE j.lease_token = x.token AND a.lease_token = x.token AND j.state = 'PENDING'
     ORDER BY j.linked_account_id, j.id
     FOR NO KEY UPDATE OF j`;
-  return new Set(rows.map((row) => row.id));
+  return new Set(rows.map((row) => row.held));
 }
 
 export type TJobEnd =

@@ -6,8 +6,10 @@
  *   the next (no batch waits for its slowest member);
  * - the recorder writes finished outcomes in batches, one transaction each (group commit: what
  *   finishes while a batch is being written goes in the next);
- * - one timer renews the leases of every job held, in one statement; a job whose lease was lost
- *   is aborted and its outcome is not recorded.
+ * - one timer renews the leases of every job held (a few statements for all of them); a job whose
+ *   lease was lost is aborted and its outcome is not recorded;
+ * - a job whose own code fails (plan, task or record) is a failure like any other: retried, then
+ *   dead-lettered, so no job is retried forever and the jobs around it go on.
  * Idle, it sleeps until NOTIFY (or a poll); the LISTEN connection reconnects by itself after
  * Postgres restarts. A reconcile sweep brings quarantined accounts back. Any number of workers on
  * any number of machines coordinate through the database alone.
@@ -16,6 +18,7 @@ import pg from "pg";
 import { logError } from "../log";
 import { MAX_ATTEMPTS } from "../sync/retry-policy";
 import {
+  endOnly,
   failedOutcome,
   recordOutcomes,
   type TFinished,
@@ -99,6 +102,7 @@ export function createWorker(options: TWorkerOptions): TWorker {
   /** Recorder transactions in flight (up to RECORDERS). */
   const flushing = new Set<Promise<void>>();
   const sleepers = new Set<() => void>();
+  let claimersRunning = 0;
   let loops: Promise<void>[] = [];
   let listening: Promise<void> = Promise.resolve();
 
@@ -135,6 +139,8 @@ export function createWorker(options: TWorkerOptions): TWorker {
     for (const job of jobs) {
       const entry = { job, controller: new AbortController() };
       mine.set(job.id, entry);
+      // Claimed again after its lease ran out (the database was away): the older run is over.
+      held.get(job.id)?.controller.abort(new Error("lease lost"));
       held.set(job.id, entry);
       const batch = byKind.get(job.kind) ?? [];
       batch.push(job);
@@ -160,14 +166,16 @@ export function createWorker(options: TWorkerOptions): TWorker {
           for (const [id, task] of await definition.plan(options, batch)) tasks.set(id, task);
         } catch (error) {
           // The database went away, or one job's data breaks planning: plan each alone, so one
-          // poison job fails on its own (and ends after its attempts) instead of its batch.
+          // poison job fails on its own (and ends after its attempts) instead of its batch. When
+          // the database is away, none is failed: the leases run out and they are claimed again
+          // (a job claimed too often ends all the same, above).
           logError(`plan ${kind}`, error);
           for (const job of batch) {
             try {
               for (const [id, task] of await definition.plan(options, [job])) tasks.set(id, task);
             } catch (alone) {
               logError(`plan ${kind} ${job.id}`, alone);
-              tasks.set(job.id, fail(job));
+              if (await isDatabaseUp()) tasks.set(job.id, fail(job));
             }
           }
         }
@@ -201,11 +209,20 @@ export function createWorker(options: TWorkerOptions): TWorker {
     options.onRecorded?.(recorded);
   }
 
+  /** Whether the database answers (to tell "it is away" from "this job's data is bad"). */
+  async function isDatabaseUp(): Promise<boolean> {
+    return db.$queryRaw`SELECT 1`.then(
+      () => true,
+      () => false,
+    );
+  }
+
   /**
-   * Records a batch in one transaction. If that fails, each outcome alone, so one that cannot be
-   * recorded does not hold up the others; one that cannot be recorded even alone is recorded as a
-   * failure of its job (retried, then dead-lettered). If the database is away, nothing is: the
-   * leases run out and the jobs are claimed again.
+   * Records a batch in one transaction. If that fails while the database answers, each outcome
+   * alone, so one that cannot be recorded does not hold up the others; one that cannot be recorded
+   * even alone is recorded as a failure of its job (retried, then dead-lettered), and if not even
+   * that, its job just ends. If the database is away, nothing is: the leases run out and the jobs
+   * are claimed again.
    */
   async function record(batch: TFinished[]): Promise<void> {
     try {
@@ -216,6 +233,7 @@ export function createWorker(options: TWorkerOptions): TWorker {
         logError("record outcomes", error);
       }
       for (const item of batch) {
+        if (!(await isDatabaseUp())) return;
         if (batch.length > 1) {
           try {
             await recordBatch([item]);
@@ -228,7 +246,12 @@ export function createWorker(options: TWorkerOptions): TWorker {
           job: item.job,
           outcome: failedOutcome(definitionOf(item.job.kind), item.job, options.retryBaseMs),
         };
-        await recordBatch([failure]).catch((error: unknown) => logError("record failure", error));
+        try {
+          await recordBatch([failure]);
+        } catch (error) {
+          logError(`record failure of ${item.job.kind} ${item.job.id}`, error);
+          await endOnly(db, [failure]).catch((error: unknown) => logError("end job", error));
+        }
       }
     } finally {
       for (const { job } of batch) release(job);
@@ -268,6 +291,16 @@ export function createWorker(options: TWorkerOptions): TWorker {
   }
 
   async function claimer(): Promise<void> {
+    claimersRunning += 1;
+    try {
+      await claimLoop();
+    } finally {
+      claimersRunning -= 1;
+      wakeAll();
+    }
+  }
+
+  async function claimLoop(): Promise<void> {
     while (isRunning) {
       const room = Math.min(batchSize, maxHeld - held.size);
       if (ready.length >= options.concurrency || room <= 0) {
@@ -290,7 +323,9 @@ export function createWorker(options: TWorkerOptions): TWorker {
     for (;;) {
       const next = ready.shift();
       if (!next) {
-        if (!isRunning) return;
+        // Stopping: done once no claimer can add more (a claim in flight when stop() was called
+        // is run, not left leased).
+        if (!isRunning && claimersRunning === 0) return;
         await sleep(pollMs);
         continue;
       }

@@ -139,17 +139,17 @@ export async function setSyncFields(
       .filter(([, value]) => value !== undefined)
       .map(([field, value]) => [FIELD_COLUMNS[field as TProfileField], value]),
   );
-  const { count } = await db.$transaction(async (tx) => {
+  await db.$transaction(async (tx) => {
     // Lock order: the user, the account's job, then the account. A field switched on may be
-    // behind: the account's job sends what it owes, if anything (the mark rolls back with a miss).
+    // behind: the account's job sends what it owes, if anything. Another person's account (or
+    // none) throws inside the transaction, so the mark rolls back with it.
     await lockUser(tx, userId);
     const isSwitchingOn = Object.values(fields).some((value) => value === true);
     if (isSwitchingOn) await markDirty(tx, [{ userId, accountId }]);
     const updated = await tx.linkedAccount.updateMany({ where: { id: accountId, userId }, data });
-    if (updated.count > 0 && isSwitchingOn) await wakeWorkers(tx);
-    return updated;
+    if (updated.count === 0) throw new DomainError("NOT_FOUND", NOT_FOUND);
+    if (isSwitchingOn) await wakeWorkers(tx);
   });
-  if (count === 0) throw new DomainError("NOT_FOUND", NOT_FOUND);
   return toAccountView(await db.linkedAccount.findUniqueOrThrow({ where: { id: accountId }, select: SELECT }));
 }
 

@@ -168,12 +168,15 @@ describe("authorisation: user B can neither see nor change user A's accounts", (
   const cases: Array<[string, (api: ReturnType<typeof callerFor>, accountId: string) => Promise<unknown>]> = [
     ["unlink", (api, accountId) => api.registration.unlink({ accountId })],
     ["setFields", (api, accountId) => api.registration.setFields({ accountId, fields: { signature: false } })],
+    // Switching a field on marks the account dirty: not someone else's (it rolled back only in part).
+    ["setFields (a field on)", (api, accountId) => api.registration.setFields({ accountId, fields: { mood: true } })],
   ];
 
   it.each(cases)("%s on A's account answers NOT_FOUND and changes nothing", async (_name, attempt) => {
     const [alice, bob] = [await newUser(), await newUser()];
     const { login, password } = await newQqAccount();
     const account = await linkAccount(deps, alice.id, { networkId: "qq", login, secret: password });
+    const jobsBefore = await db.job.findMany({ where: { linkedAccountId: account.id }, orderBy: { id: "asc" } });
     const error = await attempt(callerFor(bob), account.id).then(
       () => null,
       (e: unknown) => e,
@@ -182,6 +185,9 @@ describe("authorisation: user B can neither see nor change user A's accounts", (
     expect((error as TRPCError).code).toBe("NOT_FOUND");
     const row = await db.linkedAccount.findUniqueOrThrow({ where: { id: account.id } });
     expect(row.syncSignature).toBe(true);
+    expect(await db.job.findMany({ where: { linkedAccountId: account.id }, orderBy: { id: "asc" } })).toEqual(
+      jobsBefore,
+    );
   });
 
   it("accounts lists only one's own", async () => {
