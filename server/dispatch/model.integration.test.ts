@@ -133,31 +133,33 @@ const portalSave = fc
     field: fc.constantFrom("displayName", "signature", "mood", "avatar"),
     pick: fc.nat({ max: 99 }),
   })
-  .map(({ field, pick }) =>
-    command(`portal ${field}`, async (world) => {
-      const tag = `${++world.counter}`;
-      const changes =
-        field === "displayName"
-          ? { displayName: `Portal name ${tag}` }
-          : field === "signature"
-            ? { signature: `portal sig ${tag}` }
-            : field === "mood"
-              ? { mood: MOOD_IDS[pick % MOOD_IDS.length]!, moodText: "" }
-              : { avatarSha256: AVATARS[pick % AVATARS.length]! };
-      const value = Object.values(changes)[0] as string;
-      world.changes.push({ source: "portal", field, value });
-      await updateProfile(db, { userId: world.userId, changes, source: "portal" });
-    }),
-  );
+  .map(({ field, pick }) => portalSaveCommand(field, pick));
+function portalSaveCommand(field: "displayName" | "signature" | "mood" | "avatar", pick: number): TCommand {
+  return command(`portal ${field}`, async (world) => {
+    const tag = `${++world.counter}`;
+    const changes =
+      field === "displayName"
+        ? { displayName: `Portal name ${tag}` }
+        : field === "signature"
+          ? { signature: `portal sig ${tag}` }
+          : field === "mood"
+            ? { mood: MOOD_IDS[pick % MOOD_IDS.length]!, moodText: "" }
+            : { avatarSha256: AVATARS[pick % AVATARS.length]! };
+    const value = Object.values(changes)[0] as string;
+    world.changes.push({ source: "portal", field, value });
+    await updateProfile(db, { userId: world.userId, changes, source: "portal" });
+  });
+}
 const webChange = fc
   .record({ network: networkArb, field: fc.constantFrom("displayName", "signature") })
-  .map(({ network, field }) =>
-    command(`web ${network} ${field}`, async (world) => {
-      const value = `${network} ${field === "displayName" ? "name" : "sig"} ${++world.counter}`;
-      world.changes.push({ source: network, field, value });
-      await sandbox.webChange(network, world.accounts[network].login, { [field]: value });
-    }),
-  );
+  .map(({ network, field }) => webChangeCommand(network, field));
+function webChangeCommand(network: TSandboxNetworkId, field: "displayName" | "signature"): TCommand {
+  return command(`web ${network} ${field}`, async (world) => {
+    const value = `${network} ${field === "displayName" ? "name" : "sig"} ${++world.counter}`;
+    world.changes.push({ source: network, field, value });
+    await sandbox.webChange(network, world.accounts[network].login, { [field]: value });
+  });
+}
 const fault = fc
   .record({ network: networkArb, kind: fc.constantFrom("errors", "rate-limit", "timeout", "down", "clear") })
   .map(({ network, kind }) =>
@@ -206,16 +208,20 @@ const relink = networkArb.map((network) =>
     ).catch(() => {});
   }),
 );
-const toggle = fc.record({ network: networkArb, isEnabled: fc.boolean() }).map(({ network, isEnabled }) =>
-  command(`network ${network} ${isEnabled ? "on" : "off"}`, async (world) => {
+const toggle = fc
+  .record({ network: networkArb, isEnabled: fc.boolean() })
+  .map(({ network, isEnabled }) => toggleCommand(network, isEnabled));
+function toggleCommand(network: TSandboxNetworkId, isEnabled: boolean): TCommand {
+  return command(`network ${network} ${isEnabled ? "on" : "off"}`, async (world) => {
     await setNetworkEnabled(db, admin.id, network, isEnabled);
     if (isEnabled) world.offNetworks.delete(network);
     else world.offNetworks.add(network);
-  }),
-);
-const pause = fc
-  .integer({ min: 0, max: 400 })
-  .map((ms) => command(`wait ${ms} ms`, () => new Promise((resolve) => setTimeout(resolve, ms))));
+  });
+}
+const pause = fc.integer({ min: 0, max: 400 }).map(pauseCommand);
+function pauseCommand(ms: number): TCommand {
+  return command(`wait ${ms} ms`, () => new Promise((resolve) => setTimeout(resolve, ms)));
+}
 
 const commandArb = fc.oneof(
   { arbitrary: portalSave, weight: 6 },
@@ -346,6 +352,56 @@ async function checkInvariants(world: TWorld): Promise<void> {
   expect(open, "deliveries still open").toBe(0);
 }
 
+/** Runs commands on a fresh person, heals, quiesces and checks the invariants; returns how many ran. */
+async function runSequence(commands: readonly TCommand[]): Promise<number> {
+  const world = await newWorld();
+  let ran = 0;
+  try {
+    for (const next of commands) {
+      await next.run(world);
+      ran++;
+    }
+    await heal(world);
+    await quiesce(world.userId);
+    await checkInvariants(world);
+    return ran;
+  } catch (error) {
+    console.error(`model run failed; commands:\n  ${commands.map(String).join("\n  ")}`);
+    throw error;
+  } finally {
+    await sandbox.clearFaults();
+    await sandbox.setWebhooks({});
+    for (const network of NETWORKS) await setNetworkEnabled(db, admin.id, network, true);
+  }
+}
+
+describe("convergence model, sequences it found", () => {
+  // Seed 2036984328: a field changed inside a network while it was off, that the portal never set,
+  // stayed there after it came back on (re-activation owed only fields the person had set).
+  it("a network switched off, changed inside, back on: it shows the profile's value again", async () => {
+    // The changes made inside MSN are reported, and judged, while MSN is still off.
+    const reportsJudged = command("until every report is judged", async (world) => {
+      await expect
+        .poll(
+          async () =>
+            (await sandbox.quiet()).isQuiet &&
+            (await db.inboundEvent.count({ where: { linkedAccount: { userId: world.userId }, processedAt: null } })) ===
+              0,
+          { timeout: 30_000 },
+        )
+        .toBe(true);
+    });
+    await runSequence([
+      toggleCommand("msn", false),
+      webChangeCommand("msn", "signature"),
+      webChangeCommand("msn", "displayName"),
+      reportsJudged,
+      portalSaveCommand("displayName", 0),
+      pauseCommand(358),
+    ]);
+  }, 120_000);
+});
+
 describe("convergence model", () => {
   it(
     `holds invariants 1–5 over ${RUNS} random runs`,
@@ -354,23 +410,7 @@ describe("convergence model", () => {
       let commandsRun = 0;
       await fc.assert(
         fc.asyncProperty(fc.array(commandArb, { minLength: 5, maxLength: 24 }), async (commands) => {
-          const world = await newWorld();
-          try {
-            for (const next of commands) {
-              await next.run(world);
-              commandsRun++;
-            }
-            await heal(world);
-            await quiesce(world.userId);
-            await checkInvariants(world);
-          } catch (error) {
-            console.error(`model run failed; commands:\n  ${commands.map(String).join("\n  ")}`);
-            throw error;
-          } finally {
-            await sandbox.clearFaults();
-            await sandbox.setWebhooks({});
-            for (const network of NETWORKS) await setNetworkEnabled(db, admin.id, network, true);
-          }
+          commandsRun += await runSequence(commands);
         }),
         { numRuns: RUNS, endOnFailure: true, verbose: 1 },
       );

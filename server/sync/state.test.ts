@@ -85,7 +85,22 @@ describe("observed state", () => {
   });
 
   it("forgets versions on re-activation but keeps the marks (old reports stay stale)", () => {
-    expect(forgetVersions({ mood: { v: 7, h: "x", m: 12 } })).toEqual({ mood: { v: 0, h: "x", m: 12 } });
+    expect(forgetVersions({ mood: { v: 7, h: "x", m: 12 } })).toEqual({
+      avatar: { v: -1, h: null, m: null },
+      displayName: { v: -1, h: null, m: null },
+      signature: { v: -1, h: null, m: null },
+      mood: { v: -1, h: "x", m: 12 },
+    });
+  });
+
+  it("owes, after re-activation, even the fields the person never set (model counterexample)", () => {
+    const owed = owedFields({
+      desired: { displayName: 3 },
+      observed: forgetVersions({ displayName: { v: 3, h: null, m: null } }),
+      sync: ALL,
+      supported: ALL,
+    });
+    expect(owed).toEqual(PROFILE_FIELDS);
   });
 
   it("owes exactly the synced, supported fields whose desired version is newer", () => {

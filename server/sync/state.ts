@@ -69,7 +69,8 @@ export type TFieldVersions = z.infer<typeof ZFieldVersions>;
 export const ZVendorMark = z.union([z.number(), z.string()]).nullable();
 export type TVendorMark = z.infer<typeof ZVendorMark>;
 
-export const ZObservedField = z.object({ v: z.number().int().nonnegative(), h: z.string().nullable(), m: ZVendorMark });
+/** `v` is -1 when what the account shows is unknown (it became active again): every field owed. */
+export const ZObservedField = z.object({ v: z.number().int().min(-1), h: z.string().nullable(), m: ZVendorMark });
 export type TObservedField = z.infer<typeof ZObservedField>;
 export const ZObserved = z.partialRecord(ZProfileField, ZObservedField);
 export type TObserved = z.infer<typeof ZObserved>;
@@ -178,12 +179,17 @@ export function raiseMarks(current: TObserved, fields: readonly TProfileField[],
   return raised;
 }
 
-/** Forgets which versions an account shows (it must be sent everything again), keeping marks. */
+/**
+ * Forgets which versions an account shows (it must be sent everything again), keeping marks and
+ * hashes: every field becomes unknown (-1), so it is owed even where the person never set it —
+ * the account then shows the profile's value (empty) and not one changed there while it was
+ * inactive, and every account ends on one value.
+ */
 export function forgetVersions(observed: TObserved): TObserved {
   const reset: TObserved = {};
   for (const field of PROFILE_FIELDS) {
     const previous = observed[field];
-    if (previous) reset[field] = { v: 0, h: previous.h, m: previous.m };
+    reset[field] = { v: -1, h: previous?.h ?? null, m: previous?.m ?? null };
   }
   return reset;
 }

@@ -90,8 +90,9 @@ async function nextWrite(db: TDb, account: TAccount, desired: TDesiredState): Pr
         ? await renditionFor(db, original, account.networkId, network.capabilities.avatar)
         : null;
   }
+  // A field the person never set has version 0 (sent when the account's state is unknown).
   const versions = (fields: readonly TProfileField[]): TFieldVersions =>
-    Object.fromEntries(fields.map((field) => [field, desired.fieldVersions[field]]));
+    Object.fromEntries(fields.map((field) => [field, desired.fieldVersions[field] ?? 0]));
   const keyOf = (part: "profile" | "avatar", fields: readonly TProfileField[]) =>
     writeKeyOf({ accountId: account.id, epoch: account.syncEpoch, part, versions: versions(fields) });
   return {
