@@ -147,6 +147,7 @@ export async function markOpenDeliveries(db: TExecutor, marks: readonly TOpenMar
 export async function reopenAccounts(
   tx: TTx,
   inputs: ReadonlyArray<{ userId: string; accountId: string }>,
+  options: { isNewLink?: boolean } = {},
 ): Promise<void> {
   if (inputs.length === 0) return;
   await lockUsers(
@@ -166,7 +167,7 @@ export async function reopenAccounts(
     // A write left unconfirmed before is dropped: the resend under the new epoch carries
     // everything (after a re-link, the old session that carried it no longer works).
     await tx.$executeRaw`
-      UPDATE linked_accounts SET observed = ${json(forgetVersions(observedOf.get(input.accountId) ?? {}))}::jsonb,
+      UPDATE linked_accounts SET observed = ${json(forgetVersions(observedOf.get(input.accountId) ?? {}, { isUnknown: !options.isNewLink }))}::jsonb,
         pending_write = NULL, sync_epoch = sync_epoch + 1, updated_at = now()
       WHERE id = ${input.accountId}::uuid`;
     const account = await tx.linkedAccount.findUniqueOrThrow({
@@ -203,8 +204,12 @@ export async function reopenAccounts(
   await wakeWorkers(tx);
 }
 
-export async function reopenAccount(tx: TTx, input: { userId: string; accountId: string }): Promise<void> {
-  await reopenAccounts(tx, [input]);
+export async function reopenAccount(
+  tx: TTx,
+  input: { userId: string; accountId: string },
+  options: { isNewLink?: boolean } = {},
+): Promise<void> {
+  await reopenAccounts(tx, [input], options);
 }
 
 /** The same, in a transaction of its own. */

@@ -130,7 +130,7 @@ async function startSync(
   const current = await lockObserved(tx, input.accountId);
   await tx.$executeRaw`UPDATE linked_accounts SET observed = ${JSON.stringify(markedAtLink(input.profile, current))}::jsonb WHERE id = ${input.accountId}::uuid`;
   if (desired.version === 0) return "nothing";
-  await reopenAccount(tx, { userId: input.userId, accountId: input.accountId });
+  await reopenAccount(tx, { userId: input.userId, accountId: input.accountId }, { isNewLink: true });
   return "sent";
 }
 

@@ -93,6 +93,12 @@ describe("observed state", () => {
     });
   });
 
+  it("keeps, at a new link, what the account shows of the fields the person never set", () => {
+    expect(forgetVersions({ mood: { v: 7, h: "x", m: 12 } }, { isUnknown: false })).toEqual({
+      mood: { v: 0, h: "x", m: 12 },
+    });
+  });
+
   it("owes, after re-activation, even the fields the person never set (model counterexample)", () => {
     const owed = owedFields({
       desired: { displayName: 3 },

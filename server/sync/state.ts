@@ -181,15 +181,17 @@ export function raiseMarks(current: TObserved, fields: readonly TProfileField[],
 
 /**
  * Forgets which versions an account shows (it must be sent everything again), keeping marks and
- * hashes: every field becomes unknown (-1), so it is owed even where the person never set it —
- * the account then shows the profile's value (empty) and not one changed there while it was
- * inactive, and every account ends on one value.
+ * hashes. An account active again (`isUnknown`) has every field unknown (-1), so it is owed even
+ * where the person never set it — it then shows the profile's value, not one changed there while
+ * it was inactive, and every account ends on one value. A newly linked account keeps what it
+ * shows of the fields the person never set (version 0).
  */
-export function forgetVersions(observed: TObserved): TObserved {
+export function forgetVersions(observed: TObserved, options: { isUnknown: boolean } = { isUnknown: true }): TObserved {
   const reset: TObserved = {};
   for (const field of PROFILE_FIELDS) {
     const previous = observed[field];
-    reset[field] = { v: -1, h: previous?.h ?? null, m: previous?.m ?? null };
+    if (options.isUnknown) reset[field] = { v: -1, h: previous?.h ?? null, m: previous?.m ?? null };
+    else if (previous) reset[field] = { v: 0, h: previous.h, m: previous.m };
   }
   return reset;
 }
