@@ -7,8 +7,7 @@ import { randomBytes } from "node:crypto";
 import pg from "pg";
 import { describe, expect, it } from "vitest";
 import { setupTestDb } from "../../test/database";
-import { definitionOf, type TConnectorResolver } from "../connectors/registry";
-import { ConnectorError, type TConnector } from "../connectors/types";
+import { fakeConnectors } from "../../test/fake-connectors";
 import { createKeyring } from "../crypto/secrets";
 import { updateProfile } from "../profile/update";
 import { unlinkAccount } from "../registration/accounts";
@@ -19,26 +18,8 @@ import { JOB_DEFINITIONS, createWorker } from "./worker";
 
 const { db, url: databaseUrl } = await setupTestDb();
 const keyring = createKeyring(`k1:${randomBytes(32).toString("base64")}`, undefined);
-let mark = 0;
-const connectors: TConnectorResolver = (networkId) => {
-  const definition = definitionOf(networkId);
-  if (!definition) return null;
-  const empty = { displayName: "", signature: "", mood: null, moodText: "", avatarUrl: null, mark: 0 };
-  const connector: TConnector = {
-    definition,
-    verify: async () => empty,
-    read: async () => empty,
-    parseReport: () => {
-      throw new ConnectorError("permanent", "No events in this test.");
-    },
-    downloadAvatar: async () => Buffer.alloc(0),
-    async apply(_credentials, settings) {
-      mark += 1;
-      return { marks: Object.fromEntries(Object.keys(settings).map((field) => [field, mark])) };
-    },
-  };
-  return connector;
-};
+let counter = 0;
+const connectors = fakeConnectors();
 const definitions = new Map(JOB_DEFINITIONS.map((definition) => [definition.kind, definition]));
 const deps = { db, connectors, keyring, retryBaseMs: 50 };
 
@@ -51,7 +32,7 @@ async function linkedUser(accounts: number) {
   for (let index = 0; index < accounts; index++) {
     const linked = await linkAccount({ db, connectors, keyring }, user.id, {
       networkId: "qq",
-      login: String(30_000 + ++mark),
+      login: String(30_000 + ++counter),
       secret: "pw",
     });
     ids.push(linked.id);

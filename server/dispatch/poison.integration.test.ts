@@ -7,8 +7,7 @@
 import { randomBytes } from "node:crypto";
 import { afterEach, describe, expect, it } from "vitest";
 import { setupTestDb } from "../../test/database";
-import { definitionOf, type TConnectorResolver } from "../connectors/registry";
-import { type TConnector } from "../connectors/types";
+import { fakeConnectors } from "../../test/fake-connectors";
 import { createKeyring } from "../crypto/secrets";
 import { updateProfile } from "../profile/update";
 import { linkAccount } from "../registration/link";
@@ -19,27 +18,13 @@ import { createWorker, type TWorker } from "./worker";
 
 const { db, url: databaseUrl } = await setupTestDb();
 const keyring = createKeyring(`k1:${randomBytes(32).toString("base64")}`, undefined);
-let mark = 0;
-const connectors: TConnectorResolver = (networkId) => {
-  const definition = definitionOf(networkId);
-  if (!definition) return null;
-  const empty = { displayName: "", signature: "", mood: null, moodText: "", avatarUrl: null, mark: 0 };
-  const connector: TConnector = {
-    definition,
-    verify: async () => empty,
-    read: async () => empty,
-    // A connector bug: not a ConnectorError, the kind of throw nothing expects.
-    parseReport: () => {
-      throw new TypeError("Cannot read properties of undefined (reading 'profile')");
-    },
-    downloadAvatar: async () => Buffer.alloc(0),
-    async apply(_credentials, settings) {
-      mark += 1;
-      return { marks: Object.fromEntries(Object.keys(settings).map((field) => [field, mark])) };
-    },
-  };
-  return connector;
-};
+let counter = 0;
+// A connector bug: not a ConnectorError, the kind of throw nothing expects.
+const connectors = fakeConnectors({
+  parseReport: () => {
+    throw new TypeError("Cannot read properties of undefined (reading 'profile')");
+  },
+});
 
 async function linkedUser(accounts: number) {
   const user = await db.user.create({
@@ -50,7 +35,7 @@ async function linkedUser(accounts: number) {
   for (let index = 0; index < accounts; index++) {
     const linked = await linkAccount({ db, connectors, keyring }, user.id, {
       networkId: "qq",
-      login: String(50_000 + ++mark),
+      login: String(50_000 + ++counter),
       secret: "pw",
     });
     ids.push(linked.id);

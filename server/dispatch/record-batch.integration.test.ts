@@ -7,8 +7,8 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { setupTestDb } from "../../test/database";
-import { definitionOf, type TConnectorResolver } from "../connectors/registry";
-import { ConnectorError, type TConnector, type TConnectorErrorKind } from "../connectors/types";
+import { fakeConnectors } from "../../test/fake-connectors";
+import type { TConnectorErrorKind } from "../connectors/types";
 import { createKeyring } from "../crypto/secrets";
 import { updateProfile } from "../profile/update";
 import { linkAccount } from "../registration/link";
@@ -21,28 +21,8 @@ const keyring = createKeyring(`k1:${randomBytes(32).toString("base64")}`, undefi
 
 /** How each network answers a write; "ok" applies it. */
 const answers = new Map<string, "ok" | TConnectorErrorKind>();
-let mark = 0;
-const connectors: TConnectorResolver = (networkId) => {
-  const definition = definitionOf(networkId);
-  if (!definition) return null;
-  const empty = { displayName: "", signature: "", mood: null, moodText: "", avatarUrl: null, mark: 0 };
-  const connector: TConnector = {
-    definition,
-    verify: async () => empty,
-    read: async () => empty,
-    parseReport: () => {
-      throw new ConnectorError("permanent", "No events in this test.");
-    },
-    downloadAvatar: async () => Buffer.alloc(0),
-    async apply(_credentials, settings) {
-      const answer = answers.get(networkId) ?? "ok";
-      if (answer !== "ok") throw new ConnectorError(answer, `${networkId} answered ${answer}`);
-      mark += 1;
-      return { marks: Object.fromEntries(Object.keys(settings).map((field) => [field, mark])) };
-    },
-  };
-  return connector;
-};
+let counter = 0;
+const connectors = fakeConnectors({ answerOf: (networkId) => answers.get(networkId) ?? "ok" });
 const definitions = new Map(JOB_DEFINITIONS.map((definition) => [definition.kind, definition]));
 
 const LOGINS = {
@@ -61,7 +41,7 @@ async function linkedUser<TNetwork extends string>(networks: readonly TNetwork[]
   for (const networkId of networks) {
     const linked = await linkAccount({ db, connectors, keyring }, user.id, {
       networkId,
-      login: LOGINS[networkId as keyof typeof LOGINS](++mark),
+      login: LOGINS[networkId as keyof typeof LOGINS](++counter),
       secret: "pw",
     });
     ids[networkId] = linked.id;
