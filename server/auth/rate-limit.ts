@@ -27,7 +27,7 @@ function keysOf({ email, ip }: TSignInKeys) {
 export async function assertSignInAllowed(db: TDb, who: TSignInKeys, now = new Date()): Promise<void> {
   const since = new Date(now.getTime() - SIGN_IN_WINDOW_MS);
   for (const { key, max } of keysOf(who)) {
-    const failures = await db.signInFailure.findMany({
+    const failures = await db.rateLimitHit.findMany({
       where: { key, createdAt: { gt: since } },
       orderBy: { createdAt: "desc" },
       select: { createdAt: true },
@@ -49,14 +49,14 @@ export async function assertSignInAllowed(db: TDb, who: TSignInKeys, now = new D
 export async function recordSignInFailure(db: TDb, who: TSignInKeys, now = new Date()): Promise<void> {
   const keys = keysOf(who).map(({ key }) => key);
   await db.$transaction([
-    db.signInFailure.deleteMany({
+    db.rateLimitHit.deleteMany({
       where: { key: { in: keys }, createdAt: { lte: new Date(now.getTime() - SIGN_IN_WINDOW_MS) } },
     }),
-    db.signInFailure.createMany({ data: keys.map((key) => ({ key, createdAt: now })) }),
+    db.rateLimitHit.createMany({ data: keys.map((key) => ({ key, createdAt: now })) }),
   ]);
 }
 
 /** A successful sign-in forgives the email's failures (not the IP's). */
 export async function clearSignInFailures(db: TDb, who: TSignInKeys): Promise<void> {
-  await db.signInFailure.deleteMany({ where: { key: `email:${who.email}` } });
+  await db.rateLimitHit.deleteMany({ where: { key: `email:${who.email}` } });
 }

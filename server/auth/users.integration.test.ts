@@ -75,7 +75,7 @@ describe("sign-in", () => {
     const email = uniqueEmail();
     await signUp(db, { email, password: PASSWORD });
     const old = new Date(Date.now() - SIGN_IN_WINDOW_MS - 1000);
-    await db.signInFailure.createMany({
+    await db.rateLimitHit.createMany({
       data: Array.from({ length: MAX_FAILURES_PER_EMAIL }, () => ({ key: `email:${email}`, createdAt: old })),
     });
     await expect(signIn(db, { email, password: PASSWORD, ip: "203.0.113.1" })).resolves.toMatchObject({ email });
@@ -96,7 +96,7 @@ describe("sign-in", () => {
     const ip = "203.0.113.99";
     const email = uniqueEmail();
     await signUp(db, { email, password: PASSWORD });
-    await db.signInFailure.createMany({
+    await db.rateLimitHit.createMany({
       data: Array.from({ length: MAX_FAILURES_PER_IP }, () => ({ key: `ip:${ip}` })),
     });
     await expectDomainError(signIn(db, { email, password: PASSWORD, ip }), "RATE_LIMITED");
