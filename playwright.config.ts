@@ -1,22 +1,13 @@
-import { existsSync } from "node:fs";
-import { defineConfig, devices } from "@playwright/test";
-import { E2E_BASE_URL, USER_STATE } from "./e2e/config";
+import { chromium, defineConfig, devices } from "@playwright/test";
+import { E2E_BASE_URL, E2E_CHROMIUM_ENV, USER_STATE } from "./e2e/config";
+import { chromiumLaunchOptions, findInstalledChromium, realBrowserHost } from "./scripts/lib/browser";
 
-// Debian's Chromium where it is installed (CI, our machines); Playwright's own browser elsewhere.
-const DEBIAN_CHROMIUM = "/usr/bin/chromium";
-const launchOptions = existsSync(DEBIAN_CHROMIUM)
-  ? {
-      executablePath: DEBIAN_CHROMIUM,
-      args: [
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-      ],
-    }
-  : {};
+// `npm run test:e2e` finds or installs a Chromium first and names it here; run directly
+// (`npx playwright test`), the config looks for one already installed and installs nothing.
+const playwrightChromium = chromium.executablePath();
+const executablePath =
+  process.env[E2E_CHROMIUM_ENV] ?? findInstalledChromium(realBrowserHost(playwrightChromium))?.executablePath;
+const launchOptions = chromiumLaunchOptions(executablePath ?? undefined, playwrightChromium);
 
 export default defineConfig({
   testDir: "e2e",
@@ -38,7 +29,7 @@ export default defineConfig({
     { name: "setup", testMatch: /auth\.setup\.ts/, use: { ...devices["Desktop Chrome"] } },
     {
       name: "signed-out",
-      testMatch: /(auth|accounts|sync)\.spec\.ts/,
+      testMatch: /(auth|accounts|sync|security-headers)\.spec\.ts/,
       use: { ...devices["Desktop Chrome"] },
     },
     {
