@@ -51,6 +51,40 @@ export function publicProfile(c: Context, network: TSandboxNetworkId, account: T
   };
 }
 
+const LOOPBACK_NAMES = ["localhost", "127.0.0.1", "[::1]"];
+/** Requests without a body here; a cross-site DELETE needs a preflight anyway. */
+const BODILESS_METHODS = ["GET", "HEAD", "DELETE"];
+
+/**
+ * Why an admin request is refused, if it is. The admin endpoints reset passwords and inject
+ * faults, for tests and tools on this machine, yet any web page can make a browser send a
+ * "simple" cross-site POST (text/plain, no preflight) to a loopback port, and a page on a name
+ * rebound to 127.0.0.1 reaches it with its own Host. So every admin request must name a loopback
+ * host on this server's port, and one that changes state with a body must be JSON, which a page
+ * cannot send cross-site without a CORS preflight that this server never grants.
+ */
+function adminRefusal(c: Context<TEnv>): { status: 403 | 415; code: string; message: string } | null {
+  const port = c.env.incoming?.socket?.localPort;
+  const host = (c.req.header("host") ?? "").toLowerCase();
+  const allowed = LOOPBACK_NAMES.flatMap((name) => (port === 80 ? [name, `${name}:80`] : [`${name}:${port}`]));
+  if (port === undefined || !allowed.includes(host)) {
+    return {
+      status: 403,
+      code: "forbidden_host",
+      message: `Admin endpoints answer only to a loopback Host (localhost, 127.0.0.1 or [::1]) on port ${port}.`,
+    };
+  }
+  const type = (c.req.header("content-type") ?? "").split(";")[0]!.trim().toLowerCase();
+  if (!BODILESS_METHODS.includes(c.req.method) && type !== "application/json") {
+    return {
+      status: 415,
+      code: "unsupported_media_type",
+      message: "Admin requests that change state must send Content-Type: application/json.",
+    };
+  }
+  return null;
+}
+
 export function createSandboxApp(store: SandboxStore) {
   const app = new Hono<TEnv>();
 
@@ -65,6 +99,11 @@ export function createSandboxApp(store: SandboxStore) {
   app.get("/health", (c) => c.json({ status: "ok" }));
 
   // ---- admin: fault injection, credential revocation, counters (loopback only, for tests) ----
+  app.use("/__admin/*", async (c, next) => {
+    const refusal = adminRefusal(c);
+    if (refusal) return c.json({ error: { code: refusal.code, message: refusal.message } }, refusal.status);
+    await next();
+  });
   app.put("/__admin/faults/:network", async (c) => {
     const network = c.req.param("network");
     if (!isSandboxNetworkId(network)) return c.json({ error: { code: "unknown_network" } }, 404);

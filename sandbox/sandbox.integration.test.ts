@@ -336,3 +336,82 @@ describe("what tests and OneProfile read from the vendor", () => {
     expect((await sandbox.log("qq", login)).entries).toEqual([]);
   });
 });
+
+describe("admin endpoints", () => {
+  /** A request as a browser or a rebound name would send it (fetch cannot set Host). */
+  function raw(method: string, route: string, headers: Record<string, string>, body?: string) {
+    const { hostname, port } = new URL(sandbox.url);
+    return new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const request = http.request({ hostname, port, method, path: route, headers }, (response) => {
+        let text = "";
+        response.on("data", (chunk: Buffer) => (text += chunk.toString("utf8")));
+        response.on("end", () => resolve({ status: response.statusCode ?? 0, body: text }));
+      });
+      request.on("error", reject);
+      request.end(body);
+    });
+  }
+  const port = () => new URL(sandbox.url).port;
+
+  async function demoAccount() {
+    const login = String(70_000 + Math.floor(Math.random() * 9_000_000));
+    await sandbox.createAccount("qq", login, "pw-admin");
+    return login;
+  }
+
+  it("refuse a cross-site form post (text/plain, or no type) that would reset a password", async () => {
+    const login = await demoAccount();
+    const types: Array<Record<string, string>> = [
+      { "content-type": "text/plain" },
+      { "content-type": "application/x-www-form-urlencoded" },
+      {},
+    ];
+    for (const headers of types) {
+      const answer = await raw(
+        "POST",
+        `/__admin/qq/accounts/${login}/password`,
+        { host: `127.0.0.1:${port()}`, ...headers },
+        JSON.stringify({ password: "stolen" }),
+      );
+      expect({ headers, status: answer.status }).toEqual({ headers, status: 415 });
+      expect(answer.body).toContain("Content-Type: application/json");
+    }
+    expect((await session("qq", login, "pw-admin")).status).toBe(200);
+    expect((await session("qq", login, "stolen")).status).toBe(401);
+  });
+
+  it("refuse a Host that is not loopback on this port (a rebound name), for reads too", async () => {
+    const login = await demoAccount();
+    for (const host of ["evil.example", `evil.example:${port()}`, "127.0.0.1:1", `127.0.0.1.evil.example:${port()}`]) {
+      const reset = await raw(
+        "POST",
+        `/__admin/qq/accounts/${login}/password`,
+        { host, "content-type": "application/json" },
+        JSON.stringify({ password: "stolen" }),
+      );
+      expect({ host, status: reset.status }).toEqual({ host, status: 403 });
+      expect(reset.body).toContain("loopback Host");
+      const read = await raw("GET", `/__admin/qq/accounts/${login}`, { host });
+      expect({ host, status: read.status }).toEqual({ host, status: 403 });
+    }
+    expect((await session("qq", login, "pw-admin")).status).toBe(200);
+  });
+
+  it("accept JSON from a loopback name on this port", async () => {
+    const login = await demoAccount();
+    for (const [host, password] of [
+      [`localhost:${port()}`, "pw-localhost"],
+      [`127.0.0.1:${port()}`, "pw-ipv4"],
+      [`[::1]:${port()}`, "pw-ipv6"],
+    ] as const) {
+      const answer = await raw(
+        "POST",
+        `/__admin/qq/accounts/${login}/password`,
+        { host, "content-type": "application/json; charset=utf-8" },
+        JSON.stringify({ password }),
+      );
+      expect({ host, status: answer.status }).toEqual({ host, status: 204 });
+      expect((await session("qq", login, password)).status).toBe(200);
+    }
+  });
+});

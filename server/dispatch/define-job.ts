@@ -19,6 +19,7 @@
  * after taking the account row — everyone else who waits for that job row holds the person's
  * lock first, which this transaction already has.
  */
+import pg from "pg";
 import type { TConnectorResolver } from "../connectors/registry";
 import type { TKeyring } from "../crypto/secrets";
 import type { TDb, TTx } from "../db";
@@ -157,4 +158,48 @@ export async function recordOutcomes(
     await notifyActivity(tx, ...kept.map(({ job }) => job.userId));
     return kept;
   });
+}
+
+/**
+ * Housekeeping that belongs to no account (the cleanup job): not a row in the queue, but a
+ * definition each worker schedules — once shortly after it starts, then every `everyMs`. Its run
+ * works in short statements of its own and stops between them when the signal aborts.
+ */
+export interface TScheduledJob {
+  name: string;
+  firstAfterMs: number;
+  everyMs: number;
+  run(db: TDb, signal: AbortSignal): Promise<void>;
+}
+
+export function defineScheduledJob(job: TScheduledJob): TScheduledJob {
+  return job;
+}
+
+/**
+ * Runs a scheduled job unless another worker is running it (then returns false at once). The
+ * turn is a session advisory lock per job name, on a connection of its own for the run: it goes
+ * with the connection, so a worker that dies mid-run frees it.
+ */
+export async function runScheduledJob(
+  db: TDb,
+  databaseUrl: string,
+  job: TScheduledJob,
+  signal: AbortSignal,
+): Promise<boolean> {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  // A connection lost mid-run only frees the turn early; the run itself goes on through `db`.
+  client.on("error", () => {});
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ isMine: boolean }>(
+      `SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS "isMine"`,
+      [`scheduled-job:${job.name}`],
+    );
+    if (!rows[0]?.isMine) return false;
+    await job.run(db, signal);
+    return true;
+  } finally {
+    await client.end().catch(() => {});
+  }
 }

@@ -6,6 +6,7 @@ import { env } from "../env";
 import { logger } from "../log";
 import { serveMetrics } from "../metrics";
 import { countRecorded } from "./delivery-metrics";
+import { cleanupJob } from "./jobs/cleanup";
 import { createWorker } from "./worker";
 
 if (!env.DATABASE_URL) {
@@ -24,6 +25,7 @@ const worker = createWorker({
   sweepMs: env.WORKER_SWEEP_MS,
   quarantineBaseMs: env.WORKER_QUARANTINE_MS,
   onRecorded: countRecorded,
+  scheduled: [cleanupJob({ deliveryRetentionDays: env.DELIVERY_RETENTION_DAYS })],
 });
 await worker.start();
 logger.info(`Worker started (concurrency ${env.WORKER_CONCURRENCY}, batch ${env.WORKER_BATCH_SIZE}).`);

@@ -11,8 +11,9 @@
  * - a job whose own code fails (plan, task or record) is a failure like any other: retried, then
  *   dead-lettered, so no job is retried forever and the jobs around it go on.
  * Idle, it sleeps until NOTIFY (or a poll); the LISTEN connection reconnects by itself after
- * Postgres restarts. A reconcile sweep brings quarantined accounts back. Any number of workers on
- * any number of machines coordinate through the database alone.
+ * Postgres restarts. A reconcile sweep brings quarantined accounts back, and scheduled jobs (the
+ * cleanup) run on timers, one worker at a time. Any number of workers on any number of machines
+ * coordinate through the database alone.
  */
 import pg from "pg";
 import { logError } from "../log";
@@ -21,10 +22,12 @@ import {
   endOnly,
   failedOutcome,
   recordOutcomes,
+  runScheduledJob,
   type TFinished,
   type TJobDefinition,
   type TJobDeps,
   type TJobTask,
+  type TScheduledJob,
 } from "./define-job";
 import { inboundEventJob } from "./jobs/inbound-event";
 import { syncAccountJob } from "./jobs/sync-account";
@@ -48,6 +51,8 @@ export interface TWorkerOptions extends TJobDeps {
   stopGraceMs?: number;
   /** Called after each recorded batch (metrics). */
   onRecorded?: (finished: readonly TFinished[]) => void;
+  /** Housekeeping run on timers (`npm run worker` passes the cleanup job). */
+  scheduled?: readonly TScheduledJob[];
 }
 
 export interface TWorker {
@@ -96,6 +101,10 @@ export function createWorker(options: TWorkerOptions): TWorker {
   let listener: pg.Client | null = null;
   let sweepTimer: NodeJS.Timeout | null = null;
   let renewTimer: NodeJS.Timeout | null = null;
+  const scheduleTimers: NodeJS.Timeout[] = [];
+  /** Scheduled runs in flight, by job name (a job never overlaps itself in one worker). */
+  const scheduledRuns = new Map<string, Promise<void>>();
+  let scheduledStop = new AbortController();
   const held = new Map<string, THeld>();
   const ready: TReady[] = [];
   const finished: TFinished[] = [];
@@ -345,6 +354,15 @@ export function createWorker(options: TWorkerOptions): TWorker {
     return claimed.length;
   }
 
+  function runScheduled(job: TScheduledJob): void {
+    if (!isRunning || scheduledRuns.has(job.name)) return;
+    const run = runScheduledJob(db, options.databaseUrl, job, scheduledStop.signal)
+      .then(() => undefined)
+      .catch((error: unknown) => logError(`scheduled job ${job.name}`, error))
+      .finally(() => scheduledRuns.delete(job.name));
+    scheduledRuns.set(job.name, run);
+  }
+
   /** LISTEN for wake-ups; after the connection drops (Postgres restarted), connect again. */
   async function listen(): Promise<void> {
     while (isRunning) {
@@ -382,6 +400,7 @@ export function createWorker(options: TWorkerOptions): TWorker {
     },
     async start() {
       isRunning = true;
+      scheduledStop = new AbortController();
       listening = listen();
       loops = [
         ...Array.from({ length: CLAIMERS }, () => claimer()),
@@ -401,11 +420,20 @@ export function createWorker(options: TWorkerOptions): TWorker {
           })
           .catch((error: unknown) => logError("reconcile sweep", error));
       }, options.sweepMs ?? 60_000);
+      for (const job of options.scheduled ?? []) {
+        scheduleTimers.push(
+          setTimeout(() => runScheduled(job), job.firstAfterMs),
+          setInterval(() => runScheduled(job), job.everyMs),
+        );
+      }
     },
     /** Claims nothing new; the jobs held finish (within the grace, then aborted) and are recorded. */
     async stop() {
       isRunning = false;
       if (sweepTimer) clearInterval(sweepTimer);
+      for (const timer of scheduleTimers) clearTimeout(timer);
+      // A scheduled run stops after its current statement.
+      scheduledStop.abort();
       wakeAll();
       const grace = setTimeout(() => {
         isHardStopped = true;
@@ -413,6 +441,7 @@ export function createWorker(options: TWorkerOptions): TWorker {
       }, options.stopGraceMs ?? 30_000);
       await Promise.all(loops);
       while (flushing.size > 0) await Promise.all(flushing);
+      await Promise.all(scheduledRuns.values());
       clearTimeout(grace);
       if (renewTimer) clearInterval(renewTimer);
       await listener?.end().catch(() => {});

@@ -1,16 +1,47 @@
-import type { TKeyring } from "../crypto/secrets";
+import { DecryptionError, type TKeyring } from "../crypto/secrets";
 import type { TDb } from "../db";
 import { openCredentials, sealCredentials } from "./credentials";
 
 const BATCH = 200;
 
+export interface TUnreadableRow {
+  accountId: string;
+  /** Why, without the data: the key is not configured, or the data was damaged. */
+  reason: string;
+}
+
+/**
+ * Some rows could not be decrypted: they were left as they were, and every other row was
+ * rotated. Names the accounts and why, never their data.
+ */
+export class KeyRotationError extends Error {
+  readonly rotated: number;
+  readonly unreadable: readonly TUnreadableRow[];
+
+  constructor(keyId: string, rotated: number, unreadable: readonly TUnreadableRow[]) {
+    super(
+      [
+        `Re-encrypted ${rotated} account${rotated === 1 ? "" : "s"} with key "${keyId}"; ` +
+          `${unreadable.length} could not be decrypted and ${unreadable.length === 1 ? "was" : "were"} left unchanged:`,
+        ...unreadable.map((row) => `  account ${row.accountId}: ${row.reason}`),
+        "Add the key that sealed them to ONEPROFILE_ENCRYPTION_OLD_KEYS and run again, or have their owners link them again.",
+      ].join("\n"),
+    );
+    this.name = "KeyRotationError";
+    this.rotated = rotated;
+    this.unreadable = unreadable;
+  }
+}
+
 /**
  * Re-encrypts every linked account's credentials that an older key sealed, with the current
  * key. Safe to run while the portal is up: a row changed meanwhile is left for the next run.
- * Returns how many rows it re-encrypted.
+ * Returns how many rows it re-encrypted. A row that cannot be decrypted does not stop the others:
+ * they are all rotated first, then a KeyRotationError names the rows left behind.
  */
 export async function rotateCredentialKeys(db: TDb, keyring: TKeyring): Promise<number> {
   let rotated = 0;
+  const unreadable: TUnreadableRow[] = [];
   let cursor: string | undefined;
   for (;;) {
     const rows = await db.linkedAccount.findMany({
@@ -19,9 +50,17 @@ export async function rotateCredentialKeys(db: TDb, keyring: TKeyring): Promise<
       take: BATCH,
       select: { id: true, networkId: true, login: true, credentials: true },
     });
-    if (rows.length === 0) return rotated;
+    if (rows.length === 0) break;
     for (const row of rows) {
-      const sealed = sealCredentials(keyring, row.networkId, openCredentials(keyring, row));
+      let sealed: string;
+      try {
+        sealed = sealCredentials(keyring, row.networkId, openCredentials(keyring, row));
+      } catch (error) {
+        // Only our own messages: another error's text could quote what was decrypted.
+        const reason = error instanceof DecryptionError ? error.message : "The decrypted data is not credentials.";
+        unreadable.push({ accountId: row.id, reason });
+        continue;
+      }
       const { count } = await db.linkedAccount.updateMany({
         where: { id: row.id, credentials: row.credentials },
         data: { credentials: sealed, credentialsKeyId: keyring.current.id },
@@ -30,4 +69,6 @@ export async function rotateCredentialKeys(db: TDb, keyring: TKeyring): Promise<
     }
     cursor = rows[rows.length - 1]!.id;
   }
+  if (unreadable.length > 0) throw new KeyRotationError(keyring.current.id, rotated, unreadable);
+  return rotated;
 }
