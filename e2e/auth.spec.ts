@@ -75,3 +75,65 @@ test("the 11th failed sign-in in a row is rate-limited, even with the right pass
   await expect(formAlert(page)).toHaveText(/^Too many failed sign-ins\. Try again in \d+ minutes?\.$/);
   await expect(page).toHaveURL(/\/signin/);
 });
+
+test("changing the password keeps this browser signed in and signs out the others", async ({ page, browser }) => {
+  const email = uniqueEmail();
+  await signUp(page, email);
+  const elsewhere = await browser.newContext();
+  const other = await elsewhere.newPage();
+  await other.goto("/signin");
+  await signIn(other, email);
+  await expect(other).toHaveURL(/\/profile$/);
+
+  const newPassword = "another long enough password";
+  await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Settings" }).click();
+  await expect(page.getByRole("heading", { name: "Settings", exact: true })).toBeVisible();
+  await page.getByLabel("Current password").fill("not the password");
+  await page.getByLabel("New password").fill(newPassword);
+  await page.getByRole("button", { name: "Change password" }).click();
+  await expect(page.getByText("That is not your current password.")).toBeVisible();
+
+  await page.getByLabel("Current password").fill(PASSWORD);
+  await page.getByLabel("New password").fill(newPassword);
+  await page.getByRole("button", { name: "Change password" }).click();
+  await expect(page.getByText("Your password is changed. Every other browser and device is signed out.")).toBeVisible();
+  await page.reload();
+  await expect(page.getByTestId("current-user")).toHaveText(email);
+
+  await other.goto("/accounts");
+  await expect(other).toHaveURL(/\/signin/);
+  await signIn(other, email, PASSWORD);
+  await expect(formAlert(other)).toHaveText("Wrong email or password.");
+  await signIn(other, email, newPassword);
+  await expect(other).toHaveURL(/\/profile$/);
+  await elsewhere.close();
+});
+
+test("sign out everywhere asks first, then signs out this browser and every other", async ({ page, browser }) => {
+  const email = uniqueEmail();
+  await signUp(page, email);
+  const elsewhere = await browser.newContext();
+  const other = await elsewhere.newPage();
+  await other.goto("/signin");
+  await signIn(other, email);
+  await expect(other).toHaveURL(/\/profile$/);
+
+  await page.goto("/settings");
+  await page.getByRole("button", { name: "Sign out everywhere…" }).click();
+  const dialog = page.getByRole("dialog", { name: "Sign out everywhere?" });
+  await expect(dialog.getByRole("button", { name: "Cancel" })).toBeFocused();
+  await page.keyboard.press("Escape");
+  await expect(dialog).toBeHidden();
+  await page.reload();
+  await expect(page.getByTestId("current-user")).toHaveText(email);
+
+  await page.getByRole("button", { name: "Sign out everywhere…" }).click();
+  await dialog.getByRole("button", { name: "Sign out everywhere" }).click();
+  await expect(page).toHaveURL(/\/signin/);
+  await other.goto("/profile");
+  await expect(other).toHaveURL(/\/signin/);
+
+  await signIn(page, email);
+  await expect(page).toHaveURL(/\/profile$/);
+  await elsewhere.close();
+});

@@ -10,6 +10,7 @@ const LINKS = [
   { href: "/profile", label: "Profile" },
   { href: "/accounts", label: "Accounts" },
   { href: "/activity", label: "Activity" },
+  { href: "/settings", label: "Settings" },
 ];
 
 export function AppNav({ isAdmin }: { isAdmin: boolean }) {

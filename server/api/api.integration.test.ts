@@ -8,6 +8,7 @@ import { setupTestDb } from "../../test/database";
 import { captureLogs } from "../../test/log-capture";
 import { createKeyring } from "../crypto/secrets";
 import type { TDb } from "../db";
+import { maxSignUpsPerIp } from "../auth/rate-limit";
 import { appRouter } from "./root";
 
 const { db } = await setupTestDb();
@@ -20,7 +21,8 @@ async function call(
     session = null,
     kind = "mutation",
     database = db,
-  }: { session?: Session | null; kind?: "query" | "mutation"; database?: TDb } = {},
+    headers = new Headers(),
+  }: { session?: Session | null; kind?: "query" | "mutation"; database?: TDb; headers?: Headers } = {},
 ) {
   const encoded = JSON.stringify(superjson.serialize(input));
   const url = `http://localhost/api/trpc/${path}` + (kind === "query" ? `?input=${encodeURIComponent(encoded)}` : "");
@@ -32,7 +34,7 @@ async function call(
       body: kind === "query" ? undefined : encoded,
     }),
     router: appRouter,
-    createContext: () => ({ db: database, connectors: () => null, keyring, session, headers: new Headers() }),
+    createContext: () => ({ db: database, connectors: () => null, keyring, session, headers }),
     onError: () => {},
   });
   const text = await response.text();
@@ -77,14 +79,38 @@ describe("auth.signUp over HTTP", () => {
     expect(body.error?.json.message).toBe("An account with this email already exists. Sign in instead?");
   });
 
+  it(`answers the ${maxSignUpsPerIp() + 1}th sign-up from one address in an hour with 429`, async () => {
+    const from = (address: string) => ({ headers: new Headers({ "x-forwarded-for": address }) });
+    for (let i = 0; i < maxSignUpsPerIp(); i++) {
+      const { status } = await call(
+        "auth.signUp",
+        { email: `many${i}@example.com`, password: "0123456789ab" },
+        from("192.0.2.9"),
+      );
+      expect(status).toBe(200);
+    }
+    const refused = await call(
+      "auth.signUp",
+      { email: "one-more@example.com", password: "0123456789ab" },
+      from("192.0.2.9"),
+    );
+    expect(refused.status).toBe(429);
+    expect(refused.body.error?.json.message).toMatch(
+      /^Too many accounts were created from your network\. Try again in/,
+    );
+    const elsewhere = await call(
+      "auth.signUp",
+      { email: "one-more@example.com", password: "0123456789ab" },
+      from("192.0.2.10"),
+    );
+    expect(elsewhere.status).toBe(200);
+  });
+
   it("hides internal failures behind a generic message", async () => {
-    const broken = {
-      user: {
-        create: () => {
-          throw new Error("connect ECONNREFUSED postgresql://oneprofile:hunter2@10.0.0.1/db");
-        },
-      },
-    } as unknown as TDb;
+    const fail = () => {
+      throw new Error("connect ECONNREFUSED postgresql://oneprofile:hunter2@10.0.0.1/db");
+    };
+    const broken = { $transaction: fail, user: { create: fail } } as unknown as TDb;
     const logged = captureLogs("error");
     const { status, body, text } = await call(
       "auth.signUp",

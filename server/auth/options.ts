@@ -1,15 +1,22 @@
-/** next-auth (v4): email + password credentials, JWT sessions carrying the user's id and role. */
+/**
+ * next-auth (v4): email + password credentials, JWT sessions carrying the user's id, role and
+ * session version. Every read of a session checks the version against the database, so "sign
+ * out everywhere", a password change and a change of role end old sessions at once.
+ */
 import type { NextAuthOptions } from "next-auth";
 import { getServerSession } from "next-auth";
 import CredentialsProvider from "next-auth/providers/credentials";
+import { cookies } from "next/headers";
 import { connection } from "next/server";
-import { db } from "../db";
+import { db as processDb, type TDb } from "../db";
 import { DomainError } from "../domain-error";
 import { env } from "../env";
-import { logError } from "../log";
+import { clientAddress } from "../http/client-address";
+import { logError, logger } from "../log";
 import type { Role } from "../generated/prisma/enums";
+import { cookieFrom, DEVICE_COOKIE_MAX_AGE_S, deviceCookieName } from "./device-cookie";
 import { ZSignInInput } from "./schemas";
-import { signIn } from "./users";
+import { sessionUser, signIn } from "./users";
 
 declare module "next-auth" {
   interface Session {
@@ -19,6 +26,7 @@ declare module "next-auth" {
     id: string;
     email: string;
     role: Role;
+    sessionVersion: number;
   }
 }
 
@@ -26,62 +34,123 @@ declare module "next-auth/jwt" {
   interface JWT {
     uid: string;
     role: Role;
+    /** users.session_version when the session began. */
+    sv: number;
   }
 }
 
-/** The client's address as the proxy in front of us reports it; only the first hop counts. */
-function clientIp(headers: Record<string, string | string[] | undefined> | undefined): string {
-  const forwarded = headers?.["x-forwarded-for"];
-  const first = (Array.isArray(forwarded) ? forwarded[0] : forwarded)?.split(",")[0]?.trim();
-  const real = headers?.["x-real-ip"];
-  return first || (Array.isArray(real) ? real[0] : real) || "unknown";
+/** Thrown by the jwt callback for a session that has ended; next-auth then answers "no session". */
+class SessionEndedError extends Error {
+  constructor() {
+    super("The session has ended.");
+    this.name = "SessionEndedError";
+  }
 }
 
-export const authOptions: NextAuthOptions = {
-  get secret() {
-    return env.NEXTAUTH_SECRET;
-  },
-  session: { strategy: "jwt", maxAge: 30 * 24 * 60 * 60 },
-  pages: { signIn: "/signin" },
-  providers: [
-    CredentialsProvider({
-      name: "Email and password",
-      credentials: {
-        email: { label: "Email", type: "email" },
-        password: { label: "Password", type: "password" },
+export interface TCookieToSet {
+  name: string;
+  value: string;
+  options: { httpOnly: true; sameSite: "lax"; secure: boolean; path: "/"; maxAge: number };
+}
+
+export interface TAuthDeps {
+  db: TDb;
+  /** Adds a cookie to the response of the request being handled. */
+  setCookie: (cookie: TCookieToSet) => Promise<void>;
+}
+
+/** Served over HTTPS: decided as next-auth decides for its own cookies. */
+const isSecure = () => env.NEXTAUTH_URL?.startsWith("https://") ?? false;
+
+/** The options with their dependencies; tests pass their own database and cookie jar. */
+export function createAuthOptions({ db, setCookie }: TAuthDeps): NextAuthOptions {
+  return {
+    get secret() {
+      return env.NEXTAUTH_SECRET;
+    },
+    session: { strategy: "jwt", maxAge: 30 * 24 * 60 * 60 },
+    pages: { signIn: "/signin" },
+    logger: {
+      error(code, metadata) {
+        if (metadata instanceof SessionEndedError) return;
+        logError(`next-auth ${code}`, metadata);
       },
-      async authorize(credentials, req) {
-        const parsed = ZSignInInput.safeParse(credentials ?? {});
-        if (!parsed.success) throw new Error(parsed.error.issues[0]?.message ?? "Enter your email and password.");
-        try {
-          return await signIn(db, { ...parsed.data, ip: clientIp(req?.headers) });
-        } catch (error) {
-          // next-auth hands an Error's message to the sign-in form; only ours are fit to show.
-          if (error instanceof DomainError) throw new Error(error.message);
-          logError("sign-in", error);
-          throw new Error("Sign-in is unavailable right now. Please try again in a moment.");
+      warn(code) {
+        logger.warn({ where: "next-auth" }, `next-auth warning ${code}`);
+      },
+      debug() {},
+    },
+    providers: [
+      CredentialsProvider({
+        name: "Email and password",
+        credentials: {
+          email: { label: "Email", type: "email" },
+          password: { label: "Password", type: "password" },
+        },
+        async authorize(credentials, req) {
+          const parsed = ZSignInInput.safeParse(credentials ?? {});
+          if (!parsed.success) throw new Error(parsed.error.issues[0]?.message ?? "Enter your email and password.");
+          const name = deviceCookieName(isSecure());
+          try {
+            const { user, deviceCookie } = await signIn(db, {
+              ...parsed.data,
+              ip: clientAddress(req?.headers),
+              deviceCookie: cookieFrom(req?.headers?.cookie as string | undefined, name),
+            });
+            await setCookie({
+              name,
+              value: deviceCookie,
+              options: {
+                httpOnly: true,
+                sameSite: "lax",
+                secure: isSecure(),
+                path: "/",
+                maxAge: DEVICE_COOKIE_MAX_AGE_S,
+              },
+            });
+            return user;
+          } catch (error) {
+            // next-auth hands an Error's message to the sign-in form; only ours are fit to show.
+            if (error instanceof DomainError) throw new Error(error.message);
+            logError("sign-in", error);
+            throw new Error("Sign-in is unavailable right now. Please try again in a moment.");
+          }
+        },
+      }),
+    ],
+    callbacks: {
+      async jwt({ token, user }) {
+        if (user) {
+          token.uid = user.id;
+          token.role = user.role;
+          token.sv = user.sessionVersion;
+          return token;
         }
+        const current = await sessionUser(db, token.uid, token.sv);
+        if (!current) throw new SessionEndedError();
+        token.role = current.role;
+        token.email = current.email;
+        return token;
       },
-    }),
-  ],
-  callbacks: {
-    jwt({ token, user }) {
-      if (user) {
-        token.uid = user.id;
-        token.role = user.role;
-      }
-      return token;
+      session({ session, token }) {
+        session.user = { id: token.uid, email: token.email ?? "", role: token.role };
+        return session;
+      },
     },
-    session({ session, token }) {
-      session.user = { id: token.uid, email: token.email ?? "", role: token.role };
-      return session;
-    },
+  };
+}
+
+export const authOptions: NextAuthOptions = createAuthOptions({
+  db: processDb,
+  // Inside the route handler next-auth runs in, cookies() adds to the response it returns.
+  async setCookie({ name, value, options }) {
+    (await cookies()).set(name, value, options);
   },
-};
+});
 
 /**
- * The signed-in user's session in server components, route handlers and tRPC. Anything that
- * reads it renders per request, never at build time.
+ * The signed-in user's session in server components, route handlers and tRPC, or null when
+ * there is none or it has ended. Anything that reads it renders per request.
  */
 export async function getServerAuthSession() {
   await connection();

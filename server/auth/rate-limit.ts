@@ -1,62 +1,78 @@
 /**
- * Failed sign-ins, limited per email and per IP over a sliding window. The state is in
- * Postgres so the limit holds across app instances.
+ * The portal's own limits on guessing passwords and creating accounts, on top of the shared
+ * atomic check-and-count (server/rate-limit.ts). An attempt is counted before its password is
+ * checked, so parallel attempts cannot all slip through one check.
+ *
+ * Sign-in follows OWASP's device cookies ("Slow Down Online Guessing Attacks with Device
+ * Cookies"): a browser that signed in to the account before presents a device cookie and has
+ * its own budget; every other client shares the account's "untrusted clients" budget. An
+ * attacker's failures use up only the latter, so the owner's browser still signs in.
  */
 import type { TDb } from "../db";
-import { DomainError } from "../domain-error";
+import { env } from "../env";
+import { clearHits, forgiveHits, minutesText, takeHits, type THit, type TLimit } from "../rate-limit";
 
 export const SIGN_IN_WINDOW_MS = 15 * 60 * 1000;
-/** Per email: a person guessing their own password gets ten tries. */
+/** Per account, for clients without its device cookie: a person guessing their own password gets ten tries. */
 export const MAX_FAILURES_PER_EMAIL = 10;
+/** Per device cookie (one browser that signed in to the account before). */
+export const MAX_FAILURES_PER_DEVICE = 10;
 /** Per IP: higher, since many people can share one address (offices, carrier NAT). */
 export const MAX_FAILURES_PER_IP = 100;
+
+export const SIGN_UP_WINDOW_MS = 60 * 60 * 1000;
+/** Accounts created (or tried) from one address per hour (SIGN_UPS_PER_ADDRESS_PER_HOUR). */
+export const maxSignUpsPerIp = () => env.SIGN_UPS_PER_ADDRESS_PER_HOUR;
 
 export interface TSignInKeys {
   email: string;
   ip: string;
+  /** The nonce of a valid device cookie for this email, if the client presented one. */
+  device?: string | null;
 }
 
-function keysOf({ email, ip }: TSignInKeys) {
-  return [
-    { key: `email:${email}`, max: MAX_FAILURES_PER_EMAIL },
-    { key: `ip:${ip}`, max: MAX_FAILURES_PER_IP },
+/** The budget an attempt is counted against: the device's own, or the untrusted clients' of the account. */
+function accountKey({ email, device }: TSignInKeys): string {
+  return device ? `signin-device:${device}` : `signin-email:${email}`;
+}
+
+const ipKey = (ip: string) => `signin-ip:${ip}`;
+
+/**
+ * Counts a sign-in attempt, or throws RATE_LIMITED (counting nothing) when the account's budget
+ * for this client or the address's has been used up in the window.
+ */
+export function takeSignInAttempt(db: TDb, who: TSignInKeys, now = new Date()): Promise<THit[]> {
+  const limits: TLimit[] = [
+    {
+      key: accountKey(who),
+      max: who.device ? MAX_FAILURES_PER_DEVICE : MAX_FAILURES_PER_EMAIL,
+      windowMs: SIGN_IN_WINDOW_MS,
+    },
+    { key: ipKey(who.ip), max: MAX_FAILURES_PER_IP, windowMs: SIGN_IN_WINDOW_MS },
   ];
+  return takeHits(db, limits, (ms) => `Too many failed sign-ins. Try again in ${minutesText(ms)}.`, now);
 }
 
-/** Throws RATE_LIMITED when either key has used up its failures in the window. */
-export async function assertSignInAllowed(db: TDb, who: TSignInKeys, now = new Date()): Promise<void> {
-  const since = new Date(now.getTime() - SIGN_IN_WINDOW_MS);
-  for (const { key, max } of keysOf(who)) {
-    const failures = await db.rateLimitHit.findMany({
-      where: { key, createdAt: { gt: since } },
-      orderBy: { createdAt: "desc" },
-      select: { createdAt: true },
-      take: max,
-    });
-    if (failures.length >= max) {
-      // The window frees up when the oldest of the last `max` failures leaves it.
-      const oldest = failures[failures.length - 1]!.createdAt;
-      const waitMs = oldest.getTime() + SIGN_IN_WINDOW_MS - now.getTime();
-      const minutes = Math.max(1, Math.ceil(waitMs / 60_000));
-      throw new DomainError(
-        "RATE_LIMITED",
-        `Too many failed sign-ins. Try again in ${minutes} minute${minutes === 1 ? "" : "s"}.`,
-      );
-    }
-  }
+/**
+ * A sign-in that succeeded: the budget it used is forgiven (all its failures), and the address
+ * keeps only its failures. Another budget of the account (the untrusted clients', when a device
+ * signed in) stays as it is.
+ */
+export async function forgiveSignIn(db: TDb, who: TSignInKeys, hits: THit[]): Promise<void> {
+  await clearHits(db, [accountKey(who)]);
+  await forgiveHits(
+    db,
+    hits.filter((hit) => hit.key === ipKey(who.ip)),
+  );
 }
 
-export async function recordSignInFailure(db: TDb, who: TSignInKeys, now = new Date()): Promise<void> {
-  const keys = keysOf(who).map(({ key }) => key);
-  await db.$transaction([
-    db.rateLimitHit.deleteMany({
-      where: { key: { in: keys }, createdAt: { lte: new Date(now.getTime() - SIGN_IN_WINDOW_MS) } },
-    }),
-    db.rateLimitHit.createMany({ data: keys.map((key) => ({ key, createdAt: now })) }),
-  ]);
-}
-
-/** A successful sign-in forgives the email's failures (not the IP's). */
-export async function clearSignInFailures(db: TDb, who: TSignInKeys): Promise<void> {
-  await db.rateLimitHit.deleteMany({ where: { key: `email:${who.email}` } });
+/** Counts an attempt to create an account from this address, or throws RATE_LIMITED. */
+export async function takeSignUpAttempt(db: TDb, ip: string, now = new Date()): Promise<void> {
+  await takeHits(
+    db,
+    [{ key: `signup-ip:${ip}`, max: maxSignUpsPerIp(), windowMs: SIGN_UP_WINDOW_MS }],
+    (ms) => `Too many accounts were created from your network. Try again in ${minutesText(ms)}.`,
+    now,
+  );
 }

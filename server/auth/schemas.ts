@@ -13,13 +13,13 @@ export const ZEmail = z
   .max(254, "That email address is too long.")
   .pipe(z.email("Enter a valid email address, like name@example.com."));
 
-export const ZSignUpInput = z.object({
-  email: ZEmail,
-  password: z
-    .string()
-    .min(PASSWORD_MIN_LENGTH, `Use at least ${PASSWORD_MIN_LENGTH} characters.`)
-    .max(PASSWORD_MAX_LENGTH, `Use at most ${PASSWORD_MAX_LENGTH} characters.`),
-});
+/** A password being chosen (sign-up, change of password). */
+export const ZNewPassword = z
+  .string()
+  .min(PASSWORD_MIN_LENGTH, `Use at least ${PASSWORD_MIN_LENGTH} characters.`)
+  .max(PASSWORD_MAX_LENGTH, `Use at most ${PASSWORD_MAX_LENGTH} characters.`);
+
+export const ZSignUpInput = z.object({ email: ZEmail, password: ZNewPassword });
 export type TSignUpInput = z.infer<typeof ZSignUpInput>;
 
 export const ZSignInInput = z.object({
@@ -27,3 +27,9 @@ export const ZSignInInput = z.object({
   password: z.string().min(1, "Enter your password.").max(PASSWORD_MAX_LENGTH),
 });
 export type TSignInInput = z.infer<typeof ZSignInInput>;
+
+export const ZChangePasswordInput = z.object({
+  currentPassword: z.string().min(1, "Enter your current password.").max(PASSWORD_MAX_LENGTH),
+  newPassword: ZNewPassword,
+});
+export type TChangePasswordInput = z.infer<typeof ZChangePasswordInput>;

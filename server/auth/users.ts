@@ -1,10 +1,13 @@
-/** Portal accounts: sign-up, sign-in (with the rate limit), roles. */
+/** Portal accounts: sign-up, sign-in (with its limits and device cookies), sessions, roles. */
 import type { TDb } from "../db";
 import { DomainError } from "../domain-error";
+import { env } from "../env";
 import type { Role } from "../generated/prisma/enums";
+import { clearHits, minutesText, takeHits } from "../rate-limit";
+import { newDeviceCookie, trustedDevice } from "./device-cookie";
 import { dummyPasswordHash, hashPassword, verifyPassword } from "./password";
-import { assertSignInAllowed, clearSignInFailures, recordSignInFailure } from "./rate-limit";
-import { ZEmail, type TSignInInput, type TSignUpInput } from "./schemas";
+import { forgiveSignIn, SIGN_IN_WINDOW_MS, takeSignInAttempt, takeSignUpAttempt } from "./rate-limit";
+import { ZEmail, type TChangePasswordInput, type TSignInInput, type TSignUpInput } from "./schemas";
 
 export interface TSessionUser {
   id: string;
@@ -12,51 +15,122 @@ export interface TSessionUser {
   role: Role;
 }
 
+/** A user as a new session records it: the session is valid while `sessionVersion` is current. */
+export interface TSignedInUser extends TSessionUser {
+  sessionVersion: number;
+}
+
+const SESSION_USER = { id: true, email: true, role: true } as const;
+
+/**
+ * Sign-up tells a person that their email already has an account: without it they could not
+ * tell a typo from a forgotten account. The price (anyone can ask whether an email has an
+ * account) is bounded by the per-address sign-up limit.
+ */
 const EMAIL_TAKEN = "An account with this email already exists. Sign in instead?";
 
 function isUniqueViolation(error: unknown): boolean {
   return typeof error === "object" && error !== null && (error as { code?: unknown }).code === "P2002";
 }
 
-export async function signUp(db: TDb, input: TSignUpInput): Promise<TSessionUser> {
+/** Creates an account; every attempt counts towards the limit of the address it came from. */
+export async function signUp(db: TDb, input: TSignUpInput & { ip: string }): Promise<TSessionUser> {
+  await takeSignUpAttempt(db, input.ip);
   const passwordHash = await hashPassword(input.password);
   try {
-    return await db.user.create({
-      data: { email: input.email, passwordHash },
-      select: { id: true, email: true, role: true },
-    });
+    return await db.user.create({ data: { email: input.email, passwordHash }, select: SESSION_USER });
   } catch (error) {
     if (isUniqueViolation(error)) throw new DomainError("CONFLICT", EMAIL_TAKEN);
     throw error;
   }
 }
 
+export interface TSignInAttempt extends TSignInInput {
+  ip: string;
+  /** The device cookie the client presented, if any (checked here; a forged one counts as none). */
+  deviceCookie?: string;
+}
+
 /**
- * Checks email and password. A wrong email and a wrong password give the same message and take
- * the same time. Failures count towards the per-email and per-IP limits.
+ * Checks email and password. The attempt is counted before the password is checked (see
+ * ./rate-limit.ts); a wrong email and a wrong password give the same message and take the same
+ * time. Success returns the user and a new device cookie for the browser.
  */
-export async function signIn(db: TDb, input: TSignInInput & { ip: string }): Promise<TSessionUser> {
-  const who = { email: input.email, ip: input.ip };
-  await assertSignInAllowed(db, who);
-  const user = await db.user.findUnique({ where: { email: input.email } });
+export async function signIn(
+  db: TDb,
+  attempt: TSignInAttempt,
+  secret: string = env.NEXTAUTH_SECRET,
+): Promise<{ user: TSignedInUser; deviceCookie: string }> {
+  const who = {
+    email: attempt.email,
+    ip: attempt.ip,
+    device: trustedDevice(secret, attempt.email, attempt.deviceCookie),
+  };
+  const hits = await takeSignInAttempt(db, who);
+  const user = await db.user.findUnique({ where: { email: attempt.email } });
   const isValid = user
-    ? await verifyPassword(user.passwordHash, input.password)
-    : (await verifyPassword(await dummyPasswordHash(), input.password)) && false;
-  if (!user || !isValid) {
-    await recordSignInFailure(db, who);
-    throw new DomainError("UNAUTHENTICATED", "Wrong email or password.");
-  }
-  await clearSignInFailures(db, who);
+    ? await verifyPassword(user.passwordHash, attempt.password)
+    : (await verifyPassword(await dummyPasswordHash(), attempt.password)) && false;
+  if (!user || !isValid) throw new DomainError("UNAUTHENTICATED", "Wrong email or password.");
+  await forgiveSignIn(db, who, hits);
+  return {
+    user: { id: user.id, email: user.email, role: user.role, sessionVersion: user.sessionVersion },
+    deviceCookie: newDeviceCookie(secret, user.email),
+  };
+}
+
+/**
+ * The user a session belongs to, or null when the session has ended: the user is gone, or
+ * signed out everywhere, changed their password or had their role changed since it began.
+ */
+export async function sessionUser(db: TDb, userId: unknown, sessionVersion: unknown): Promise<TSessionUser | null> {
+  if (typeof userId !== "string" || typeof sessionVersion !== "number") return null;
+  const user = await db.user.findUnique({ where: { id: userId }, select: { ...SESSION_USER, sessionVersion: true } });
+  if (!user || user.sessionVersion !== sessionVersion) return null;
   return { id: user.id, email: user.email, role: user.role };
 }
 
+const MAX_WRONG_CURRENT_PASSWORDS = 10;
+
+/**
+ * Changes the password after checking the current one (a stolen session alone cannot, and its
+ * guesses are limited), and ends every session of the user, this browser's too.
+ */
+export async function changePassword(db: TDb, userId: string, input: TChangePasswordInput): Promise<void> {
+  const key = `password-change:${userId}`;
+  await takeHits(
+    db,
+    [{ key, max: MAX_WRONG_CURRENT_PASSWORDS, windowMs: SIGN_IN_WINDOW_MS }],
+    (ms) => `Too many wrong passwords. Try again in ${minutesText(ms)}.`,
+  );
+  const user = await db.user.findUnique({ where: { id: userId } });
+  if (!user) throw new DomainError("UNAUTHENTICATED", "Please sign in to continue.");
+  if (!(await verifyPassword(user.passwordHash, input.currentPassword))) {
+    throw new DomainError("BAD_INPUT", "That is not your current password.", { field: "currentPassword" });
+  }
+  const passwordHash = await hashPassword(input.newPassword);
+  await db.user.update({ where: { id: userId }, data: { passwordHash, sessionVersion: { increment: 1 } } });
+  await clearHits(db, [key]);
+}
+
+/** Ends every session of the user (every browser, this one too). */
+export async function signOutEverywhere(db: TDb, userId: string): Promise<void> {
+  await db.user.update({ where: { id: userId }, data: { sessionVersion: { increment: 1 } } });
+}
+
+/** Changes a user's role; a change ends the user's sessions, which carry the old role. */
 export async function setRole(db: TDb, rawEmail: string, role: Role): Promise<TSessionUser> {
   const parsed = ZEmail.safeParse(rawEmail);
   if (!parsed.success) throw new DomainError("BAD_INPUT", parsed.error.issues[0]?.message ?? "Invalid email.");
   const email = parsed.data;
   const user = await db.user.findUnique({ where: { email } });
   if (!user) throw new DomainError("NOT_FOUND", `No user with the email ${email}.`);
-  return db.user.update({ where: { id: user.id }, data: { role }, select: { id: true, email: true, role: true } });
+  if (user.role === role) return { id: user.id, email: user.email, role: user.role };
+  return db.user.update({
+    where: { id: user.id },
+    data: { role, sessionVersion: { increment: 1 } },
+    select: SESSION_USER,
+  });
 }
 
 /** For support staff: users whose email contains `query`, newest first (at most 100). */

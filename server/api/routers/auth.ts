@@ -1,7 +1,8 @@
 import { z } from "zod";
-import { ZSignUpInput } from "../../auth/schemas";
-import { signUp } from "../../auth/users";
-import { createTRPCRouter, publicProcedure } from "../trpc";
+import { ZChangePasswordInput, ZSignUpInput } from "../../auth/schemas";
+import { changePassword, signOutEverywhere, signUp } from "../../auth/users";
+import { clientAddress } from "../../http/client-address";
+import { createTRPCRouter, protectedProcedure, publicProcedure } from "../trpc";
 
 export const ZPublicUser = z.object({ id: z.string(), email: z.string(), role: z.enum(["USER", "ADMIN"]) });
 
@@ -10,5 +11,16 @@ export const authRouter = createTRPCRouter({
   signUp: publicProcedure
     .input(ZSignUpInput)
     .output(ZPublicUser)
-    .mutation(({ ctx, input }) => signUp(ctx.db, input)),
+    .mutation(({ ctx, input }) => signUp(ctx.db, { ...input, ip: clientAddress(ctx.headers) })),
+
+  /** Changes the password and ends every session; the browser signs in again with the new one. */
+  changePassword: protectedProcedure
+    .input(ZChangePasswordInput)
+    .output(z.void())
+    .mutation(({ ctx, input }) => changePassword(ctx.db, ctx.session.user.id, input)),
+
+  /** Ends every session of the user, this browser's too. */
+  signOutEverywhere: protectedProcedure
+    .output(z.void())
+    .mutation(({ ctx }) => signOutEverywhere(ctx.db, ctx.session.user.id)),
 });
