@@ -67,4 +67,56 @@ describe("receiveSandboxEvent", () => {
     expect((await receiveSandboxEvent(db, { ...signed(body), networkId: "icq" })).status).toBe(404);
     expect(await db.inboundEvent.count({ where: { login: "77777" } })).toBe(0);
   });
+
+  it("answers hostile envelopes with a 4xx, never a throw, and records nothing", async () => {
+    const base = { id: `evt_${randomUUID()}`, type: "profile.updated", network: "qq", login: "88888" };
+    const deep = `{"id":"e","network":"qq","login":"88888","x":${"[".repeat(20_000)}${"]".repeat(20_000)}}`;
+    const answers = [
+      await receiveSandboxEvent(db, signed(JSON.stringify({ ...base, login: "888\u000088" }))),
+      await receiveSandboxEvent(db, signed(JSON.stringify({ ...base, id: "evt\u0007" }))),
+      await receiveSandboxEvent(db, signed(JSON.stringify({ ...base, extra: "x".repeat(70_000) }))),
+      await receiveSandboxEvent(db, signed(deep)),
+    ];
+    expect(answers.map((answer) => answer.status)).toEqual([400, 400, 413, 400]);
+    expect(answers[3]!.message).toBe("Malformed event: nested too deeply.");
+    expect(await db.inboundEvent.count({ where: { login: { startsWith: "888" } } })).toBe(0);
+  });
+
+  it("records an event with values Postgres cannot store (NUL, half a surrogate pair) as rejected, queueing nothing", async () => {
+    const user = await db.user.create({
+      data: { email: `w${randomBytes(3).toString("hex")}@example.com`, passwordHash: "x" },
+    });
+    const account = await db.linkedAccount.create({
+      data: {
+        userId: user.id,
+        networkId: "qq",
+        login: "99999",
+        credentials: "v1.x",
+        credentialsKeyId: "x",
+        verifiedAt: new Date(),
+      },
+    });
+    const send = async (displayName: string) => {
+      const id = `evt_${randomUUID()}`;
+      const body = JSON.stringify({ id, network: "qq", login: "99999", profile: { displayName } });
+      expect(await receiveSandboxEvent(db, signed(body))).toEqual({ status: 202, message: "Accepted." });
+      return db.inboundEvent.findFirstOrThrow({ where: { externalId: id } });
+    };
+    // JSON.stringify writes a NUL and a lone surrogate as \u escapes, as a vendor would.
+    for (const value of ["a\u0000b", "a\ud800b", "a\udc00", "\ud83d"]) {
+      expect(await send(value)).toMatchObject({
+        outcome: "rejected",
+        note: "The event holds a NUL or a broken character; its values were not taken.",
+        payload: { network: "qq", login: "99999" },
+        processedAt: expect.any(Date),
+      });
+    }
+    // A proper pair, or the text "\u0000" (an escaped backslash), is stored as it is and queued.
+    for (const value of ["😀", "\\u0000 is text"]) {
+      const queued = await send(value);
+      expect(queued).toMatchObject({ processedAt: null, payload: { profile: { displayName: value } } });
+      expect(await db.job.count({ where: { kind: "inbound-event", key: queued.id } })).toBe(1);
+    }
+    expect(await db.job.count({ where: { kind: "inbound-event", linkedAccountId: account.id } })).toBe(2);
+  });
 });

@@ -10,14 +10,55 @@ import { isSandboxNetworkId } from "../../sandbox/networks";
 import { enqueueInboundEvent, wakeWorkers } from "../dispatch/queue";
 import { checkSignature } from "./webhook-signature";
 
+/** No control characters: Postgres cannot store a NUL, and none belongs in an id or a login. */
+const zPlain = (max: number) =>
+  z
+    .string()
+    .min(1)
+    .max(max)
+    .regex(/^[^\u0000-\u001F\u007F]*$/);
+
 const ZEnvelope = z.looseObject({
-  id: z.string().min(1).max(200),
-  network: z.string().max(40),
-  login: z.string().min(1).max(320),
+  id: zPlain(200),
+  network: zPlain(40),
+  login: zPlain(320),
 });
 
+/** A sandbox event is a few kilobytes; its texts are at most 4,000 characters each. */
+export const MAX_EVENT_BYTES = 64 * 1024;
+/** The deepest nesting of arrays and objects an event may have (a real one has 3). */
+const MAX_EVENT_DEPTH = 16;
+
+/**
+ * The deepest nesting in a JSON text, and whether a string in it holds what a jsonb column
+ * refuses: a NUL (`\u0000`) or half of a surrogate pair. Read from the text, so a hostile
+ * nesting costs no recursion anywhere.
+ */
+export function scanJson(text: string): { depth: number; isUnstorable: boolean } {
+  let depth = 0;
+  let deepest = 0;
+  let isUnstorable = false;
+  let isInString = false;
+  let isAfterHigh = false;
+  for (let index = 0; index < text.length; index++) {
+    const char = text[index];
+    if (isInString) {
+      const unit = char === "\\" && text[index + 1] === "u" ? parseInt(text.slice(index + 2, index + 6), 16) : null;
+      const isHigh = unit !== null && unit >= 0xd800 && unit <= 0xdbff;
+      const isLow = unit !== null && unit >= 0xdc00 && unit <= 0xdfff;
+      if (unit === 0 || (isAfterHigh && !isLow) || (!isAfterHigh && isLow)) isUnstorable = true;
+      isAfterHigh = isHigh;
+      if (char === "\\") index += unit === null ? 1 : 5;
+      else if (char === '"') isInString = false;
+    } else if (char === '"') isInString = true;
+    else if (char === "{" || char === "[") deepest = Math.max(deepest, ++depth);
+    else if (char === "}" || char === "]") depth--;
+  }
+  return { depth: deepest, isUnstorable };
+}
+
 export interface TWebhookOutcome {
-  status: 202 | 400 | 401 | 404 | 409;
+  status: 202 | 400 | 401 | 404 | 409 | 413;
   message: string;
 }
 
@@ -33,6 +74,9 @@ export async function receiveSandboxEvent(
   },
 ): Promise<TWebhookOutcome> {
   if (!isSandboxNetworkId(input.networkId)) return { status: 404, message: "Unknown network." };
+  if (Buffer.byteLength(input.body) > MAX_EVENT_BYTES) {
+    return { status: 413, message: `Events are limited to ${MAX_EVENT_BYTES} bytes.` };
+  }
   const verdict = checkSignature({
     secret: input.secret,
     timestamp: input.timestamp,
@@ -44,6 +88,8 @@ export async function receiveSandboxEvent(
   if (verdict === "malformed") return { status: 400, message: "Missing or malformed signature headers." };
   if (verdict === "stale") return { status: 400, message: "Timestamp outside the five-minute window." };
 
+  const scan = scanJson(input.body);
+  if (scan.depth > MAX_EVENT_DEPTH) return { status: 400, message: "Malformed event: nested too deeply." };
   let event: z.infer<typeof ZEnvelope>;
   try {
     event = ZEnvelope.parse(JSON.parse(input.body));
@@ -57,7 +103,14 @@ export async function receiveSandboxEvent(
     select: { id: true, userId: true },
   });
   // The (network, event id) pair is unique: a replayed event cannot be recorded twice. An event
-  // for no linked account is kept, marked ignored, and goes nowhere.
+  // for no linked account is kept, marked ignored, and goes nowhere. One whose values hold a NUL
+  // or half a surrogate pair is kept without them (jsonb cannot hold them), marked rejected, and
+  // goes nowhere either.
+  const refusal = account
+    ? scan.isUnstorable
+      ? { outcome: "rejected", note: "The event holds a NUL or a broken character; its values were not taken." }
+      : null
+    : { outcome: "ignored", note: "No linked account." };
   const isRecorded = await db.$transaction(async (tx) => {
     const recorded = await tx.inboundEvent.createManyAndReturn({
       data: [
@@ -66,15 +119,15 @@ export async function receiveSandboxEvent(
           externalId: event.id,
           linkedAccountId: account?.id ?? null,
           login: event.login,
-          payload: event as object,
-          ...(account ? {} : { processedAt: new Date(), outcome: "ignored", note: "No linked account." }),
+          payload: scan.isUnstorable ? { id: event.id, network: event.network, login: event.login } : (event as object),
+          ...(refusal ? { processedAt: new Date(), ...refusal } : {}),
         },
       ],
       skipDuplicates: true,
       select: { id: true },
     });
     if (recorded.length === 0) return false;
-    if (account) {
+    if (account && !refusal) {
       await enqueueInboundEvent(tx, { userId: account.userId, accountId: account.id, eventId: recorded[0]!.id });
       await wakeWorkers(tx);
     }

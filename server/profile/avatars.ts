@@ -7,12 +7,26 @@ import sharp, { type Sharp } from "sharp";
 import type { TCapabilities } from "../connectors/types";
 import type { TDb } from "../db";
 import { DomainError } from "../domain-error";
+import { minutesText, takeHits } from "../rate-limit";
 
 type TFormat = "png" | "jpeg" | "gif" | "webp";
 type TAvatarRules = NonNullable<TCapabilities["avatar"]>;
 
 export const MAX_UPLOAD_BYTES = 5 * 1024 * 1024;
 const MIN_UPLOAD_PX = 32;
+const MAX_INPUT_SIDE = 4096;
+/**
+ * The most pixels we decode (sharp refuses more): a 1 MB PNG can claim 16,000×16,000 pixels,
+ * about 1 GB once decoded. An avatar needs far fewer.
+ */
+export const MAX_INPUT_PIXELS = MAX_INPUT_SIDE * MAX_INPUT_SIDE;
+/** Re-encoding a stored original: lossless where the format allows, near-lossless otherwise. */
+const ORIGINAL_OPTIONS: Record<TFormat, object> = {
+  png: {},
+  gif: {},
+  jpeg: { quality: 92 },
+  webp: { quality: 92 },
+};
 const CONTENT_TYPES: Record<TFormat, string> = {
   png: "image/png",
   jpeg: "image/jpeg",
@@ -39,14 +53,20 @@ async function save(db: TDb, bytes: Buffer, format: TFormat, width: number, heig
   return digest;
 }
 
-/** Checks an upload and stores it as an original; returns its sha256. */
+/**
+ * Checks an image and stores it as an original; returns its sha256. The header is read first, so
+ * an image too large to decode is refused before it costs anything; the stored original is
+ * re-encoded (upright, in its own format) without its metadata: EXIF (GPS position, camera),
+ * XMP, IPTC and comments never reach the database or the networks.
+ */
 export async function storeOriginalAvatar(db: TDb, bytes: Buffer): Promise<string> {
   if (bytes.length > MAX_UPLOAD_BYTES) {
     throw new DomainError("BAD_INPUT", "Avatars can be at most 5 MB.", { field: "avatar" });
   }
   let metadata: Awaited<ReturnType<ReturnType<typeof sharp>["metadata"]>>;
   try {
-    metadata = await sharp(bytes).metadata();
+    // The header only: the pixel count is checked below, with a message that says the limit.
+    metadata = await sharp(bytes, { limitInputPixels: false }).metadata();
   } catch {
     throw new DomainError("BAD_INPUT", "That file is not an image we can read.", { field: "avatar" });
   }
@@ -54,12 +74,46 @@ export async function storeOriginalAvatar(db: TDb, bytes: Buffer): Promise<strin
   if (!(format in CONTENT_TYPES)) {
     throw new DomainError("BAD_INPUT", "Use a PNG, JPEG, GIF or WebP image.", { field: "avatar" });
   }
-  if ((metadata.width ?? 0) < MIN_UPLOAD_PX || (metadata.height ?? 0) < MIN_UPLOAD_PX) {
+  const pages = metadata.pages ?? 1;
+  const width = metadata.width ?? 0;
+  const height = metadata.pageHeight ?? metadata.height ?? 0;
+  if (width < MIN_UPLOAD_PX || height < MIN_UPLOAD_PX) {
     throw new DomainError("BAD_INPUT", `Use an image of at least ${MIN_UPLOAD_PX}×${MIN_UPLOAD_PX} pixels.`, {
       field: "avatar",
     });
   }
-  return save(db, bytes, format, metadata.width!, metadata.height!);
+  if (width * height * pages > MAX_INPUT_PIXELS) {
+    throw new DomainError(
+      "BAD_INPUT",
+      `Use an image of at most ${MAX_INPUT_SIDE}×${MAX_INPUT_SIDE} pixels (an animation counts every frame).`,
+      { field: "avatar" },
+    );
+  }
+  let clean: Buffer;
+  try {
+    const image = sharp(bytes, { limitInputPixels: MAX_INPUT_PIXELS, animated: pages > 1 });
+    // Turned as its EXIF orientation says, since the orientation goes with the rest of the EXIF.
+    if ((metadata.orientation ?? 1) !== 1) image.rotate();
+    clean = await image.toFormat(format, ORIGINAL_OPTIONS[format]).toBuffer();
+  } catch {
+    throw new DomainError("BAD_INPUT", "That file is not an image we can read.", { field: "avatar" });
+  }
+  const stored = await sharp(clean).metadata();
+  return save(db, clean, format, stored.width!, stored.pageHeight ?? stored.height!);
+}
+
+/** The per-person limit on avatar uploads from the portal (each is decoded and re-encoded). */
+export const AVATAR_UPLOAD_LIMIT = { max: 30, windowMs: 60 * 60 * 1000 };
+
+/** A person's upload from the portal: counted against their hourly limit, then stored as an original. */
+export async function uploadAvatar(db: TDb, userId: string, bytes: Buffer): Promise<string> {
+  await takeHits(
+    db,
+    [{ key: `avatar-upload:user:${userId}`, ...AVATAR_UPLOAD_LIMIT }],
+    (retryAfterMs) =>
+      `You have uploaded ${AVATAR_UPLOAD_LIMIT.max} avatars in the last hour. Try again in ${minutesText(retryAfterMs)}.`,
+  );
+  return storeOriginalAvatar(db, bytes);
 }
 
 /** Encodes `image` in `format`, lowering quality until it fits `maxBytes`; null if it cannot. */
@@ -93,7 +147,7 @@ export async function makeRendition(
   );
   // Smaller and smaller until one of the allowed formats fits the byte limit.
   while (side >= rules.minPx) {
-    const resized = sharp(original, { animated: false })
+    const resized = sharp(original, { animated: false, limitInputPixels: MAX_INPUT_PIXELS })
       .rotate()
       .resize(side, side, { fit: rules.isSquare ? "cover" : "inside", withoutEnlargement: false });
     for (const format of formats) {

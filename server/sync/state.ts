@@ -28,8 +28,7 @@ export const PROFILE_FIELDS = ["avatar", "displayName", "signature", "mood"] as 
 export const ZProfileField = z.enum(PROFILE_FIELDS);
 export type TProfileField = z.infer<typeof ZProfileField>;
 
-/** Generous limits of our own (graphemes); each network's tighter ones are applied when mapping. */
-export const PROFILE_LIMITS = { displayName: 100, signature: 500, moodText: 100 } as const;
+export { PROFILE_LIMITS } from "./text";
 
 /** The unified profile after a revision (OneProfile's own vocabulary; avatar by sha256). */
 export const ZProfileSnapshot = z.object({

@@ -6,6 +6,7 @@ import Link from "next/link";
 import { useDeferredValue, useEffect, useState, type ChangeEvent, type FormEvent } from "react";
 import type { AppRouter } from "@/server/api/root";
 import { MOODS } from "@/server/sync/moods";
+import { graphemeCount, PROFILE_LIMITS } from "@/server/sync/text";
 import { describeTRPCError, type TFieldErrors } from "../../_components/form-errors";
 import { MappingNotes } from "../../_components/mapping-notes";
 import { useTRPC } from "../../_components/trpc-provider";
@@ -194,28 +195,29 @@ function EditorForm({
               {errors.avatar && <p className="text-sm text-red-600 dark:text-red-400">{errors.avatar}</p>}
             </div>
           </div>
-          <Field id="displayName" label="Display name" error={errors.displayName}>
-            <input
-              id="displayName"
-              value={draft.displayName}
-              onChange={set("displayName")}
-              className={inputClass}
-              maxLength={100}
-            />
+          <Field
+            id="displayName"
+            label="Display name"
+            error={errors.displayName}
+            count={{ value: draft.displayName.trim(), max: PROFILE_LIMITS.displayName }}
+          >
+            <input id="displayName" value={draft.displayName} onChange={set("displayName")} className={inputClass} />
           </Field>
           <Field
             id="signature"
             label="Signature"
             error={errors.signature}
-            hint="Your status line. Each network shows as much as it can."
+            hint="Your status line, one line of text. Each network shows as much as it can."
+            count={{ value: draft.signature, max: PROFILE_LIMITS.signature }}
           >
             <textarea
               id="signature"
               value={draft.signature}
               onChange={set("signature")}
+              // One line on every network: Enter does not start a new one (the box only wraps).
+              onKeyDown={(event) => event.key === "Enter" && event.preventDefault()}
               className={inputClass}
               rows={3}
-              maxLength={500}
             />
           </Field>
           <div className="grid gap-4 sm:grid-cols-2">
@@ -229,14 +231,13 @@ function EditorForm({
                 ))}
               </select>
             </Field>
-            <Field id="moodText" label="Mood text" error={errors.moodText}>
-              <input
-                id="moodText"
-                value={draft.moodText}
-                onChange={set("moodText")}
-                className={inputClass}
-                maxLength={100}
-              />
+            <Field
+              id="moodText"
+              label="Mood text"
+              error={errors.moodText}
+              count={{ value: draft.moodText, max: PROFILE_LIMITS.moodText }}
+            >
+              <input id="moodText" value={draft.moodText} onChange={set("moodText")} className={inputClass} />
             </Field>
           </div>
           <div className="flex flex-wrap items-center gap-3">
@@ -266,19 +267,36 @@ function Field({
   label,
   hint,
   error,
+  count,
   children,
 }: {
   id: string;
   label: string;
   hint?: string;
   error?: string;
+  /** Characters as the server counts them (graphemes: an emoji is one), against the limit. */
+  count?: { value: string; max: number };
   children: React.ReactNode;
 }) {
+  const used = count ? graphemeCount(count.value) : 0;
   return (
     <div className="space-y-1">
-      <label htmlFor={id} className="block text-sm font-medium">
-        {label}
-      </label>
+      <div className="flex items-baseline justify-between gap-2">
+        <label htmlFor={id} className="block text-sm font-medium">
+          {label}
+        </label>
+        {count && (
+          <span
+            className={cx(
+              "text-xs tabular-nums",
+              used > count.max ? "text-red-600 dark:text-red-400" : "text-slate-500",
+            )}
+            data-testid={`${id}-count`}
+          >
+            {used}/{count.max}
+          </span>
+        )}
+      </div>
       {children}
       {hint && !error && <p className="text-xs text-slate-500 dark:text-slate-400">{hint}</p>}
       {error && <p className="text-sm text-red-600 dark:text-red-400">{error}</p>}

@@ -30,19 +30,10 @@ import {
   type TProfileField,
   type TReportVerdict,
 } from "../../sync/state";
-import { graphemes } from "../../sync/text";
+import { profileTextProblem } from "../../sync/text";
 import { lockObserved } from "../account-state";
 import { defineJob, type TJobDeps, type TJobOutcome } from "../define-job";
 import { INBOUND_EVENT, markDirty, type TClaimedJob } from "../queue";
-
-/** Control characters (a newline is no use in these one-line fields) and bidi overrides. */
-const FORBIDDEN = /[\u0000-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069]/u;
-
-function checkText(label: string, value: string, max: number): string | null {
-  if (FORBIDDEN.test(value)) return `${label} holds control or direction-override characters`;
-  if (graphemes(value).length > max) return `${label} is longer than ${max} characters`;
-  return null;
-}
 
 interface TAccepted {
   changes: TProfileChanges;
@@ -68,12 +59,14 @@ async function acceptValues(
     if (field === "displayName") {
       const value = values.displayName ?? "";
       const problem =
-        value.trim() === "" ? "Display name is empty" : checkText("Display name", value, PROFILE_LIMITS.displayName);
+        value.trim() === ""
+          ? "Display name is empty"
+          : profileTextProblem("Display name", value, PROFILE_LIMITS.displayName);
       if (problem) refuse(field, problem);
       else result.changes.displayName = value;
     } else if (field === "signature") {
       const value = values.signature ?? "";
-      const problem = checkText("Signature", value, PROFILE_LIMITS.signature);
+      const problem = profileTextProblem("Signature", value, PROFILE_LIMITS.signature);
       if (problem) refuse(field, problem);
       else result.changes.signature = value;
     } else if (field === "mood") {
@@ -84,7 +77,7 @@ async function acceptValues(
       const problem =
         word !== null && mood === null
           ? `Mood “${word.slice(0, 40)}” has no equivalent in OneProfile`
-          : checkText("Mood text", moodText, PROFILE_LIMITS.moodText);
+          : profileTextProblem("Mood text", moodText, PROFILE_LIMITS.moodText);
       if (problem) refuse(field, problem);
       else {
         result.changes.mood = mood;

@@ -1,4 +1,4 @@
-import { storeOriginalAvatar } from "../../../profile/avatars";
+import { uploadAvatar } from "../../../profile/avatars";
 import { getProfile, previewProfile } from "../../../profile/queries";
 import { updateProfile } from "../../../profile/update";
 import { createTRPCRouter, protectedProcedure } from "../../trpc";
@@ -18,7 +18,7 @@ export const profileRouter = createTRPCRouter({
           ? undefined
           : avatarBase64 === null
             ? null
-            : await storeOriginalAvatar(ctx.db, Buffer.from(avatarBase64, "base64"));
+            : await uploadAvatar(ctx.db, ctx.session.user.id, Buffer.from(avatarBase64, "base64"));
       return updateProfile(ctx.db, {
         userId: ctx.session.user.id,
         changes: { ...fields, ...(avatarSha256 !== undefined ? { avatarSha256 } : {}) },

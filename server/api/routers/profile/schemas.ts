@@ -2,26 +2,34 @@ import { z } from "zod";
 import { MOOD_IDS } from "../../../sync/moods";
 import { ZField } from "../registration/schemas";
 
-import { PROFILE_LIMITS } from "../../../sync/state";
+import { PROFILE_LIMITS, profileTextProblem } from "../../../sync/text";
 
 export { PROFILE_LIMITS };
 
+/** One line of profile text: at most `max` graphemes, no control or direction-override characters. */
+const zProfileText = (label: string, max: number) =>
+  z.string().superRefine((value, ctx) => {
+    const problem = profileTextProblem(label, value, max);
+    if (problem) ctx.addIssue({ code: "custom", message: problem });
+  });
+
 export const ZProfileFields = z.object({
-  displayName: z
-    .string()
-    .trim()
-    .max(PROFILE_LIMITS.displayName, `Use at most ${PROFILE_LIMITS.displayName} characters.`)
-    .nullable(),
-  signature: z.string().max(PROFILE_LIMITS.signature, `Use at most ${PROFILE_LIMITS.signature} characters.`).nullable(),
+  displayName: z.string().trim().pipe(zProfileText("The display name", PROFILE_LIMITS.displayName)).nullable(),
+  signature: zProfileText("The signature", PROFILE_LIMITS.signature).nullable(),
   mood: z.enum(MOOD_IDS).nullable(),
-  moodText: z.string().max(PROFILE_LIMITS.moodText, `Use at most ${PROFILE_LIMITS.moodText} characters.`).nullable(),
+  moodText: zProfileText("The mood text", PROFILE_LIMITS.moodText).nullable(),
 });
 
-export const ZProfile = ZProfileFields.extend({
+/** Stored profile text as it is read back: the input rules above are not re-checked on output. */
+const ZStoredFields = z.object({
+  displayName: z.string().nullable(),
+  signature: z.string().nullable(),
   mood: z.string().nullable(),
+  moodText: z.string().nullable(),
   avatarSha256: z.string().nullable(),
-  version: z.number(),
 });
+
+export const ZProfile = ZStoredFields.extend({ version: z.number() });
 
 export const ZUpdateInput = ZProfileFields.partial().extend({
   /** A new avatar as base64 (at most 5 MB of image), or null to remove it. */
@@ -74,7 +82,7 @@ export const ZActivity = z.array(
     source: z.string(),
     sourceLogin: z.string().nullable(),
     changedFields: z.array(ZField),
-    snapshot: ZProfileFields.extend({ mood: z.string().nullable(), avatarSha256: z.string().nullable() }),
+    snapshot: ZStoredFields,
     createdAt: z.date(),
     deliveries: z.array(
       z.object({

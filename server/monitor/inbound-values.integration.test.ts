@@ -1,0 +1,92 @@
+/**
+ * Values a network reports are checked by the portal's own text rules before they are taken: a
+ * refused value is recorded on the event (outcome "rejected", with the reason), the network is
+ * sent the portal's value again, and the account's next event is taken as usual.
+ */
+import { randomBytes } from "node:crypto";
+import { describe, expect, it } from "vitest";
+import { setupTestDb } from "../../test/database";
+import { fakeConnectors } from "../../test/fake-connectors";
+import type { TNetworkReport } from "../connectors/types";
+import { createKeyring } from "../crypto/secrets";
+import { enqueueInboundEvent } from "../dispatch/queue";
+import { createWorker } from "../dispatch/worker";
+import { updateProfile } from "../profile/update";
+import { linkAccount } from "../registration/link";
+
+const { db, url: databaseUrl } = await setupTestDb();
+const keyring = createKeyring(`k1:${randomBytes(32).toString("base64")}`, undefined);
+let mark = 100;
+// The test's payload is the report's values; the marks rise like a vendor's version.
+const connectors = fakeConnectors({
+  parseReport: (payload) => {
+    const values = payload as TNetworkReport["values"];
+    return {
+      login: "12345",
+      fields: Object.keys(values).filter((key) => key !== "moodText") as TNetworkReport["fields"],
+      values,
+      mark: ++mark,
+      writeKey: null,
+    };
+  },
+});
+const worker = createWorker({ db, databaseUrl, connectors, keyring, concurrency: 2, leaseMs: 30_000, retryBaseMs: 5 });
+
+async function report(userId: string, accountId: string, values: TNetworkReport["values"]) {
+  const event = await db.inboundEvent.create({
+    data: {
+      networkId: "qq",
+      externalId: `e-${randomBytes(4).toString("hex")}`,
+      login: "12345",
+      linkedAccountId: accountId,
+      payload: values,
+    },
+  });
+  await enqueueInboundEvent(db, { userId, accountId, eventId: event.id });
+  await worker.drain();
+  return db.inboundEvent.findUniqueOrThrow({ where: { id: event.id } });
+}
+
+describe("values from a network", () => {
+  it("are refused with a reason when they break the text rules, and the next event is taken", async () => {
+    const user = await db.user.create({
+      data: { email: `v-${randomBytes(4).toString("hex")}@example.com`, passwordHash: "x" },
+    });
+    await updateProfile(db, {
+      userId: user.id,
+      changes: { signature: "portal", displayName: "Ada" },
+      source: "portal",
+    });
+    const { id: accountId } = await linkAccount({ db, connectors, keyring }, user.id, {
+      networkId: "qq",
+      login: "12345",
+      secret: "pw",
+    });
+    await worker.drain();
+
+    const refusals = [
+      [{ displayName: "\u202Egnp.exe" }, /; displayName refused \(Display name cannot contain text-direction override/],
+      [{ signature: "ring\u0007" }, /; signature refused \(Signature cannot contain control characters/],
+      [{ signature: "a\nb" }, /; signature refused \(Signature cannot contain control characters/],
+      [{ displayName: "字".repeat(101) }, /; displayName refused \(Use at most 100 characters\.\)/],
+      [{ mood: null, moodText: "\u0085" }, /; mood refused \(Mood text cannot contain control characters/],
+    ] as const;
+    for (const [values, note] of refusals) {
+      const event = await report(user.id, accountId, values);
+      expect(event.outcome).toBe("rejected");
+      expect(event.processedAt).not.toBeNull();
+      expect(event.note).toMatch(note);
+    }
+    const revisions = await db.profileRevision.findMany({ where: { userId: user.id }, orderBy: { version: "asc" } });
+    expect(revisions.map((revision) => revision.source)).toEqual(["portal"]);
+    // Each refusal sent the network the portal's value again (the worker ran the account's sync):
+    // it shows the portal's version of both fields, so every account ends on one value.
+    const { observed } = await db.linkedAccount.findUniqueOrThrow({ where: { id: accountId } });
+    expect(observed).toMatchObject({ displayName: { v: 1 }, signature: { v: 1 } });
+
+    // Nothing is stuck: the next genuine change (an emoji family counts as one character) is taken.
+    const taken = await report(user.id, accountId, { displayName: "👨‍👩‍👧‍👦".repeat(100) });
+    expect(taken.outcome).toBe("update");
+    expect((await db.profileRevision.findFirstOrThrow({ where: { userId: user.id, version: 2 } })).source).toBe("qq");
+  });
+});
