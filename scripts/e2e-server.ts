@@ -1,5 +1,6 @@
 /**
- * The server the browser tests run against: a production build (`next start`) on a fresh
+ * The server the browser tests run against: a production build, served by the portal's own
+ * server as `npm start` does (scripts/lib/next-server.ts), on a fresh
  * PostgreSQL cluster and a fresh sandbox in temporary directories, thrown away afterwards —
  * never the dev data, and never a database named by DATABASE_URL. Started by Playwright.
  */
@@ -37,6 +38,8 @@ const serviceEnv: Record<string, string> = {
   NEXTAUTH_SECRET: randomBytes(32).toString("base64url"),
   ONEPROFILE_ENCRYPTION_KEY: `e2e:${randomBytes(32).toString("base64")}`,
   SANDBOX_WEBHOOK_SECRET: webhookSecret,
+  // Every browser test signs up from 127.0.0.1; the limit itself is tested in Vitest.
+  SIGN_UPS_PER_ADDRESS_PER_HOUR: "1000",
 };
 // The worker's output goes into the same log: it is searched for leaked secrets too.
 const worker = startWorker({ ...serviceEnv, WORKER_RETRY_BASE_MS: "500" }, (chunk) => {
@@ -44,7 +47,10 @@ const worker = startWorker({ ...serviceEnv, WORKER_RETRY_BASE_MS: "500" }, (chun
   appendFileSync(SERVER_LOG, chunk);
 });
 
-runNext(["start", "--port", String(E2E_PORT), "--hostname", "127.0.0.1"], {
+runNext({
+  mode: "start",
+  port: E2E_PORT,
+  hostname: "127.0.0.1",
   logFile: SERVER_LOG,
   services: [
     {

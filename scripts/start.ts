@@ -1,11 +1,13 @@
-/** `npm start` (after `npm run build`): validate configuration, then as `dev` but with `next start`. */
+/**
+ * `npm start` (after `npm run build`): the portal in production mode, whatever NODE_ENV says.
+ * Nothing is generated here: a missing secret stops the start, named with every other one.
+ */
 import { existsSync } from "node:fs";
-import { env } from "../server/env";
+import { enterProductionMode } from "../server/env";
 import { runPortal } from "./lib/portal";
 
 try {
-  // Reading a secret validates the whole configuration: in production a missing one stops here.
-  void env.NEXTAUTH_SECRET;
+  enterProductionMode();
 } catch (error) {
   console.error((error as Error).message);
   process.exit(1);

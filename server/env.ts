@@ -2,13 +2,14 @@
  * The one module that reads the environment. Everything else imports `env` from here.
  *
  * In development and tests, secrets that are not set are generated once into the data
- * directory (`.data/secrets.json`), so a newcomer needs no `.env`. In production a missing
- * secret stops the start with a message that names it.
+ * directory (`.data/secrets.json`), so a newcomer needs no `.env`. In production nothing is
+ * generated: a missing secret stops the start with one message that names every missing one.
  */
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { z } from "zod";
+import { MAX_TRUSTED_PROXY_HOPS } from "./http/trusted-address";
 
 /** "<key id>:<base64 of 32 bytes>"; the id names the key inside every ciphertext. */
 const ENCRYPTION_KEY_PATTERN = /^[A-Za-z0-9_-]{1,32}:[A-Za-z0-9+/]{43}=$/;
@@ -40,7 +41,8 @@ const ZEnv = z.object({
       'must be a comma-separated list of "<key id>:<32 bytes in base64>"',
     )
     .optional(),
-  /** The sandbox third-party server. Unset in dev: `npm run dev` starts one on SANDBOX_PORT. */
+  /** The sandbox third-party server. Unset in dev: `npm run dev` starts one on SANDBOX_PORT.
+   * Unset in production: the sandbox networks (a demo, not a vendor) are off. */
   SANDBOX_URL: z.url().optional(),
   /** Port for the sandbox that `npm run dev` starts. */
   SANDBOX_PORT: z.coerce.number().int().min(1).max(65535).default(4010),
@@ -63,8 +65,15 @@ const ZEnv = z.object({
     .default(60 * 60_000),
   /** First retry waits up to this long; each further one up to twice as long (full jitter). */
   WORKER_RETRY_BASE_MS: z.coerce.number().int().min(1).default(15_000),
+  /** Finished deliveries older than this many days are removed by the worker's cleanup job. */
+  DELIVERY_RETENTION_DAYS: z.coerce.number().int().min(1).default(90),
+  /** Accounts that may be created (or tried) from one client address per hour. */
+  SIGN_UPS_PER_ADDRESS_PER_HOUR: z.coerce.number().int().min(1).default(10),
   /** Shared with the sandbox: signs its webhooks (HMAC-SHA256). */
   SANDBOX_WEBHOOK_SECRET: z.string().min(16, "must be at least 16 characters").optional(),
+  /** Reverse proxies in front of the portal that each append the address they saw to
+   * X-Forwarded-For; 0 (default): the portal is reached directly and trusts the connection's own. */
+  TRUSTED_PROXY_HOPS: z.coerce.number().int().min(0).max(MAX_TRUSTED_PROXY_HOPS).default(0),
   /** Least severe log level written (JSON lines on stdout); `silent` writes none. */
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   /** Bearer token that `/api/metrics` and the worker's metrics port require. Unset: metrics off. */
@@ -78,6 +87,10 @@ const ZEnv = z.object({
 export type TEnv = z.infer<typeof ZEnv> & {
   NEXTAUTH_SECRET: string;
   ONEPROFILE_ENCRYPTION_KEY: string;
+  /** The sandbox networks: always in development and tests (`npm run dev` starts the sandbox),
+   * in production only when SANDBOX_URL names one. */
+  IS_SANDBOX_ENABLED: boolean;
+  /** With the sandbox networks off and none given: a random key no one holds, so no webhook passes. */
   SANDBOX_WEBHOOK_SECRET: string;
 };
 
@@ -120,15 +133,19 @@ export function loadEnv(source: NodeJS.ProcessEnv): TEnv {
     throw new Error(`OneProfile: invalid configuration:\n${describe(parsed.error)}`);
   }
   const values = parsed.data;
-  const missing = SECRET_NAMES.filter((name) => !values[name]);
+  const isProduction = values.NODE_ENV === "production";
+  const isSandboxEnabled = !isProduction || values.SANDBOX_URL !== undefined;
+  const required = SECRET_NAMES.filter((name) => isSandboxEnabled || name !== "SANDBOX_WEBHOOK_SECRET");
+  const missing = required.filter((name) => !values[name]);
   if (missing.length > 0) {
-    if (values.NODE_ENV === "production") {
-      throw new Error(`OneProfile: ${missing.join(", ")} must be set in production (see README, "Configuration").`);
+    if (isProduction) {
+      throw new Error(`OneProfile: ${missing.join(", ")} must be set in production (see README, "Production").`);
     }
     const generated = loadDevSecrets(path.resolve(values.ONEPROFILE_DATA_DIR));
     for (const name of missing) values[name] = generated[name];
   }
-  return values as TEnv;
+  values.SANDBOX_WEBHOOK_SECRET ??= randomBytes(32).toString("base64url");
+  return { ...values, IS_SANDBOX_ENABLED: isSandboxEnabled } as TEnv;
 }
 
 let cached: TEnv | undefined;
@@ -141,6 +158,16 @@ let cached: TEnv | undefined;
 export const env: TEnv = new Proxy({} as TEnv, {
   get: (_target, key) => (cached ??= loadEnv(process.env))[key as keyof TEnv],
 });
+
+/**
+ * `npm start`: production whatever NODE_ENV the caller set, for this process and every process
+ * it starts; validated at once, so a missing secret stops the start before anything runs.
+ */
+export function enterProductionMode(): TEnv {
+  Object.assign(process.env, { NODE_ENV: "production" });
+  cached = undefined;
+  return (cached = loadEnv(process.env));
+}
 
 /** The environment for a child process this one starts: ours plus `extra`. */
 export function childEnv(extra: Record<string, string | undefined>): NodeJS.ProcessEnv {

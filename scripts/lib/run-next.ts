@@ -1,28 +1,48 @@
 /**
- * Runs a `next` command next to the services it needs (database, sandbox), and shuts them all
- * down together: Ctrl-C, SIGTERM, or the Next.js process ending stop everything this process
- * started.
+ * Runs the portal's HTTP server (scripts/lib/next-server.ts: Next.js as a custom server) next to
+ * the services it needs (database, sandbox, worker), and shuts them all down together: Ctrl-C,
+ * SIGTERM, or the server process ending stop everything this process started.
  */
-import { spawn } from "node:child_process";
 import { createWriteStream } from "node:fs";
 import { createRequire } from "node:module";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
 import { childEnv } from "../../server/env";
+import { spawnTs } from "./spawn-ts";
 
 const require = createRequire(import.meta.url);
+/** The `next` command, for `next build`. */
 export const NEXT_BIN = require.resolve("next/dist/bin/next");
+const SERVER = path.join(path.dirname(fileURLToPath(import.meta.url)), "next-server.ts");
 
 export interface TService {
   stop: () => Promise<void>;
 }
 
-export function runNext(
-  args: string[],
-  options: { env: Record<string, string>; services: TService[]; logFile?: string },
-): void {
-  const child = spawn(process.execPath, [NEXT_BIN, ...args], {
-    stdio: options.logFile ? ["ignore", "pipe", "pipe"] : "inherit",
-    env: childEnv({ NEXT_TELEMETRY_DISABLED: "1", ...options.env }),
-  });
+export function runNext(options: {
+  /** `dev`: compiles on demand, with hot reload; `start`: serves the production build. */
+  mode: "dev" | "start";
+  port: number;
+  /** Unset: every interface. */
+  hostname?: string;
+  env: Record<string, string>;
+  services: TService[];
+  logFile?: string;
+}): void {
+  const args = [options.mode, String(options.port), ...(options.hostname ? [options.hostname] : [])];
+  const child = spawnTs(
+    SERVER,
+    {
+      stdio: options.logFile ? ["ignore", "pipe", "pipe"] : "inherit",
+      env: childEnv({
+        NEXT_TELEMETRY_DISABLED: "1",
+        ...options.env,
+        // As `next dev` / `next start` would: the mode decides, not the caller's NODE_ENV.
+        NODE_ENV: options.mode === "start" ? "production" : "development",
+      }),
+    },
+    args,
+  );
   if (options.logFile) {
     // Keep a copy of everything the server prints (the e2e tests search it for leaked secrets).
     const log = createWriteStream(options.logFile, { flags: "a" });

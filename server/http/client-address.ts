@@ -1,17 +1,17 @@
 /**
- * The client's address, for rate limits. The portal's own HTTP server (scripts/lib/run-next.ts,
+ * The client's address, for rate limits. The portal's own HTTP server (scripts/lib/next-server.ts,
  * started by `npm run dev`, `npm start` and the browser tests) is the only thing that may set
- * it: it overwrites `x-forwarded-for` with the one address it trusts — the connection's own, or
- * with TRUSTED_PROXY_HOPS = n, the address n proxies in front of it saw — so a value the client
- * forged never gets here. This reads that one value.
+ * it: it overwrites `x-forwarded-for` with the one address it trusts (server/http/portal-listener.ts)
+ * — the connection's own, or with TRUSTED_PROXY_HOPS = n, the address the outermost of the n
+ * proxies in front of it saw — so a value the client forged never gets here. This reads that
+ * one value.
  */
 type THeaders = Headers | Record<string, string | string[] | undefined> | undefined;
 
 export const CLIENT_ADDRESS_HEADER = "x-forwarded-for";
 
 export function clientAddress(headers: THeaders): string {
-  const raw =
-    headers instanceof Headers ? headers.get(CLIENT_ADDRESS_HEADER) : headers?.[CLIENT_ADDRESS_HEADER];
+  const raw = headers instanceof Headers ? headers.get(CLIENT_ADDRESS_HEADER) : headers?.[CLIENT_ADDRESS_HEADER];
   const value = (Array.isArray(raw) ? raw[0] : raw)?.split(",")[0]?.trim();
   return value || "unknown";
 }
