@@ -10,7 +10,7 @@ import { env } from "@/server/env";
 import { createNonce, pageContentSecurityPolicy } from "@/server/http/security-headers";
 
 /** App pages: only for a signed-in person. */
-const SIGNED_IN_SECTIONS = ["/profile", "/accounts", "/activity", "/admin"];
+const SIGNED_IN_SECTIONS = ["/profile", "/accounts", "/activity", "/settings", "/admin"];
 
 function needsSession(pathname: string): boolean {
   return SIGNED_IN_SECTIONS.some((section) => pathname === section || pathname.startsWith(`${section}/`));

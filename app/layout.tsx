@@ -1,6 +1,7 @@
 import "@fontsource-variable/inter";
 import "./globals.css";
 import type { Metadata, Viewport } from "next";
+import { connection } from "next/server";
 import type { ReactNode } from "react";
 import { Providers } from "./_components/trpc-provider";
 
@@ -16,7 +17,10 @@ export const viewport: Viewport = {
   ],
 };
 
-export default function RootLayout({ children }: { children: ReactNode }) {
+export default async function RootLayout({ children }: { children: ReactNode }) {
+  // Every page is rendered per request, the 404 page included: the Content-Security-Policy's
+  // nonce (proxy.ts) is new on each, and a page prerendered at build time would carry none.
+  await connection();
   return (
     <html lang="en">
       <body className="min-h-screen font-sans">

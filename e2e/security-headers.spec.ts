@@ -77,3 +77,14 @@ test("sign-up and sign-in work under the policy, with no violation", async ({ pa
   await expect(page.getByTestId("current-user")).toHaveText(email);
   expect(violations).toEqual([]);
 });
+
+test("the 404 page is rendered per request too: its scripts carry the nonce", async ({ request }) => {
+  const response = await request.get("/no-such-page");
+  expect(response.status()).toBe(404);
+  expectCommonHeaders(response);
+  const nonce = /'nonce-([^']+)'/.exec(response.headers()["content-security-policy"] ?? "")?.[1];
+  expect(nonce).toBeTruthy();
+  const scripts = (await response.text()).match(/<script\b[^>]*>/g) ?? [];
+  expect(scripts.length).toBeGreaterThan(0);
+  for (const script of scripts) expect(script).toContain(`nonce="${nonce}"`);
+});

@@ -6,7 +6,13 @@ import { createTRPCContext } from "@trpc/tanstack-react-query";
 import { SessionProvider } from "next-auth/react";
 import { useState, type ReactNode } from "react";
 import superjson from "superjson";
+import { z } from "zod";
+import { MAX_BATCH_SIZE } from "@/server/api/batch";
 import type { AppRouter } from "@/server/api/root";
+
+// zod probes whether it may compile validators with `new Function`; the Content-Security-Policy
+// forbids eval, so the probe would be reported as a violation on every page. Never try.
+z.config({ jitless: true });
 
 export const { TRPCProvider, useTRPC } = createTRPCContext<AppRouter>();
 
@@ -28,7 +34,7 @@ export function Providers({ children }: { children: ReactNode }) {
           // Live updates arrive over server-sent events; everything else is batched HTTP.
           condition: (op) => op.type === "subscription",
           true: httpSubscriptionLink({ url: "/api/trpc", transformer: superjson }),
-          false: httpBatchLink({ url: "/api/trpc", transformer: superjson }),
+          false: httpBatchLink({ url: "/api/trpc", transformer: superjson, maxItems: MAX_BATCH_SIZE }),
         }),
       ],
     }),

@@ -20,13 +20,18 @@ export function definitionOf(networkId: string): TNetworkDefinition | undefined 
 /** Finds the connector for a network; null when the network has none (yet). */
 export type TConnectorResolver = (networkId: string) => TConnector | null;
 
-export function createConnectorResolver(options: { sandboxUrl: string; timeoutMs?: number }): TConnectorResolver {
+/** `sandboxUrl: null`: the sandbox networks are off (production without SANDBOX_URL); they have no connector. */
+export function createConnectorResolver(options: {
+  sandboxUrl: string | null;
+  timeoutMs?: number;
+}): TConnectorResolver {
   const cache = new Map<string, TConnector>();
+  const { sandboxUrl } = options;
   return (networkId) => {
-    if (!isSandboxNetworkId(networkId)) return null;
+    if (!isSandboxNetworkId(networkId) || sandboxUrl === null) return null;
     let connector = cache.get(networkId);
     if (!connector)
-      cache.set(networkId, (connector = createSandboxConnector(networkId, options.sandboxUrl, options.timeoutMs)));
+      cache.set(networkId, (connector = createSandboxConnector(networkId, sandboxUrl, options.timeoutMs)));
     return connector;
   };
 }

@@ -48,7 +48,9 @@ async function save(db: TDb, bytes: Buffer, format: TFormat, width: number, heig
       bytes: bytes.length,
       data: new Uint8Array(bytes),
     },
-    update: {},
+    // Stored again: its grace period starts over, so the cleanup job cannot remove an original
+    // uploaded earlier and never saved in the moment between this upload and its revision.
+    update: { createdAt: new Date() },
   });
   return digest;
 }

@@ -10,7 +10,7 @@ import { storeOriginalAvatar } from "../profile/avatars";
 import { currentSnapshot, lockUser, recordProfileChange, type TProfileChanges } from "../profile/update";
 import { moodFromNetwork } from "../sync/map-settings";
 import { hashesOf, PROFILE_LIMITS, type TObserved, type TProfileField } from "../sync/state";
-import { graphemes } from "../sync/text";
+import { profileTextProblem } from "../sync/text";
 import { definitionOf } from "../connectors/registry";
 import { DomainError } from "../domain-error";
 import { ACCOUNT_SELECT, toAccountView, type TAccountView } from "./accounts";
@@ -62,8 +62,9 @@ export type TInitialSync = "imported" | "sent" | "nothing";
 
 /** The vendor's profile in OneProfile's words, for an import; values we could not take are left out. */
 async function importableProfile(db: TDb, connector: TConnector, profile: TVendorProfile): Promise<TProfileChanges> {
+  // The portal's own text rule: a value it would refuse from a person is not imported either.
   const fits = (value: string | null, max: number) =>
-    value !== null && value !== "" && graphemes(value).length <= max && !/[\u0000-\u001F\u007F]/.test(value);
+    value !== null && value !== "" && profileTextProblem("", value, max) === null;
   const changes: TProfileChanges = {};
   const { capabilities } = connector.definition;
   if (fits(profile.displayName, PROFILE_LIMITS.displayName)) changes.displayName = profile.displayName;

@@ -78,13 +78,23 @@ export function sandboxDefinition(id: TSandboxNetworkId): TNetworkDefinition {
   };
 }
 
-interface TSandboxProfile {
-  displayName: string;
-  signature: string;
-  mood: string | null;
-  moodText?: string;
-  avatar: { url: string } | null;
-  version: number;
+/** The vendor's profile as its API returns it, checked before anything uses it. */
+const ZSandboxProfile = z.object({
+  displayName: z.string().max(4000),
+  signature: z.string().max(4000),
+  mood: z.string().max(100).nullable(),
+  moodText: z.string().max(4000).optional(),
+  avatar: z.object({ url: z.string().max(2000) }).nullable(),
+  version: z.number().int().nonnegative(),
+});
+type TSandboxProfile = z.infer<typeof ZSandboxProfile>;
+
+/** A vendor answer of the wrong shape is the vendor's fault: refused, never passed on. */
+function parseVendor<T>(schema: z.ZodType<T>, body: unknown): T {
+  const parsed = schema.safeParse(body);
+  if (!parsed.success)
+    throw new ConnectorError("permanent", "The network answered with a profile OneProfile cannot read.");
+  return parsed.data;
 }
 
 function toVendorProfile(profile: TSandboxProfile): TVendorProfile {
@@ -138,7 +148,10 @@ export function createSandboxConnector(
       timeoutMs,
       signal,
     });
-    const answer = (await response.json()) as { token: string; expiresIn: number; profile: TSandboxProfile };
+    const answer = parseVendor(
+      z.object({ token: z.string().min(1), expiresIn: z.number().positive(), profile: ZSandboxProfile }),
+      await response.json(),
+    );
     sessions.set(sessionKey(credentials), {
       token: answer.token,
       expiresAt: Date.now() + answer.expiresIn * 1000 - SESSION_MARGIN_MS,
@@ -176,7 +189,7 @@ export function createSandboxConnector(
       const response = await withSession(credentials, undefined, (token) =>
         vendorFetch(`${api}/profile`, { headers: { authorization: `Bearer ${token}` }, timeoutMs }),
       );
-      return toVendorProfile((await response.json()) as TSandboxProfile);
+      return toVendorProfile(parseVendor(ZSandboxProfile, await response.json()));
     },
 
     async apply(credentials, settings: TMappedSettings, options) {

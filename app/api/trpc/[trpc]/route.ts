@@ -1,14 +1,10 @@
 import { fetchRequestHandler } from "@trpc/server/adapters/fetch";
+import { MAX_BATCH_SIZE } from "@/server/api/batch";
 import { appRouter } from "@/server/api/root";
 import { createTRPCContext } from "@/server/api/trpc";
 import { metrics, procedureLabels } from "@/server/metrics";
 
 const ENDPOINT = "/api/trpc";
-/**
- * The most calls one batched request may carry: more is answered 400 before any runs, so one
- * request cannot start hundreds of procedures. The browser's batch link sends at most as many.
- */
-const MAX_BATCH_SIZE = 10;
 /** The router's procedures: the only values the `route` label takes (besides "unknown"). */
 const PROCEDURES: ReadonlySet<string> = new Set(Object.keys(appRouter._def.procedures));
 
@@ -18,6 +14,8 @@ async function handler(req: Request) {
     endpoint: ENDPOINT,
     req,
     router: appRouter,
+    // More calls in one request are answered 400 before any runs, so one request cannot start
+    // hundreds of procedures.
     maxBatchSize: MAX_BATCH_SIZE,
     createContext: () => createTRPCContext({ headers: req.headers }),
   });
