@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { setupTestDb } from "../test/database";
 import { DomainError } from "./domain-error";
-import { clearHits, deleteExpiredHits, forgiveHits, takeHits, type TLimit } from "./rate-limit";
+import { clearHits, deleteExpiredHits, forgiveHits, RateLimitedError, takeHits, type TLimit } from "./rate-limit";
 
 const { db } = await setupTestDb();
 const WINDOW = 60_000;
@@ -16,6 +16,19 @@ describe("takeHits", () => {
       if (result.status === "rejected") expect(result.reason).toMatchObject({ code: "RATE_LIMITED", key: "parallel" });
     }
     expect(await db.rateLimitHit.count({ where: { key: "parallel" } })).toBe(10);
+  });
+
+  it("settles a burst of 500 callers on one key: 10 counted, every other one refused, none failing", async () => {
+    // More callers than pooled connections: each waits its turn for one statement.
+    const limits: TLimit[] = [
+      { key: "burst", max: 10, windowMs: WINDOW },
+      { key: "burst-ip", max: 1000, windowMs: WINDOW },
+    ];
+    const results = await Promise.allSettled(Array.from({ length: 500 }, () => takeHits(db, limits, message)));
+    expect(results.filter((result) => result.status === "fulfilled")).toHaveLength(10);
+    const reasons = results.flatMap((result) => (result.status === "rejected" ? [result.reason as unknown] : []));
+    expect(reasons.every((reason) => reason instanceof RateLimitedError)).toBe(true);
+    expect(await db.rateLimitHit.count({ where: { key: "burst-ip" } })).toBe(10);
   });
 
   it("counts on every limit or on none", async () => {

@@ -2,8 +2,8 @@
  * Rate limits of every kind (failed sign-ins, sign-ups, avatar uploads), counted per key over a
  * sliding window in Postgres, so a limit holds across app instances.
  *
- * `takeHits` is the one way in: it checks and counts in one transaction that holds an advisory
- * lock per key, so parallel callers on any instance cannot all pass the check before any of them
+ * `takeHits` is the one way in: it checks and counts in one statement that holds an advisory lock
+ * per key, so parallel callers on any instance cannot all pass the check before any of them
  * counts (a check and a separate count let 40 parallel sign-ins through a limit of 10).
  */
 import type { TDb, TTx } from "./db";
@@ -38,16 +38,11 @@ export function minutesText(ms: number): string {
   return `${minutes} minute${minutes === 1 ? "" : "s"}`;
 }
 
-async function lockKeys(tx: TTx, keys: string[]): Promise<void> {
-  // Sorted, so two callers with overlapping keys take the locks in one order (no deadlock).
-  for (const key of [...new Set(keys)].sort()) {
-    await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${`rate-limit:${key}`}, 0))::text`;
-  }
-}
-
 /**
  * Counts one hit on every limit, or none: when any limit has used up its window, throws
- * RateLimitedError (message from `message(retryAfterMs)`) and records nothing.
+ * RateLimitedError (message from `message(retryAfterMs)`) and records nothing. One round trip
+ * (the `rate_limit_take` function): a burst of attempts holds each pooled connection for
+ * a moment, not for a transaction's worth of round trips.
  */
 export async function takeHits(
   db: TDb,
@@ -55,31 +50,20 @@ export async function takeHits(
   message: (retryAfterMs: number) => string,
   now = new Date(),
 ): Promise<THit[]> {
-  return db.$transaction(async (tx) => {
-    await lockKeys(
-      tx,
-      limits.map((limit) => limit.key),
-    );
-    for (const { key, max, windowMs } of limits) {
-      const hits = await tx.rateLimitHit.findMany({
-        where: { key, createdAt: { gt: new Date(now.getTime() - windowMs) } },
-        orderBy: { createdAt: "desc" },
-        select: { createdAt: true },
-        take: max,
-      });
-      if (hits.length >= max) {
-        // The window frees a place when the oldest of the last `max` hits leaves it.
-        const retryAfterMs = Math.max(0, hits[hits.length - 1]!.createdAt.getTime() + windowMs - now.getTime());
-        throw new RateLimitedError(key, retryAfterMs, message(retryAfterMs));
-      }
-    }
-    const taken: THit[] = [];
-    for (const { key } of limits) {
-      const hit = await tx.rateLimitHit.create({ data: { key, createdAt: now }, select: { id: true } });
-      taken.push({ key, id: hit.id });
-    }
-    return taken;
-  });
+  if (limits.length === 0) return [];
+  const rows = await db.$queryRaw<{ out_key: string; out_id: bigint | null; retry_after_ms: bigint | null }[]>`
+    SELECT out_key, out_id, retry_after_ms FROM rate_limit_take(
+      ${limits.map((limit) => limit.key)}::text[],
+      ${limits.map((limit) => limit.max)}::int[],
+      ${limits.map((limit) => limit.windowMs)}::bigint[],
+      ${now}::timestamptz
+    )`;
+  const refused = rows.find((row) => row.out_id === null);
+  if (refused) {
+    const retryAfterMs = Number(refused.retry_after_ms ?? 0);
+    throw new RateLimitedError(refused.out_key, retryAfterMs, message(retryAfterMs));
+  }
+  return rows.map((row) => ({ key: row.out_key, id: row.out_id! }));
 }
 
 /** Takes back counted hits (for example the account's hit of a sign-in that succeeded). */

@@ -14,6 +14,39 @@ CREATE INDEX "rate_limit_hits_key_created_at_idx" ON "rate_limit_hits"("key", "c
 -- The cleanup job removes hits past every window, whatever their key.
 CREATE INDEX "rate_limit_hits_created_at_idx" ON "rate_limit_hits"("created_at");
 
+-- Check-and-count in one round trip (server/rate-limit.ts): locks every key (an advisory lock,
+-- in one order, held to the end of the caller's statement), then either refuses — returning the
+-- first full key and how long until its window frees a place — or records one hit per key and
+-- returns their ids. Each statement inside sees what earlier lock holders committed (a function's
+-- statements take fresh snapshots), so parallel callers on any instance cannot all pass one check.
+CREATE FUNCTION "rate_limit_take"(keys TEXT[], maxes INTEGER[], windows_ms BIGINT[], taken_at TIMESTAMPTZ)
+RETURNS TABLE (out_key TEXT, out_id BIGINT, retry_after_ms BIGINT)
+LANGUAGE plpgsql VOLATILE AS $$
+DECLARE
+  i INTEGER;
+  recent INTEGER;
+  oldest TIMESTAMPTZ;
+BEGIN
+  PERFORM pg_advisory_xact_lock(hashtextextended('rate-limit:' || sorted.k, 0))
+    FROM (SELECT DISTINCT unnest(keys) AS k ORDER BY 1) AS sorted;
+  FOR i IN 1 .. coalesce(array_length(keys, 1), 0) LOOP
+    SELECT count(*), min(last.created_at) INTO recent, oldest FROM (
+      SELECT h.created_at FROM rate_limit_hits AS h
+      WHERE h.key = keys[i] AND h.created_at > taken_at - windows_ms[i] * INTERVAL '1 millisecond'
+      ORDER BY h.created_at DESC LIMIT maxes[i]
+    ) AS last;
+    IF recent >= maxes[i] THEN
+      RETURN QUERY SELECT keys[i], NULL::BIGINT,
+        greatest(0, round(extract(EPOCH FROM (oldest - taken_at)) * 1000)::BIGINT + windows_ms[i]);
+      RETURN;
+    END IF;
+  END LOOP;
+  RETURN QUERY INSERT INTO rate_limit_hits (key, created_at)
+    SELECT k, taken_at FROM unnest(keys) AS k
+    RETURNING rate_limit_hits.key, rate_limit_hits.id, NULL::BIGINT;
+END
+$$;
+
 -- Bumped by "sign out everywhere", a password change and a change of role: a session issued
 -- under an older version is refused.
 ALTER TABLE "users" ADD COLUMN "session_version" INTEGER NOT NULL DEFAULT 0;
