@@ -20,7 +20,11 @@ server.on(
     isPublicHttps: env.NEXTAUTH_URL?.startsWith("https:") ?? false,
   }),
 );
-server.listen(Number(port), hostname, () => console.log(`Next.js ${mode === "dev" ? "dev server" : "server"} ready.`));
+server.listen(Number(port), hostname, () =>
+  console.log(
+    `Ready: the portal (${mode === "dev" ? "development" : "production"}) on ${hostname ?? "localhost"}:${port}`,
+  ),
+);
 
 const close = () => {
   server.close();

@@ -110,7 +110,7 @@ describe("auth.signUp over HTTP", () => {
     const fail = () => {
       throw new Error("connect ECONNREFUSED postgresql://oneprofile:hunter2@10.0.0.1/db");
     };
-    const broken = { $transaction: fail, user: { create: fail } } as unknown as TDb;
+    const broken = { $transaction: fail, $queryRaw: fail, user: { create: fail } } as unknown as TDb;
     const logged = captureLogs("error");
     const { status, body, text } = await call(
       "auth.signUp",

@@ -144,6 +144,12 @@ export async function setSyncFields(
     // behind: the account's job sends what it owes, if anything. Another person's account (or
     // none) throws inside the transaction, so the mark rolls back with it.
     await lockUser(tx, userId);
+    // Unlinking holds the same user lock: an account found here stays until the commit. One that
+    // is gone (or another person's) is refused before a job is queued for it (a job for no
+    // account broke its foreign key: a 500 the fuzz test found).
+    if ((await tx.linkedAccount.count({ where: { id: accountId, userId } })) === 0) {
+      throw new DomainError("NOT_FOUND", NOT_FOUND);
+    }
     const isSwitchingOn = Object.values(fields).some((value) => value === true);
     if (isSwitchingOn) await markDirty(tx, [{ userId, accountId }]);
     const updated = await tx.linkedAccount.updateMany({ where: { id: accountId, userId }, data });
