@@ -2,6 +2,7 @@
  * The long runs of the suites whose short versions are part of `npm test`:
  *   npm run test:model -- --runs N            the convergence model, N random runs
  *   npm run test:faults -- --users U --saves S the fault suite, U people × 3 networks × S saves per scenario
+ *   npm run test:fuzz -- --runs N             the API fuzz test, N inputs per procedure and route
  */
 import { spawnSync } from "node:child_process";
 import { createRequire } from "node:module";
@@ -19,6 +20,7 @@ const SUITES: Record<string, { file: string; env: Record<string, string> }> = {
     file: "server/dispatch/faults.integration.test.ts",
     env: { FAULT_USERS: values.users ?? "100", FAULT_SAVES: values.saves ?? "10" },
   },
+  fuzz: { file: "server/api/fuzz.integration.test.ts", env: { FUZZ_RUNS: values.runs ?? "400" } },
 };
 const chosen = suite ? SUITES[suite] : undefined;
 if (!chosen) {
