@@ -66,7 +66,7 @@ const ZEnv = z.object({
   /** First retry waits up to this long; each further one up to twice as long (full jitter). */
   WORKER_RETRY_BASE_MS: z.coerce.number().int().min(1).default(15_000),
   /** Finished deliveries older than this many days are removed by the worker's cleanup job. */
-  DELIVERY_RETENTION_DAYS: z.coerce.number().int().min(1).default(90),
+  DELIVERY_RETENTION_DAYS: z.coerce.number().int().min(1).max(36500).default(90),
   /** Accounts that may be created (or tried) from one client address per hour. */
   SIGN_UPS_PER_ADDRESS_PER_HOUR: z.coerce.number().int().min(1).default(10),
   /** Shared with the sandbox: signs its webhooks (HMAC-SHA256). */

@@ -76,11 +76,3 @@ export async function forgiveHits(db: TDb | TTx, hits: THit[]): Promise<void> {
 export async function clearHits(db: TDb | TTx, keys: string[]): Promise<void> {
   await db.rateLimitHit.deleteMany({ where: { key: { in: keys } } });
 }
-
-/** Hits older than `olderThanMs` count towards no window: the cleanup job removes them. */
-export async function deleteExpiredHits(db: TDb, olderThanMs: number, now = new Date()): Promise<number> {
-  const { count } = await db.rateLimitHit.deleteMany({
-    where: { createdAt: { lt: new Date(now.getTime() - olderThanMs) } },
-  });
-  return count;
-}

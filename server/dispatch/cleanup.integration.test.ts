@@ -1,15 +1,23 @@
 /**
  * The cleanup job on real Postgres: old and new rows of every kind, and exactly the ones nothing
  * can use any more are gone afterwards; it deletes in bounded statements (counted by a trigger),
- * every statement walks an index, one worker at a time runs it, and the worker schedules it.
+ * every statement walks an index, one worker at a time runs it, and the worker schedules it. The
+ * unused-avatar search reads only a recent window of uploads; dead letters stay for the retention
+ * period; a failing step does not stop the others; a replay after cleanup changes nothing.
  */
 import { randomBytes, randomUUID } from "node:crypto";
 import pg from "pg";
+import sharp from "sharp";
 import { afterEach, describe, expect, it } from "vitest";
 import { setupTestDb } from "../../test/database";
 import { fakeConnectors } from "../../test/fake-connectors";
+import { captureLogs } from "../../test/log-capture";
 import { createKeyring } from "../crypto/secrets";
 import { Prisma } from "../generated/prisma/client";
+import { receiveSandboxEvent } from "../monitor/receive-sandbox-event";
+import { signPayload } from "../monitor/webhook-signature";
+import { storeOriginalAvatar } from "../profile/avatars";
+import { updateProfile } from "../profile/update";
 import { runScheduledJob } from "./define-job";
 import { cleanupJob, cleanupStatements, orphanAvatars, removeAvatars, runCleanup } from "./jobs/cleanup";
 import { createWorker, type TWorker } from "./worker";
@@ -259,6 +267,7 @@ describe("a cleanup run", () => {
       // Either of its two time indexes (the planner picks by their statistics).
       inboundEvents: [statements.inboundEvents(1000), ["inbound_events_(processed|received)_at_idx"]],
       inboundEventJobs: [statements.inboundEventJobs(1000), ["jobs_state_finished_at_idx"]],
+      deadEvents: [statements.deadEvents(1000), ["inbound_events_processed_at_idx"]],
       deadEventJobs: [statements.deadEventJobs(1000), ["jobs_state_finished_at_idx"]],
       deliveries: [statements.deliveries(1000), ["deliveries_state_updated_at_idx"]],
       orphanAvatars: [
@@ -288,6 +297,249 @@ describe("a cleanup run", () => {
         expect({ name, plan }).toEqual({ name, plan: expect.stringMatching(new RegExp(`"${index}"`)) });
       }
     }
+  });
+});
+
+/** Every scan of a table in an EXPLAIN ANALYZE plan: relation and rows read over all loops. */
+function scans(node: Record<string, unknown>): Array<{ relation: string; rows: number }> {
+  const children = (node.Plans as Array<Record<string, unknown>> | undefined) ?? [];
+  const own =
+    typeof node["Relation Name"] === "string"
+      ? [
+          {
+            relation: node["Relation Name"],
+            rows:
+              ((node["Actual Rows"] as number) + ((node["Rows Removed by Filter"] as number | undefined) ?? 0)) *
+              (node["Actual Loops"] as number),
+          },
+        ]
+      : [];
+  return [...own, ...children.flatMap(scans)];
+}
+
+async function seedEvent(accountId: string, outcome: string | null, processed: string) {
+  const id = randomUUID();
+  await db.$executeRaw`
+    INSERT INTO inbound_events (id, network_id, external_id, linked_account_id, login, payload, received_at, processed_at, outcome)
+    VALUES (${id}::uuid, 'qq', ${`e-${id}`}, ${accountId}::uuid, 'x', '{}'::jsonb, ${ago(processed)}, ${ago(processed)}, ${outcome})`;
+  return id;
+}
+
+async function seedEventJob(
+  userId: string,
+  accountId: string,
+  eventId: string,
+  state: "DONE" | "DEAD",
+  finished: string,
+) {
+  const id = randomUUID();
+  await db.$executeRaw`
+    INSERT INTO jobs (id, kind, key, user_id, linked_account_id, state, finished_at, updated_at)
+    VALUES (${id}::uuid, 'inbound-event', ${eventId}, ${userId}::uuid, ${accountId}::uuid, ${state}::"JobState", ${ago(finished)}, now())`;
+  return id;
+}
+
+describe("what a cleanup run looks at", () => {
+  it("never removes an avatar uploaded again after its grace period began (the save that names it follows)", async () => {
+    const { userId } = await seedUser();
+    const image = await sharp({
+      create: { width: 40, height: 40, channels: 3, background: { r: 9, g: 99, b: 199 } },
+    })
+      .png()
+      .toBuffer();
+    const digest = await storeOriginalAvatar(db, image);
+    await db.$executeRaw`UPDATE avatars SET created_at = ${ago("2 days")} WHERE sha256 = ${digest}`;
+    // The same picture again: its save is about to run when the cleanup comes.
+    expect(await storeOriginalAvatar(db, image)).toBe(digest);
+    await runCleanup(db, OPTIONS);
+    await updateProfile(db, { userId, changes: { avatarSha256: digest }, source: "portal" });
+    expect(await db.avatar.count({ where: { sha256: digest } })).toBe(1);
+  });
+
+  it("looks only at avatars stored within the window after their grace period", async () => {
+    const inside = await seedAvatar("7 days");
+    const older = await seedAvatar("9 days");
+    await runCleanup(db, OPTIONS);
+    const left = await db.avatar.findMany({ where: { sha256: { in: [inside, older] } }, select: { sha256: true } });
+    expect(left.map((row) => row.sha256)).toEqual([older]);
+  });
+
+  it("reads only the window's avatars, however many old ones history keeps", async () => {
+    const { userId } = await seedUser();
+    await db.$executeRaw`
+      INSERT INTO avatars (sha256, content_type, width, height, bytes, data, created_at)
+      SELECT md5('kept' || n) || md5('avatar' || n), 'image/png', 1, 1, 1, '\\x00'::bytea, now() - make_interval(days => 30 + n % 300)
+      FROM generate_series(1, 3000) AS n`;
+    await db.$executeRaw`
+      INSERT INTO profile_revisions (id, user_id, version, source, avatar_sha256, changed_fields)
+      SELECT gen_random_uuid(), ${userId}::uuid, 100000 + n, 'portal', md5('kept' || n) || md5('avatar' || n), '{avatar}'
+      FROM generate_series(1, 3000) AS n`;
+    await db.$executeRawUnsafe("ANALYZE avatars, profile_revisions, avatar_renditions");
+    const [row] = await db.$queryRaw<Array<{ "QUERY PLAN": Array<{ Plan: Record<string, unknown> }> }>>(
+      Prisma.sql`EXPLAIN (ANALYZE, FORMAT JSON) ${orphanAvatars(1000)}`,
+    );
+    const read = scans(row!["QUERY PLAN"][0]!.Plan);
+    expect(read.map((scan) => scan.relation)).toContain("avatars");
+    expect(read.filter((scan) => scan.rows > 100)).toEqual([]);
+  });
+
+  it("keeps a dead-lettered event with its dead job for the retention period, then removes both", async () => {
+    const { userId, accountId } = await seedUser();
+    const recentEvent = await seedEvent(accountId, "dead", "2 days");
+    const recentJob = await seedEventJob(userId, accountId, recentEvent, "DEAD", "2 days");
+    const oldEvent = await seedEvent(accountId, "dead", "91 days");
+    const oldJob = await seedEventJob(userId, accountId, oldEvent, "DEAD", "91 days");
+    const doneEvent = await seedEvent(accountId, "update", "2 days");
+
+    const report = await runCleanup(db, OPTIONS);
+
+    const events = await db.inboundEvent.findMany({
+      where: { id: { in: [recentEvent, oldEvent, doneEvent] } },
+      select: { id: true },
+    });
+    expect(events.map((event) => event.id)).toEqual([recentEvent]);
+    const jobs = await db.job.findMany({ where: { id: { in: [recentJob, oldJob] } }, select: { id: true } });
+    expect(jobs.map((job) => job.id)).toEqual([recentJob]);
+    expect(report).toMatchObject({ deadEvents: 1, deadEventJobs: 1 });
+  });
+
+  it("removes the oldest finished deliveries first", async () => {
+    await runCleanup(db, OPTIONS);
+    const { userId, accountId } = await seedUser();
+    const revision = await seedRevision(userId);
+    const seed = async (state: "DELIVERED" | "SUPERSEDED", age: string) => {
+      const row = await db.delivery.create({
+        data: {
+          revisionId: revision.id,
+          userId,
+          linkedAccountId: accountId,
+          version: 1,
+          state,
+          fields: [],
+          settings: {},
+        },
+      });
+      await db.$executeRaw`UPDATE deliveries SET updated_at = ${ago(age)} WHERE id = ${row.id}::uuid`;
+      return row.id;
+    };
+    // The newer first, and in the state the index lists first: only the ORDER BY picks the older.
+    const newer = await seed("DELIVERED", "95 days");
+    const older = await seed("SUPERSEDED", "200 days");
+    expect(await db.$executeRaw(cleanupStatements(OPTIONS).deliveries(1))).toBe(1);
+    const left = await db.delivery.findMany({ where: { id: { in: [newer, older] } }, select: { id: true } });
+    expect(left.map((row) => row.id)).toEqual([newer]);
+    await runCleanup(db, OPTIONS);
+  });
+
+  it("goes on past a step that fails, and logs it", async () => {
+    const { userId, accountId } = await seedUser();
+    const revision = await seedRevision(userId);
+    const delivery = await db.delivery.create({
+      data: {
+        revisionId: revision.id,
+        userId,
+        linkedAccountId: accountId,
+        version: 1,
+        state: "DELIVERED",
+        fields: [],
+        settings: {},
+      },
+    });
+    await db.$executeRaw`UPDATE deliveries SET updated_at = ${ago("100 days")} WHERE id = ${delivery.id}::uuid`;
+    const key = `failing-${randomUUID()}`;
+    await seedHit(key, "2 days");
+    const orphan = await seedAvatar("2 days");
+    await db.$executeRawUnsafe(`
+      CREATE FUNCTION refuse_delete() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN RAISE EXCEPTION 'cleanup test: deliveries refuse deletes'; END $$`);
+    await db.$executeRawUnsafe(`
+      CREATE TRIGGER refuse_delete BEFORE DELETE ON deliveries FOR EACH ROW EXECUTE FUNCTION refuse_delete()`);
+    const logged = captureLogs("error");
+    try {
+      const report = await runCleanup(db, OPTIONS);
+      expect(report).toMatchObject({ rateLimitHits: 1, deliveries: 0, avatars: 1 });
+      expect(await db.delivery.count({ where: { id: delivery.id } })).toBe(1);
+      expect(await db.avatar.count({ where: { sha256: orphan } })).toBe(0);
+      expect(logged.entries()).toEqual([
+        expect.objectContaining({
+          where: "cleanup deliveries",
+          msg: expect.stringContaining("deliveries refuse deletes"),
+        }),
+      ]);
+    } finally {
+      logged.restore();
+      await db.$executeRawUnsafe(`DROP TRIGGER refuse_delete ON deliveries`);
+      await db.$executeRawUnsafe(`DROP FUNCTION refuse_delete`);
+    }
+    await runCleanup(db, OPTIONS);
+    expect(await db.delivery.count({ where: { id: delivery.id } })).toBe(0);
+  });
+
+  it("lets a replay of a removed event in again, where its vendor mark makes it stale: it changes nothing", async () => {
+    const { userId, accountId } = await seedUser();
+    const { login } = await db.linkedAccount.findUniqueOrThrow({ where: { id: accountId } });
+    const connectors = fakeConnectors({
+      parseReport: (payload) => {
+        const { signature, mark } = payload as { signature: string; mark: number };
+        return { login, fields: ["signature"], values: { signature }, mark, writeKey: null };
+      },
+    });
+    const worker = createWorker({
+      db,
+      databaseUrl,
+      connectors,
+      keyring: createKeyring(`k1:${randomBytes(32).toString("base64")}`, undefined),
+      concurrency: 1,
+      leaseMs: 30_000,
+      retryBaseMs: 5,
+    });
+    const secret = "the-shared-webhook-secret";
+    const eventBody = (signature: string, mark: number) =>
+      JSON.stringify({ id: `evt_${randomUUID()}`, network: "qq", login, signature, mark });
+    const receive = (body: string) => {
+      const timestamp = Math.floor(Date.now() / 1000);
+      return receiveSandboxEvent(db, {
+        networkId: "qq",
+        secret,
+        timestamp: String(timestamp),
+        signature: signPayload(secret, timestamp, body),
+        body,
+      });
+    };
+    const outcomes = () =>
+      db.inboundEvent.findMany({
+        where: { linkedAccountId: accountId },
+        orderBy: { receivedAt: "asc" },
+        select: { outcome: true },
+      });
+    const signatures = async () =>
+      (await db.profileRevision.findMany({ where: { userId }, orderBy: { version: "asc" } })).map(
+        (revision) => revision.signature,
+      );
+
+    // Two changes typed in the network (its version 7, then 8), each taken.
+    const first = eventBody("first", 7);
+    expect((await receive(first)).status).toBe(202);
+    await worker.drain();
+    expect((await receive(eventBody("second", 8))).status).toBe(202);
+    await worker.drain();
+    expect(await outcomes()).toEqual([{ outcome: "update" }, { outcome: "update" }]);
+    const taken = await signatures();
+    expect(taken.slice(-2)).toEqual(["first", "second"]);
+    expect((await receive(first)).status).toBe(409);
+
+    await db.$executeRaw`
+      UPDATE inbound_events SET received_at = ${ago("2 days")}, processed_at = ${ago("2 days")}
+      WHERE linked_account_id = ${accountId}::uuid`;
+    await db.$executeRaw`UPDATE jobs SET finished_at = ${ago("2 days")} WHERE linked_account_id = ${accountId}::uuid`;
+    await runCleanup(db, OPTIONS);
+    expect(await outcomes()).toEqual([]);
+
+    // The first one again, after cleanup: recorded anew, and taken for what it is, an old report.
+    expect((await receive(first)).status).toBe(202);
+    await worker.drain();
+    expect(await outcomes()).toEqual([{ outcome: "stale" }]);
+    expect(await signatures()).toEqual(taken);
   });
 });
 

@@ -3,6 +3,8 @@ import type { TDb } from "../db";
 import { openCredentials, sealCredentials } from "./credentials";
 
 const BATCH = 200;
+/** The most account ids the message names per reason; the error's `unreadable` holds them all. */
+export const IDS_PER_REASON = 20;
 
 export interface TUnreadableRow {
   accountId: string;
@@ -10,9 +12,28 @@ export interface TUnreadableRow {
   reason: string;
 }
 
+const plural = (count: number) => `${count} account${count === 1 ? "" : "s"}`;
+
+/** One line per reason with its count, then the ids of its first IDS_PER_REASON accounts (in id order). */
+function describeUnreadable(unreadable: readonly TUnreadableRow[]): string[] {
+  const byReason = new Map<string, string[]>();
+  for (const row of unreadable) {
+    if (!byReason.has(row.reason)) byReason.set(row.reason, []);
+    byReason.get(row.reason)!.push(row.accountId);
+  }
+  // The most common reason first.
+  const groups = [...byReason].sort(([, a], [, b]) => b.length - a.length);
+  return groups.flatMap(([reason, ids]) => [
+    `  ${plural(ids.length)}: ${reason}`,
+    ...ids.slice(0, IDS_PER_REASON).map((id) => `    account ${id}`),
+    ...(ids.length > IDS_PER_REASON ? [`    … and ${ids.length - IDS_PER_REASON} more`] : []),
+  ]);
+}
+
 /**
  * Some rows could not be decrypted: they were left as they were, and every other row was
- * rotated. Names the accounts and why, never their data.
+ * rotated. Says why, with how many accounts for each reason and the first ones' ids, never their
+ * data; `unreadable` lists every one.
  */
 export class KeyRotationError extends Error {
   readonly rotated: number;
@@ -23,7 +44,7 @@ export class KeyRotationError extends Error {
       [
         `Re-encrypted ${rotated} account${rotated === 1 ? "" : "s"} with key "${keyId}"; ` +
           `${unreadable.length} could not be decrypted and ${unreadable.length === 1 ? "was" : "were"} left unchanged:`,
-        ...unreadable.map((row) => `  account ${row.accountId}: ${row.reason}`),
+        ...describeUnreadable(unreadable),
         "Add the key that sealed them to ONEPROFILE_ENCRYPTION_OLD_KEYS and run again, or have their owners link them again.",
       ].join("\n"),
     );
@@ -57,6 +78,7 @@ export async function rotateCredentialKeys(db: TDb, keyring: TKeyring): Promise<
         sealed = sealCredentials(keyring, row.networkId, openCredentials(keyring, row));
       } catch (error) {
         // Only our own messages: another error's text could quote what was decrypted.
+        // A key that is not configured is named in its message: one line for all its accounts.
         const reason = error instanceof DecryptionError ? error.message : "The decrypted data is not credentials.";
         unreadable.push({ accountId: row.id, reason });
         continue;

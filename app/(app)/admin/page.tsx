@@ -1,7 +1,6 @@
 import type { Metadata } from "next";
 import { db } from "@/server/db";
 import { getServerAuthSession } from "@/server/auth/options";
-import { env } from "@/server/env";
 import { EmptyState, PageHeader } from "../../_components/ui";
 import { NetworkSwitches } from "./network-switches";
 import { UserDirectory } from "./user-directory";
@@ -20,10 +19,7 @@ export default async function AdminPage() {
   }
   return (
     <>
-      <PageHeader
-        title="Admin"
-        description={`Find users and support them. Delivery history covers the last ${env.DELIVERY_RETENTION_DAYS} days: the worker's cleanup job removes finished deliveries older than that.`}
-      />
+      <PageHeader title="Admin" description="Find users and support them." />
       <div className="grid gap-6 lg:grid-cols-[2fr_1fr]">
         <UserDirectory />
         <NetworkSwitches />
