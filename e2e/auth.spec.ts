@@ -137,3 +137,45 @@ test("sign out everywhere asks first, then signs out this browser and every othe
   await expect(page).toHaveURL(/\/profile$/);
   await elsewhere.close();
 });
+
+test("sign out everywhere: Escape while it runs keeps the dialog, its error shows there, reopening starts clean", async ({
+  page,
+}) => {
+  await signUp(page, uniqueEmail());
+  await page.goto("/settings");
+  let release!: () => void;
+  const held = new Promise<void>((resolve) => (release = resolve));
+  await page.route("**/api/trpc/auth.signOutEverywhere*", async (route) => {
+    await held;
+    await route.abort("failed");
+  });
+  await page.getByRole("button", { name: "Sign out everywhere…" }).click();
+  const dialog = page.getByRole("dialog", { name: "Sign out everywhere?" });
+  await dialog.getByRole("button", { name: "Sign out everywhere" }).click();
+  await page.keyboard.press("Escape");
+  await page.keyboard.press("Escape");
+  await expect(dialog).toBeVisible();
+  release();
+  await expect(dialog.getByRole("alert")).toBeVisible();
+  await dialog.getByRole("button", { name: "Cancel" }).click();
+  await expect(dialog).toBeHidden();
+  await page.getByRole("button", { name: "Sign out everywhere…" }).click();
+  await expect(dialog).toBeVisible();
+  await expect(dialog.getByRole("alert")).toHaveCount(0);
+});
+
+test("a same-origin absolute callbackUrl is followed as its path; a notice explains a password change", async ({
+  page,
+}) => {
+  const email = uniqueEmail();
+  await signUp(page, email);
+  await page.getByRole("button", { name: "Sign out" }).click();
+  await expect(page).toHaveURL(/\/signin/);
+  const origin = new URL(page.url()).origin;
+  await page.goto(`/signin?notice=password-changed&callbackUrl=${encodeURIComponent(`${origin}/accounts`)}`);
+  await expect(page.locator("form").getByRole("status")).toHaveText(
+    "Your password was changed. Sign in with the new one.",
+  );
+  await signIn(page, email);
+  await expect(page).toHaveURL(/\/accounts$/);
+});

@@ -4,16 +4,20 @@ import { useEffect, useId, useRef, type ReactNode } from "react";
 
 /**
  * A modal dialog on the native <dialog> element: focus moves into it and is trapped, Escape
- * closes it, and focus returns to the opener afterwards — all by the browser.
+ * closes it, and focus returns to the opener afterwards — all by the browser. While `canClose`
+ * is false (an action in it is under way) neither Escape nor the backdrop closes it, so its
+ * outcome (an error, say) is shown where the person is looking.
  */
 export function Modal({
   isOpen,
   onClose,
+  canClose = true,
   title,
   children,
 }: {
   isOpen: boolean;
   onClose: () => void;
+  canClose?: boolean;
   title: string;
   children: ReactNode;
 }) {
@@ -29,10 +33,18 @@ export function Modal({
     <dialog
       ref={ref}
       aria-labelledby={titleId}
-      onClose={onClose}
+      onCancel={(event) => {
+        if (!canClose) event.preventDefault();
+      }}
+      onClose={() => {
+        if (canClose || !isOpen) onClose();
+        // Browsers let a repeated Escape through a refused cancel (close watchers): open it again,
+        // so the dialog and the state that says it is open never disagree.
+        else ref.current?.showModal();
+      }}
       onClick={(event) => {
         // A click on the backdrop (the dialog element itself) closes it.
-        if (event.target === ref.current) onClose();
+        if (event.target === ref.current && canClose) onClose();
       }}
       className="m-auto w-[min(28rem,calc(100vw-2rem))] rounded-2xl border border-slate-200 bg-white p-0 text-slate-900 shadow-xl backdrop:bg-slate-950/50 dark:border-slate-800 dark:bg-slate-900 dark:text-slate-100"
     >

@@ -20,7 +20,10 @@ export interface TContext extends TRegistrationDeps {
 }
 
 export async function createTRPCContext(opts: { headers: Headers }): Promise<TContext> {
-  const session = await getServerAuthSession();
+  // A session that cannot be checked (database unreachable) is a 503, not "signed out" (401).
+  const session = await getServerAuthSession(
+    (cause) => new TRPCError({ code: "SERVICE_UNAVAILABLE", message: cause.message, cause }),
+  );
   return { db, connectors: processConnectors(), keyring: processKeyring(), session, headers: opts.headers };
 }
 
@@ -37,6 +40,19 @@ const DOMAIN_TO_TRPC: Record<TDomainErrorCode, TRPC_ERROR_CODE_KEY> = {
 };
 
 const GENERIC_MESSAGE = "Something went wrong on our side. Please try again.";
+const UNSTORABLE_MESSAGE = "Some of what you sent cannot be stored. Please remove unusual characters and try again.";
+
+/**
+ * Whether the database refused a value itself: SQLSTATE class 22, "data exception" (a NUL byte,
+ * half a surrogate pair in JSON, a malformed uuid, a number out of range). Such a value came from
+ * the request, so the caller gets a 400, not a 500; the schemas should have refused it with a
+ * clearer message, so it is still logged.
+ */
+function isValueRefusedByDatabase(error: unknown): boolean {
+  const sqlState = (error as { meta?: { driverAdapterError?: { cause?: { originalCode?: unknown } } } } | null)?.meta
+    ?.driverAdapterError?.cause?.originalCode;
+  return typeof sqlState === "string" && sqlState.startsWith("22");
+}
 
 const t = initTRPC.context<TContext>().create({
   transformer: superjson,
@@ -68,6 +84,10 @@ const errorMapping = t.middleware(async ({ next, path }) => {
     const cause = result.error.cause;
     if (cause instanceof DomainError) {
       throw new TRPCError({ code: DOMAIN_TO_TRPC[cause.code], message: cause.message, cause });
+    }
+    if (isValueRefusedByDatabase(cause)) {
+      logError(`tRPC ${path}: a value the database refused`, cause, "warn");
+      throw new TRPCError({ code: "BAD_REQUEST", message: UNSTORABLE_MESSAGE, cause });
     }
     if (result.error.code === "INTERNAL_SERVER_ERROR") {
       logError(`tRPC ${path}`, cause ?? result.error);

@@ -1,9 +1,12 @@
 /**
  * Device cookies (OWASP, "Slow Down Online Guessing Attacks with Device Cookies"): after a
- * successful sign-in the browser gets `<nonce>.<HMAC(email, nonce)>`. A later attempt for the
- * same email that presents it is counted against that device's own budget
- * (server/auth/rate-limit.ts). The email is bound by the MAC but not stored in the cookie; the
- * key is derived from NEXTAUTH_SECRET, so only this portal can make one.
+ * successful sign-in the browser gets `<nonce>.<HMAC(user id, session version, email, nonce)>`.
+ * A later attempt for the same account that presents it is counted against that device's own
+ * budget (server/auth/rate-limit.ts). The account is bound by the MAC but not stored in the
+ * cookie; the key is derived from NEXTAUTH_SECRET, so only this portal can make one. Binding the
+ * session version means a password change, "sign out everywhere" or a change of role revokes
+ * every device cookie of the account too: cookies collected while someone knew the old password
+ * buy no guesses against the new one.
  */
 import { createHmac, hkdfSync, randomBytes, timingSafeEqual } from "node:crypto";
 
@@ -25,23 +28,38 @@ function keyOf(secret: string): Buffer {
   return key;
 }
 
-function macOf(secret: string, email: string, nonce: string): Buffer {
-  return createHmac("sha256", keyOf(secret)).update(`${email}\n${nonce}`).digest();
+/** The account a device cookie is for, as stored (the email normalised). */
+export interface TDeviceAccount {
+  id: string;
+  email: string;
+  sessionVersion: number;
 }
 
-/** A new device cookie value for `email` (normalised, as stored). */
-export function newDeviceCookie(secret: string, email: string): string {
+function macOf(secret: string, { id, email, sessionVersion }: TDeviceAccount, nonce: string): Buffer {
+  return createHmac("sha256", keyOf(secret)).update(`${id}\n${sessionVersion}\n${email}\n${nonce}`).digest();
+}
+
+/** A new device cookie value for the account at its current session version. */
+export function newDeviceCookie(secret: string, account: TDeviceAccount): string {
   const nonce = randomBytes(16).toString("base64url");
-  return `${nonce}.${macOf(secret, email, nonce).toString("base64url")}`;
+  return `${nonce}.${macOf(secret, account, nonce).toString("base64url")}`;
 }
 
-/** The device's nonce when `value` is a device cookie this portal issued for `email`; otherwise null. */
-export function trustedDevice(secret: string, email: string, value: string | undefined): string | null {
+/**
+ * The device's nonce when `value` is a device cookie this portal issued for the account at its
+ * current session version; otherwise (no account, a revoked or forged cookie) null.
+ */
+export function trustedDevice(
+  secret: string,
+  account: TDeviceAccount | null,
+  value: string | undefined,
+): string | null {
+  if (!account) return null;
   const match = /^([A-Za-z0-9_-]{22})\.([A-Za-z0-9_-]{43})$/.exec(value ?? "");
   if (!match) return null;
   const [, nonce, mac] = match as unknown as [string, string, string];
   // Compared as text, so only the one canonical encoding of the MAC is accepted.
-  const expected = Buffer.from(macOf(secret, email, nonce).toString("base64url"));
+  const expected = Buffer.from(macOf(secret, account, nonce).toString("base64url"));
   return timingSafeEqual(Buffer.from(mac), expected) ? nonce : null;
 }
 

@@ -7,6 +7,7 @@ import NextAuth, { getServerSession, type NextAuthOptions } from "next-auth";
 import { describe, expect, it, vi } from "vitest";
 import { setupTestDb } from "../../test/database";
 import { captureLogs } from "../../test/log-capture";
+import type { TDb } from "../db";
 import { createAuthOptions } from "./options";
 import { verifyPassword } from "./password";
 import { MAX_FAILURES_PER_EMAIL } from "./rate-limit";
@@ -56,9 +57,12 @@ class Browser {
   readonly options: NextAuthOptions;
   last: unknown;
 
-  constructor(readonly ip: string) {
+  constructor(
+    readonly ip: string,
+    database: TDb = db,
+  ) {
     this.options = createAuthOptions({
-      db,
+      db: database,
       setCookie: async ({ name, value }) => void this.cookies.set(name, value),
     });
   }
@@ -84,7 +88,7 @@ class Browser {
     }
   }
 
-  private async handle(method: string, path: string[], body?: Record<string, string>) {
+  async handle(method: string, path: string[], body?: Record<string, string>) {
     const { res, headers, body: sent } = fakeResponse();
     await (NextAuth as unknown as (req: unknown, res: unknown, options: NextAuthOptions) => Promise<void>)(
       this.request(method, path, body),
@@ -112,6 +116,25 @@ class Browser {
   session() {
     return getServerSession(this.request("GET", ["session"]) as never, fakeResponse().res as never, this.options);
   }
+
+  hasSessionCookie() {
+    return [...this.cookies.keys()].some((name) => name.endsWith("next-auth.session-token"));
+  }
+}
+
+/** The test's database, with the user lookups failing while `isDown` is set (a database blip). */
+function flakyDb() {
+  const state = { isDown: false };
+  const database = new Proxy(db, {
+    get(target, key) {
+      if (key === "user" && state.isDown) {
+        return { findUnique: () => Promise.reject(new Error("Can't reach database server (simulated)")) };
+      }
+      const value = Reflect.get(target, key, target) as unknown;
+      return typeof value === "function" ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+  return { database, state };
 }
 
 describe("sign-in through next-auth", () => {
@@ -165,6 +188,42 @@ describe("sign-in through next-auth", () => {
   });
 });
 
+describe("device cookies through next-auth", () => {
+  it.each([
+    [
+      "a password change",
+      (id: string) =>
+        changePassword(db, id, {
+          currentPassword: PASSWORD,
+          newPassword: "brand new password 123",
+          ip: "203.0.113.30",
+        }),
+    ],
+    ["sign out everywhere", (id: string) => signOutEverywhere(db, id)],
+  ])("cookies collected with the old password buy no guesses after %s", async (_, end) => {
+    const email = uniqueEmail();
+    const user = await newUser(email);
+    // Someone who knew the password signed in from three browsers, collecting three device cookies.
+    const collected: Browser[] = [];
+    for (let i = 0; i < 3; i++) {
+      const browser = new Browser(`198.18.2.${i}`);
+      expect(await browser.signIn(email, PASSWORD)).toBeNull();
+      collected.push(browser);
+    }
+    await end(user.id);
+    const stranger = new Browser("198.18.2.99");
+    for (let i = 0; i < MAX_FAILURES_PER_EMAIL; i++) {
+      expect(await stranger.signIn(email, `guess ${i}`)).toBe("Wrong email or password.");
+    }
+    expect(await stranger.signIn(email, "one more guess")).toMatch(/^Too many failed sign-ins/);
+    vi.mocked(verifyPassword).mockClear();
+    for (const browser of collected) {
+      expect(await browser.signIn(email, "another guess")).toMatch(/^Too many failed sign-ins/);
+    }
+    expect(vi.mocked(verifyPassword).mock.calls.length).toBe(0);
+  });
+});
+
 describe("sessions through next-auth", () => {
   async function signedIn() {
     const email = uniqueEmail();
@@ -179,7 +238,8 @@ describe("sessions through next-auth", () => {
     ["sign out everywhere", (id: string) => signOutEverywhere(db, id)],
     [
       "a password change",
-      (id: string) => changePassword(db, id, { currentPassword: PASSWORD, newPassword: "another long password" }),
+      (id: string) =>
+        changePassword(db, id, { currentPassword: PASSWORD, newPassword: "another long password", ip: "203.0.113.21" }),
     ],
     [
       "a promotion",
@@ -203,5 +263,46 @@ describe("sessions through next-auth", () => {
     expect(await browser.session()).toMatchObject({ user: { role: "ADMIN" } });
     await setRole(db, user.email, "USER");
     await expect(browser.session()).resolves.toBeNull();
+  });
+});
+
+describe("a database blip while a session is read", () => {
+  it("keeps the browser signed in, and the session is not trusted meanwhile", async () => {
+    const email = uniqueEmail();
+    await newUser(email);
+    const { database, state } = flakyDb();
+    const browser = new Browser("203.0.113.77", database);
+    expect(await browser.signIn(email, PASSWORD)).toBeNull();
+    expect(browser.hasSessionCookie()).toBe(true);
+
+    state.isDown = true;
+    const logged = captureLogs("error");
+    // What the browser's SessionProvider asks on focus, and what a page asks.
+    await browser.handle("GET", ["session"]);
+    const during = await browser.session();
+    logged.restore();
+    state.isDown = false;
+
+    expect(browser.hasSessionCookie()).toBe(true);
+    expect(during).toMatchObject({ unverified: true });
+    expect(logged.entries().length).toBeGreaterThan(0);
+    const after = await browser.session();
+    expect(after).toMatchObject({ user: { email } });
+    expect(after).not.toHaveProperty("unverified");
+  });
+
+  it("still ends a session that really ended", async () => {
+    const email = uniqueEmail();
+    const user = await newUser(email);
+    const { database, state } = flakyDb();
+    const browser = new Browser("203.0.113.78", database);
+    expect(await browser.signIn(email, PASSWORD)).toBeNull();
+    state.isDown = true;
+    await browser.handle("GET", ["session"]);
+    state.isDown = false;
+    await signOutEverywhere(db, user.id);
+    await expect(browser.session()).resolves.toBeNull();
+    await browser.handle("GET", ["session"]);
+    expect(browser.hasSessionCookie()).toBe(false);
   });
 });

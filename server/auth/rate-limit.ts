@@ -27,7 +27,7 @@ export const maxSignUpsPerIp = () => env.SIGN_UPS_PER_ADDRESS_PER_HOUR;
 export interface TSignInKeys {
   email: string;
   ip: string;
-  /** The nonce of a valid device cookie for this email, if the client presented one. */
+  /** The nonce of a valid device cookie for this account, if the client presented one. */
   device?: string | null;
 }
 
@@ -39,25 +39,49 @@ function accountKey({ email, device }: TSignInKeys): string {
 const ipKey = (ip: string) => `signin-ip:${ip}`;
 
 /**
+ * The limits a password check of this client is counted against. A device with a valid cookie
+ * has only its own: such a cookie comes from a successful sign-in to this account, so the
+ * address's budget (there for guesses spread over many accounts) need not cover it, and
+ * strangers behind the same office or carrier NAT address cannot lock the owner's browser out.
+ */
+function passwordCheckLimits(who: TSignInKeys): TLimit[] {
+  if (who.device) return [{ key: accountKey(who), max: MAX_FAILURES_PER_DEVICE, windowMs: SIGN_IN_WINDOW_MS }];
+  return [
+    { key: accountKey(who), max: MAX_FAILURES_PER_EMAIL, windowMs: SIGN_IN_WINDOW_MS },
+    { key: ipKey(who.ip), max: MAX_FAILURES_PER_IP, windowMs: SIGN_IN_WINDOW_MS },
+  ];
+}
+
+/**
  * Counts a sign-in attempt, or throws RATE_LIMITED (counting nothing) when the account's budget
  * for this client or the address's has been used up in the window.
  */
 export function takeSignInAttempt(db: TDb, who: TSignInKeys, now = new Date()): Promise<THit[]> {
-  const limits: TLimit[] = [
-    {
-      key: accountKey(who),
-      max: who.device ? MAX_FAILURES_PER_DEVICE : MAX_FAILURES_PER_EMAIL,
-      windowMs: SIGN_IN_WINDOW_MS,
-    },
-    { key: ipKey(who.ip), max: MAX_FAILURES_PER_IP, windowMs: SIGN_IN_WINDOW_MS },
-  ];
-  return takeHits(db, limits, (ms) => `Too many failed sign-ins. Try again in ${minutesText(ms)}.`, now);
+  return takeHits(
+    db,
+    passwordCheckLimits(who),
+    (ms) => `Too many failed sign-ins. Try again in ${minutesText(ms)}.`,
+    now,
+  );
 }
 
 /**
- * A sign-in that succeeded: the budget it used is forgiven (all its failures), and the address
- * keeps only its failures. Another budget of the account (the untrusted clients', when a device
- * signed in) stays as it is.
+ * Counts a check of the current password before a change of password against the same budgets
+ * as a sign-in from this client: a stolen session gets no guesses beyond the sign-in's.
+ */
+export function takePasswordChangeAttempt(db: TDb, who: TSignInKeys, now = new Date()): Promise<THit[]> {
+  return takeHits(
+    db,
+    passwordCheckLimits(who),
+    (ms) => `Too many wrong passwords. Try again in ${minutesText(ms)}.`,
+    now,
+  );
+}
+
+/**
+ * A password check that succeeded: the budget it used is forgiven (all its failures), and the
+ * address keeps only its failures. Another budget of the account (the untrusted clients', when a
+ * device signed in) stays as it is.
  */
 export async function forgiveSignIn(db: TDb, who: TSignInKeys, hits: THit[]): Promise<void> {
   await clearHits(db, [accountKey(who)]);
@@ -65,6 +89,17 @@ export async function forgiveSignIn(db: TDb, who: TSignInKeys, hits: THit[]): Pr
     db,
     hits.filter((hit) => hit.key === ipKey(who.ip)),
   );
+}
+
+/**
+ * A password change that succeeded: forgiven as a sign-in, and the untrusted clients' budget of
+ * the account starts again, since its failures were guesses at the old password. The changing
+ * browser's device cookie is revoked with the old password, so its sign-in with the new one uses
+ * that budget: others' guesses do not lock the owner out right after the change.
+ */
+export async function forgivePasswordChange(db: TDb, who: TSignInKeys, hits: THit[]): Promise<void> {
+  await forgiveSignIn(db, who, hits);
+  await clearHits(db, [accountKey({ email: who.email, ip: who.ip })]);
 }
 
 /** Counts an attempt to create an account from this address, or throws RATE_LIMITED. */

@@ -19,6 +19,7 @@ vi.mock("./password", async (importOriginal) => {
 
 const { db } = await setupTestDb();
 const PASSWORD = "correct horse battery";
+const NEW_PASSWORD = "a brand new passphrase";
 let counter = 0;
 const uniqueEmail = () => `user${++counter}-${Date.now()}@example.com`;
 /** Each sign-up from its own address, so the per-address sign-up limit stays out of the way. */
@@ -143,7 +144,7 @@ describe("sign-in", () => {
     });
   });
 
-  it(`locks an IP after ${MAX_FAILURES_PER_IP} failures across many emails`, async () => {
+  it(`locks an IP after ${MAX_FAILURES_PER_IP} failures across many emails, except for a browser with a device cookie`, async () => {
     const ip = "203.0.113.99";
     const email = uniqueEmail();
     await newUser(email);
@@ -151,9 +152,17 @@ describe("sign-in", () => {
       data: Array.from({ length: MAX_FAILURES_PER_IP }, () => ({ key: `signin-ip:${ip}` })),
     });
     await expectDomainError(signIn(db, { email, password: PASSWORD, ip }), "RATE_LIMITED");
-    await expect(signIn(db, { email, password: PASSWORD, ip: "203.0.113.100" })).resolves.toMatchObject({
+    const { deviceCookie } = await signIn(db, { email, password: PASSWORD, ip: "203.0.113.100" });
+    // The owner's browser behind the same (office, carrier NAT) address: its cookie came from a
+    // successful sign-in to this account, so strangers' failures there do not lock it out...
+    await expect(signIn(db, { email, password: PASSWORD, ip, deviceCookie })).resolves.toMatchObject({
       user: { email },
     });
+    // ...and its own failures are counted against its own budget, not the address's.
+    const addressHits = () => db.rateLimitHit.count({ where: { key: `signin-ip:${ip}` } });
+    const before = await addressHits();
+    await expectDomainError(signIn(db, { email, password: "wrong", ip, deviceCookie }), "UNAUTHENTICATED");
+    expect(await addressHits()).toBe(before);
   });
 });
 
@@ -184,7 +193,7 @@ describe("device cookies", () => {
   it("a forged cookie, one for another email or one signed with another key gives no budget", async () => {
     const email = uniqueEmail();
     const other = uniqueEmail();
-    await newUser(email);
+    const user = await newUser(email);
     await newUser(other);
     const { deviceCookie: othersCookie } = await signIn(db, { email: other, password: PASSWORD, ip: "203.0.113.60" });
     const { deviceCookie } = await signIn(db, { email, password: PASSWORD, ip: "203.0.113.60" });
@@ -193,7 +202,7 @@ describe("device cookies", () => {
     const [nonce] = deviceCookie.split(".");
     for (const forged of [
       othersCookie,
-      newDeviceCookie("another secret of at least 32 characters", email),
+      newDeviceCookie("another secret of at least 32 characters", { ...user, sessionVersion: 0 }),
       `${nonce}.${"A".repeat(43)}`,
       `${"A".repeat(22)}.${deviceCookie.split(".")[1]}`,
       "garbage",
@@ -203,6 +212,38 @@ describe("device cookies", () => {
         "RATE_LIMITED",
       );
     }
+  });
+
+  it.each([
+    [
+      "a password change",
+      (id: string) =>
+        changePassword(db, id, { currentPassword: PASSWORD, newPassword: NEW_PASSWORD, ip: "203.0.113.90" }),
+    ],
+    ["signing out everywhere", (id: string) => signOutEverywhere(db, id)],
+    [
+      "a change of role",
+      async (id: string) =>
+        void (await setRole(db, (await db.user.findUniqueOrThrow({ where: { id } })).email, "ADMIN")),
+    ],
+  ])("cookies collected before %s give no budget of their own", async (_, end) => {
+    const email = uniqueEmail();
+    const user = await newUser(email);
+    // Someone who knew the password signed in from three browsers: three device cookies.
+    const collected: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      collected.push((await signIn(db, { email, password: PASSWORD, ip: `198.18.7.${i}` })).deviceCookie);
+    }
+    await end(user.id);
+    await lockOutUntrustedClients(email);
+    vi.mocked(verifyPassword).mockClear();
+    for (const deviceCookie of collected) {
+      await expectDomainError(
+        signIn(db, { email, password: "another guess", ip: "198.18.7.9", deviceCookie }),
+        "RATE_LIMITED",
+      );
+    }
+    expect(vi.mocked(verifyPassword).mock.calls.length).toBe(0);
   });
 
   it(`a device has its own budget of ${MAX_FAILURES_PER_DEVICE} failures`, async () => {
@@ -244,14 +285,16 @@ describe("sessions", () => {
 
   it("a password change checks the current password, then ends every session", async () => {
     const user = await signedIn(uniqueEmail());
-    const newPassword = "a brand new passphrase";
-    const error = await changePassword(db, user.id, { currentPassword: "not it", newPassword }).catch(
-      (e: unknown) => e,
-    );
+    const newPassword = NEW_PASSWORD;
+    const error = await changePassword(db, user.id, {
+      currentPassword: "not it",
+      newPassword,
+      ip: "203.0.113.81",
+    }).catch((e: unknown) => e);
     expect(error).toMatchObject({ code: "BAD_INPUT", field: "currentPassword" });
     await expect(sessionUser(db, user.id, user.sessionVersion)).resolves.not.toBeNull();
 
-    await changePassword(db, user.id, { currentPassword: PASSWORD, newPassword });
+    await changePassword(db, user.id, { currentPassword: PASSWORD, newPassword, ip: "203.0.113.81" });
     await expect(sessionUser(db, user.id, user.sessionVersion)).resolves.toBeNull();
     await expectDomainError(
       signIn(db, { email: user.email, password: PASSWORD, ip: "203.0.113.81" }),
@@ -262,13 +305,55 @@ describe("sessions", () => {
     });
   });
 
-  it("limits guesses of the current password", async () => {
+  it("counts wrong current passwords against the sign-in budget of untrusted clients", async () => {
     const user = await signedIn(uniqueEmail());
-    const newPassword = "a brand new passphrase";
-    for (let i = 0; i < 10; i++) {
-      await expectDomainError(changePassword(db, user.id, { currentPassword: `guess ${i}`, newPassword }), "BAD_INPUT");
+    vi.mocked(verifyPassword).mockClear();
+    for (let i = 0; i < 12; i++) {
+      await signIn(db, { email: user.email, password: `guess ${i}`, ip: `198.51.100.${i}` }).catch(() => {});
     }
-    await expectDomainError(changePassword(db, user.id, { currentPassword: PASSWORD, newPassword }), "RATE_LIMITED");
+    for (let i = 0; i < 12; i++) {
+      await expectDomainError(
+        changePassword(db, user.id, { currentPassword: `guess ${i}`, newPassword: NEW_PASSWORD, ip: "198.51.100.99" }),
+        "RATE_LIMITED",
+        /^Too many wrong passwords\. Try again in 15 minutes\.$/,
+      );
+    }
+    expect(vi.mocked(verifyPassword).mock.calls.length).toBe(MAX_FAILURES_PER_EMAIL);
+  });
+
+  it("lets this browser sign in with the new password although others' guesses had locked untrusted clients out", async () => {
+    const email = uniqueEmail();
+    const user = await newUser(email);
+    const { deviceCookie } = await signIn(db, { email, password: PASSWORD, ip: "203.0.113.85" });
+    for (let i = 0; i < MAX_FAILURES_PER_EMAIL; i++) {
+      await expectDomainError(signIn(db, { email, password: `guess ${i}`, ip: `198.51.100.${i}` }), "UNAUTHENTICATED");
+    }
+    const client = { ip: "203.0.113.85", deviceCookie };
+    await changePassword(db, user.id, { currentPassword: PASSWORD, newPassword: NEW_PASSWORD, ...client });
+    // Its device cookie was revoked with the old password; the untrusted clients' budget started again.
+    await expect(signIn(db, { email, password: NEW_PASSWORD, ...client })).resolves.toMatchObject({ user: { email } });
+  });
+
+  it("counts wrong current passwords from a browser with a device cookie against that device's budget", async () => {
+    const email = uniqueEmail();
+    const user = await newUser(email);
+    const { deviceCookie } = await signIn(db, { email, password: PASSWORD, ip: "203.0.113.83" });
+    const client = { ip: "203.0.113.83", deviceCookie };
+    for (let i = 0; i < MAX_FAILURES_PER_DEVICE; i++) {
+      await expectDomainError(
+        changePassword(db, user.id, { currentPassword: `guess ${i}`, newPassword: NEW_PASSWORD, ...client }),
+        "BAD_INPUT",
+      );
+    }
+    await expectDomainError(signIn(db, { email, password: PASSWORD, ...client }), "RATE_LIMITED");
+    await expectDomainError(
+      changePassword(db, user.id, { currentPassword: PASSWORD, newPassword: NEW_PASSWORD, ...client }),
+      "RATE_LIMITED",
+    );
+    // Untrusted clients were not charged.
+    await expect(signIn(db, { email, password: PASSWORD, ip: "203.0.113.84" })).resolves.toMatchObject({
+      user: { email },
+    });
   });
 
   it("a change of role ends the user's sessions; setting the same role does not", async () => {

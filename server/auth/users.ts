@@ -3,10 +3,15 @@ import type { TDb } from "../db";
 import { DomainError } from "../domain-error";
 import { env } from "../env";
 import type { Role } from "../generated/prisma/enums";
-import { clearHits, minutesText, takeHits } from "../rate-limit";
 import { newDeviceCookie, trustedDevice } from "./device-cookie";
 import { dummyPasswordHash, hashPassword, verifyPassword } from "./password";
-import { forgiveSignIn, SIGN_IN_WINDOW_MS, takeSignInAttempt, takeSignUpAttempt } from "./rate-limit";
+import {
+  forgivePasswordChange,
+  forgiveSignIn,
+  takePasswordChangeAttempt,
+  takeSignInAttempt,
+  takeSignUpAttempt,
+} from "./rate-limit";
 import { ZEmail, type TChangePasswordInput, type TSignInInput, type TSignUpInput } from "./schemas";
 
 export interface TSessionUser {
@@ -45,11 +50,14 @@ export async function signUp(db: TDb, input: TSignUpInput & { ip: string }): Pro
   }
 }
 
-export interface TSignInAttempt extends TSignInInput {
+/** Where a password check comes from: the client's address and the device cookie it presented. */
+export interface TClient {
   ip: string;
-  /** The device cookie the client presented, if any (checked here; a forged one counts as none). */
+  /** Checked here: a forged, revoked (older session version) or another account's cookie counts as none. */
   deviceCookie?: string;
 }
+
+export type TSignInAttempt = TSignInInput & TClient;
 
 /**
  * Checks email and password. The attempt is counted before the password is checked (see
@@ -61,13 +69,10 @@ export async function signIn(
   attempt: TSignInAttempt,
   secret: string = env.NEXTAUTH_SECRET,
 ): Promise<{ user: TSignedInUser; deviceCookie: string }> {
-  const who = {
-    email: attempt.email,
-    ip: attempt.ip,
-    device: trustedDevice(secret, attempt.email, attempt.deviceCookie),
-  };
-  const hits = await takeSignInAttempt(db, who);
+  // Looked up first, so a device cookie is trusted only for the account's current session version.
   const user = await db.user.findUnique({ where: { email: attempt.email } });
+  const who = { email: attempt.email, ip: attempt.ip, device: trustedDevice(secret, user, attempt.deviceCookie) };
+  const hits = await takeSignInAttempt(db, who);
   const isValid = user
     ? await verifyPassword(user.passwordHash, attempt.password)
     : (await verifyPassword(await dummyPasswordHash(), attempt.password)) && false;
@@ -75,7 +80,7 @@ export async function signIn(
   await forgiveSignIn(db, who, hits);
   return {
     user: { id: user.id, email: user.email, role: user.role, sessionVersion: user.sessionVersion },
-    deviceCookie: newDeviceCookie(secret, user.email),
+    deviceCookie: newDeviceCookie(secret, user),
   };
 }
 
@@ -90,35 +95,37 @@ export async function sessionUser(db: TDb, userId: unknown, sessionVersion: unkn
   return { id: user.id, email: user.email, role: user.role };
 }
 
-const MAX_WRONG_CURRENT_PASSWORDS = 10;
-
 /**
- * Changes the password after checking the current one (a stolen session alone cannot, and its
- * guesses are limited), and ends every session of the user, this browser's too.
+ * Changes the password after checking the current one (a stolen session alone cannot), and ends
+ * every session and revokes every device cookie of the user, this browser's too: its sign-in
+ * with the new password uses the untrusted clients' budget, which starts again (see
+ * forgivePasswordChange), and gets a new device cookie. The check is counted against the budget
+ * a sign-in from this client would use, so a stolen session gets no guesses of its own.
  */
-export async function changePassword(db: TDb, userId: string, input: TChangePasswordInput): Promise<void> {
-  const key = `password-change:${userId}`;
-  await takeHits(
-    db,
-    [{ key, max: MAX_WRONG_CURRENT_PASSWORDS, windowMs: SIGN_IN_WINDOW_MS }],
-    (ms) => `Too many wrong passwords. Try again in ${minutesText(ms)}.`,
-  );
+export async function changePassword(
+  db: TDb,
+  userId: string,
+  input: TChangePasswordInput & TClient,
+  secret: string = env.NEXTAUTH_SECRET,
+): Promise<void> {
   const user = await db.user.findUnique({ where: { id: userId } });
   if (!user) throw new DomainError("UNAUTHENTICATED", "Please sign in to continue.");
+  const who = { email: user.email, ip: input.ip, device: trustedDevice(secret, user, input.deviceCookie) };
+  const hits = await takePasswordChangeAttempt(db, who);
   if (!(await verifyPassword(user.passwordHash, input.currentPassword))) {
     throw new DomainError("BAD_INPUT", "That is not your current password.", { field: "currentPassword" });
   }
   const passwordHash = await hashPassword(input.newPassword);
   await db.user.update({ where: { id: userId }, data: { passwordHash, sessionVersion: { increment: 1 } } });
-  await clearHits(db, [key]);
+  await forgivePasswordChange(db, who, hits);
 }
 
-/** Ends every session of the user (every browser, this one too). */
+/** Ends every session of the user (every browser, this one too) and revokes its device cookies. */
 export async function signOutEverywhere(db: TDb, userId: string): Promise<void> {
   await db.user.update({ where: { id: userId }, data: { sessionVersion: { increment: 1 } } });
 }
 
-/** Changes a user's role; a change ends the user's sessions, which carry the old role. */
+/** Changes a user's role; a change ends the user's sessions, which carry the old role (and revokes its device cookies). */
 export async function setRole(db: TDb, rawEmail: string, role: Role): Promise<TSessionUser> {
   const parsed = ZEmail.safeParse(rawEmail);
   if (!parsed.success) throw new DomainError("BAD_INPUT", parsed.error.issues[0]?.message ?? "Invalid email.");

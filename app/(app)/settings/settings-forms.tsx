@@ -5,6 +5,7 @@ import { useRouter } from "next/navigation";
 import { signIn, signOut } from "next-auth/react";
 import { useState, type FormEvent } from "react";
 import { PASSWORD_MIN_LENGTH, ZChangePasswordInput } from "@/server/auth/schemas";
+import { signInUrl } from "@/server/auth/sign-in-notices";
 import { describeTRPCError, fieldErrorsOf, type TFieldErrors } from "../../_components/form-errors";
 import { Modal } from "../../_components/modal";
 import { useTRPC } from "../../_components/trpc-provider";
@@ -13,6 +14,7 @@ import { Alert, Button, Card, TextField } from "../../_components/ui";
 /**
  * Changing the password ends every session, this browser's too; the form then signs this
  * browser in again with the new password, so only the other browsers and devices are signed out.
+ * When that sign-in fails (the account's sign-in limit, the network), the sign-in page says why.
  */
 export function ChangePasswordForm({ email }: { email: string }) {
   const trpc = useTRPC();
@@ -52,7 +54,7 @@ export function ChangePasswordForm({ email }: { email: string }) {
     );
     if (!result || result.error) {
       // The password is changed and this session has ended with the others.
-      await signOut({ callbackUrl: "/signin?callbackUrl=%2Fsettings" });
+      await signOut({ callbackUrl: signInUrl("password-changed", "/settings") });
       return;
     }
     setIsSigningIn(false);
@@ -117,6 +119,7 @@ export function SignOutEverywhere() {
       },
     }),
   );
+  const isBusy = signOutAll.isPending || isLeaving;
 
   return (
     <Card className="space-y-4">
@@ -125,14 +128,20 @@ export function SignOutEverywhere() {
         Signs out every browser and device signed in to your account, this one too. Use it if you signed in on a
         computer that is not yours, or think someone else knows your password (then change it, too).
       </p>
-      <Button variant="secondary" onClick={() => setIsConfirming(true)}>
+      <Button
+        variant="secondary"
+        onClick={() => {
+          // A new confirmation starts clean: no error from the last attempt.
+          signOutAll.reset();
+          setIsConfirming(true);
+        }}
+      >
         Sign out everywhere…
       </Button>
       <Modal
         isOpen={isConfirming}
-        onClose={() => {
-          if (!signOutAll.isPending && !isLeaving) setIsConfirming(false);
-        }}
+        onClose={() => setIsConfirming(false)}
+        canClose={!isBusy}
         title="Sign out everywhere?"
       >
         <div className="space-y-4">
@@ -142,14 +151,10 @@ export function SignOutEverywhere() {
           </p>
           {signOutAll.isError && <Alert>{describeTRPCError(signOutAll.error).message}</Alert>}
           <div className="flex justify-end gap-2">
-            <Button variant="secondary" onClick={() => setIsConfirming(false)} disabled={isLeaving} autoFocus>
+            <Button variant="secondary" onClick={() => setIsConfirming(false)} disabled={isBusy} autoFocus>
               Cancel
             </Button>
-            <Button
-              isBusy={signOutAll.isPending || isLeaving}
-              className="bg-red-600 hover:bg-red-500"
-              onClick={() => signOutAll.mutate()}
-            >
+            <Button isBusy={isBusy} className="bg-red-600 hover:bg-red-500" onClick={() => signOutAll.mutate()}>
               Sign out everywhere
             </Button>
           </div>

@@ -8,7 +8,7 @@ import { ZSignInInput } from "@/server/auth/schemas";
 import { fieldErrorsOf, type TFieldErrors } from "../../_components/form-errors";
 import { Alert, Button, TextField } from "../../_components/ui";
 
-export function SignInForm({ callbackUrl }: { callbackUrl: string }) {
+export function SignInForm({ callbackUrl, notice }: { callbackUrl: string; notice: string | null }) {
   const router = useRouter();
   const [fieldErrors, setFieldErrors] = useState<TFieldErrors>({});
   const [formError, setFormError] = useState<string | null>(null);
@@ -47,6 +47,7 @@ export function SignInForm({ callbackUrl }: { callbackUrl: string }) {
       <h1 id="signin-title" className="text-xl font-semibold">
         Sign in
       </h1>
+      {notice && !formError && <Alert tone="info">{notice}</Alert>}
       {formError && <Alert>{formError}</Alert>}
       <TextField
         id="email"

@@ -1,6 +1,6 @@
 import type { Metadata } from "next";
 import { redirect } from "next/navigation";
-import { getServerAuthSession } from "@/server/auth/options";
+import { getServerAuthSession, portalOrigin } from "@/server/auth/options";
 import { safeCallbackUrl } from "../../_components/safe-callback";
 import { SignUpForm } from "./sign-up-form";
 
@@ -11,7 +11,9 @@ export default async function SignUpPage({
 }: {
   searchParams: Promise<Record<string, string | string[] | undefined>>;
 }) {
-  const callbackUrl = safeCallbackUrl((await searchParams).callbackUrl);
+  const params = await searchParams;
+  // Same-origin absolute URLs (next-auth sends them) are followed too, as their path.
+  const callbackUrl = safeCallbackUrl(params.callbackUrl, portalOrigin());
   if (await getServerAuthSession()) redirect(callbackUrl);
   return <SignUpForm callbackUrl={callbackUrl} />;
 }

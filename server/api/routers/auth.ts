@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { presentedDeviceCookie } from "../../auth/options";
 import { ZChangePasswordInput, ZSignUpInput } from "../../auth/schemas";
 import { changePassword, signOutEverywhere, signUp } from "../../auth/users";
 import { clientAddress } from "../../http/client-address";
@@ -17,7 +18,13 @@ export const authRouter = createTRPCRouter({
   changePassword: protectedProcedure
     .input(ZChangePasswordInput)
     .output(z.void())
-    .mutation(({ ctx, input }) => changePassword(ctx.db, ctx.session.user.id, input)),
+    .mutation(({ ctx, input }) =>
+      changePassword(ctx.db, ctx.session.user.id, {
+        ...input,
+        ip: clientAddress(ctx.headers),
+        deviceCookie: presentedDeviceCookie(ctx.headers.get("cookie")),
+      }),
+    ),
 
   /** Ends every session of the user, this browser's too. */
   signOutEverywhere: protectedProcedure
