@@ -3,11 +3,11 @@
  * Nothing is generated here: a missing secret stops the start, named with every other one.
  */
 import { existsSync } from "node:fs";
-import { enterProductionMode } from "../server/env";
+import { enterMode } from "../server/env";
 import { runPortal } from "./lib/portal";
 
 try {
-  enterProductionMode();
+  enterMode("production");
 } catch (error) {
   console.error((error as Error).message);
   process.exit(1);

@@ -31,6 +31,13 @@ describe("loadEnv", () => {
     expect(existsSync(path.join(dir, "secrets.json"))).toBe(false);
   });
 
+  it("names the missing secrets also when another value is invalid", () => {
+    const dir = tempDir();
+    expect(() => loadEnv({ NODE_ENV: "production", ONEPROFILE_DATA_DIR: dir, NEXTAUTH_SECRET: "short" })).toThrow(
+      /NEXTAUTH_SECRET: must be at least 32 characters\n {2}ONEPROFILE_ENCRYPTION_KEY: must be set in production/,
+    );
+  });
+
   it("names every missing secret at once, the webhook secret only when the sandbox networks are on", () => {
     const dir = tempDir();
     const sandboxUrl = "http://sandbox.internal:4010";

@@ -130,7 +130,14 @@ function loadDevSecrets(dataDir: string): Record<string, string> {
 export function loadEnv(source: NodeJS.ProcessEnv): TEnv {
   const parsed = ZEnv.safeParse(source);
   if (!parsed.success) {
-    throw new Error(`OneProfile: invalid configuration:\n${describe(parsed.error)}`);
+    // In production, also name every secret that is missing: one start tells all that is wrong.
+    const isProduction = source.NODE_ENV === "production";
+    const missing = SECRET_NAMES.filter(
+      (name) => !source[name] && (name !== "SANDBOX_WEBHOOK_SECRET" || source.SANDBOX_URL !== undefined),
+    );
+    const alsoMissing =
+      isProduction && missing.length > 0 ? `\n  ${missing.join(", ")}: must be set in production` : "";
+    throw new Error(`OneProfile: invalid configuration:\n${describe(parsed.error)}${alsoMissing}`);
   }
   const values = parsed.data;
   const isProduction = values.NODE_ENV === "production";
@@ -160,11 +167,12 @@ export const env: TEnv = new Proxy({} as TEnv, {
 });
 
 /**
- * `npm start`: production whatever NODE_ENV the caller set, for this process and every process
- * it starts; validated at once, so a missing secret stops the start before anything runs.
+ * `npm start` (production) and `npm run dev` (development) run in their mode whatever NODE_ENV
+ * the caller set (a shell or container may export one), for this process and every process it
+ * starts; validated at once, so a missing production secret stops the start before anything runs.
  */
-export function enterProductionMode(): TEnv {
-  Object.assign(process.env, { NODE_ENV: "production" });
+export function enterMode(mode: "production" | "development"): TEnv {
+  Object.assign(process.env, { NODE_ENV: mode });
   cached = undefined;
   return (cached = loadEnv(process.env));
 }

@@ -92,7 +92,8 @@ export function createAuthOptions({ db, setCookie }: TAuthDeps): NextAuthOptions
       return env.NEXTAUTH_SECRET;
     },
     session: { strategy: "jwt", maxAge: 30 * 24 * 60 * 60 },
-    pages: { signIn: "/signin" },
+    // next-auth's own pages (error, sign-out) are never shown: errors land on our sign-in page.
+    pages: { signIn: "/signin", error: "/signin" },
     logger: {
       error(code, metadata) {
         if (metadata instanceof SessionEndedError) return;

@@ -4,8 +4,10 @@
  * it: it overwrites `x-forwarded-for` with the one address it trusts (server/http/portal-listener.ts)
  * — the connection's own, or with TRUSTED_PROXY_HOPS = n, the address the outermost of the n
  * proxies in front of it saw — so a value the client forged never gets here. This reads that
- * one value.
+ * one value, as the key rate limits count it under (IPv6 by its /64).
  */
+import { rateLimitAddress } from "./trusted-address";
+
 type THeaders = Headers | Record<string, string | string[] | undefined> | undefined;
 
 export const CLIENT_ADDRESS_HEADER = "x-forwarded-for";
@@ -13,5 +15,5 @@ export const CLIENT_ADDRESS_HEADER = "x-forwarded-for";
 export function clientAddress(headers: THeaders): string {
   const raw = headers instanceof Headers ? headers.get(CLIENT_ADDRESS_HEADER) : headers?.[CLIENT_ADDRESS_HEADER];
   const value = (Array.isArray(raw) ? raw[0] : raw)?.split(",")[0]?.trim();
-  return value || "unknown";
+  return value ? rateLimitAddress(value) : "unknown";
 }

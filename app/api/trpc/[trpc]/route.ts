@@ -1,15 +1,29 @@
+import { TRPCError } from "@trpc/server";
 import { fetchRequestHandler } from "@trpc/server/adapters/fetch";
 import { MAX_BATCH_SIZE } from "@/server/api/batch";
 import { appRouter } from "@/server/api/root";
 import { createTRPCContext } from "@/server/api/trpc";
+import { withBodyLimit } from "@/server/http/read-body";
 import { metrics, procedureLabels } from "@/server/metrics";
 
 const ENDPOINT = "/api/trpc";
+/** A request body at most this large: one avatar (5 MB of image, as base64) and the rest. */
+export const MAX_BODY_BYTES = 8 * 1024 * 1024;
 /** The router's procedures: the only values the `route` label takes (besides "unknown"). */
 const PROCEDURES: ReadonlySet<string> = new Set(Object.keys(appRouter._def.procedures));
 
-async function handler(req: Request) {
+async function handler(request: Request) {
   const startedAt = performance.now();
+  // Read no further than the limit; tRPC answers the error as a 413 (PAYLOAD_TOO_LARGE).
+  const req = withBodyLimit(
+    request,
+    MAX_BODY_BYTES,
+    () =>
+      new TRPCError({
+        code: "PAYLOAD_TOO_LARGE",
+        message: `A request may carry at most ${MAX_BODY_BYTES / 1024 / 1024} MB.`,
+      }),
+  );
   const response = await fetchRequestHandler({
     endpoint: ENDPOINT,
     req,

@@ -2,33 +2,12 @@ import { db } from "@/server/db";
 import { env } from "@/server/env";
 import { logError } from "@/server/log";
 import { metrics, type TInboundOutcome } from "@/server/metrics";
+import { readBody } from "@/server/http/read-body";
 import { MAX_EVENT_BYTES, receiveSandboxEvent } from "@/server/monitor/receive-sandbox-event";
 
 export const dynamic = "force-dynamic";
 
 const OUTCOME_OF_STATUS: Record<number, TInboundOutcome> = { 202: "accepted", 409: "duplicate" };
-
-/**
- * The body as text, or null once it is longer than `limit` bytes: a sender cannot make the portal
- * hold more than that in memory, whatever it declares or streams.
- */
-async function readBody(request: Request, limit: number): Promise<string | null> {
-  if (Number(request.headers.get("content-length")) > limit) return null;
-  if (!request.body) return "";
-  const reader = request.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (let read = await reader.read(); !read.done; read = await reader.read()) {
-    size += read.value.byteLength;
-    if (size > limit) {
-      await reader.cancel();
-      return null;
-    }
-    chunks.push(read.value);
-  }
-  // As request.text() decodes: UTF-8, a leading BOM dropped, broken sequences replaced.
-  return new TextDecoder().decode(Buffer.concat(chunks));
-}
 
 /** Webhooks from the sandbox networks: a profile changed inside QQ, MSN, Fetion or Facebook. */
 export async function POST(request: Request, { params }: { params: Promise<{ network: string }> }) {
