@@ -10,6 +10,11 @@ import {
   uniqueEmail,
 } from "./helpers";
 
+// Each test links up to three networks (each checks the password), signs in to the networks' own
+// pages and follows a fan-out end to end: on a busy 2-core machine that alone nears the default
+// 90 s, so these get more room. Every wait inside still awaits a condition.
+test.describe.configure({ timeout: 180_000 });
+
 // Each test uses fresh sandbox accounts, so tests never share vendor state.
 const PASSWORD = "sync-test-password";
 
