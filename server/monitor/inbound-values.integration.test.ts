@@ -7,6 +7,7 @@ import { randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { setupTestDb } from "../../test/database";
 import { fakeConnectors } from "../../test/fake-connectors";
+import type { TConnectorResolver } from "../connectors/registry";
 import type { TNetworkReport } from "../connectors/types";
 import { createKeyring } from "../crypto/secrets";
 import { enqueueInboundEvent } from "../dispatch/queue";
@@ -17,12 +18,12 @@ import { linkAccount } from "../registration/link";
 const { db, url: databaseUrl } = await setupTestDb();
 const keyring = createKeyring(`k1:${randomBytes(32).toString("base64")}`, undefined);
 let mark = 100;
-// The test's payload is the report's values; the marks rise like a vendor's version.
+// The test's payload is the account's login and the report's values; the marks rise like a vendor's version.
 const connectors = fakeConnectors({
   parseReport: (payload) => {
-    const values = payload as TNetworkReport["values"];
+    const { login, values } = payload as { login: string; values: TNetworkReport["values"] };
     return {
-      login: "12345",
+      login,
       fields: Object.keys(values).filter((key) => key !== "moodText") as TNetworkReport["fields"],
       values,
       mark: ++mark,
@@ -32,14 +33,31 @@ const connectors = fakeConnectors({
 });
 const worker = createWorker({ db, databaseUrl, connectors, keyring, concurrency: 2, leaseMs: 30_000, retryBaseMs: 5 });
 
+async function linkedUser(linkWith: TConnectorResolver = connectors) {
+  const user = await db.user.create({
+    data: { email: `v-${randomBytes(4).toString("hex")}@example.com`, passwordHash: "x" },
+  });
+  const login = `${Math.floor(Math.random() * 1e9)}`;
+  const account = await linkAccount({ db, connectors: linkWith, keyring }, user.id, {
+    networkId: "qq",
+    login,
+    secret: "pw",
+  });
+  await worker.drain();
+  return { userId: user.id, accountId: account.id };
+}
+
+const latest = (userId: string) => db.profileRevision.findFirst({ where: { userId }, orderBy: { version: "desc" } });
+
 async function report(userId: string, accountId: string, values: TNetworkReport["values"]) {
+  const { login } = await db.linkedAccount.findUniqueOrThrow({ where: { id: accountId } });
   const event = await db.inboundEvent.create({
     data: {
       networkId: "qq",
       externalId: `e-${randomBytes(4).toString("hex")}`,
-      login: "12345",
+      login,
       linkedAccountId: accountId,
-      payload: values,
+      payload: { login, values },
     },
   });
   await enqueueInboundEvent(db, { userId, accountId, eventId: event.id });
@@ -88,5 +106,43 @@ describe("values from a network", () => {
     const taken = await report(user.id, accountId, { displayName: "👨‍👩‍👧‍👦".repeat(100) });
     expect(taken.outcome).toBe("update");
     expect((await db.profileRevision.findFirstOrThrow({ where: { userId: user.id, version: 2 } })).source).toBe("qq");
+  });
+
+  it("trims a display name as the portal does: white space only is no display name, not a refusal", async () => {
+    const { userId, accountId } = await linkedUser();
+    const trimmed = await report(userId, accountId, { displayName: "  Grace  " });
+    expect(trimmed.outcome).toBe("update");
+    expect((await latest(userId))?.displayName).toBe("Grace");
+    const blank = await report(userId, accountId, { displayName: " \u3000 " });
+    expect(blank.outcome).toBe("update");
+    expect((await latest(userId))?.displayName).toBe("");
+  });
+
+  it("quotes an unknown mood word without its direction overrides, cut between graphemes", async () => {
+    const { userId, accountId } = await linkedUser();
+    // slice(0, 40) of this word kept the override and cut the family emoji after a high surrogate.
+    const word = `\u202E${"x".repeat(35)}👨‍👩‍👧‍👦 and more`;
+    const event = await report(userId, accountId, { mood: word, moodText: "" });
+    expect(event.outcome).toBe("rejected");
+    expect(event.note).toContain(`mood refused (Mood “${"x".repeat(35)}👨‍👩‍👧‍👦 an…” has no equivalent in OneProfile)`);
+    expect(event.note).not.toMatch(/[\u202A-\u202E\uD800-\uDFFF]/u); // u: only a lone surrogate matches
+  });
+
+  it("imports a display name at link trimmed, and one of white space only not at all", async () => {
+    const vendorName =
+      (displayName: string): TConnectorResolver =>
+      (networkId) => {
+        const connector = connectors(networkId);
+        return (
+          connector && {
+            ...connector,
+            verify: async (credentials) => ({ ...(await connector.verify(credentials)), displayName }),
+          }
+        );
+      };
+    const named = await linkedUser(vendorName("  Ada  "));
+    expect((await latest(named.userId))?.displayName).toBe("Ada");
+    const blank = await linkedUser(vendorName("   "));
+    expect((await latest(blank.userId))?.displayName ?? null).toBeNull();
   });
 });

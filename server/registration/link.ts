@@ -10,7 +10,7 @@ import { storeOriginalAvatar } from "../profile/avatars";
 import { currentSnapshot, lockUser, recordProfileChange, type TProfileChanges } from "../profile/update";
 import { moodFromNetwork } from "../sync/map-settings";
 import { hashesOf, PROFILE_LIMITS, type TObserved, type TProfileField } from "../sync/state";
-import { profileTextProblem } from "../sync/text";
+import { normalizeDisplayName, profileTextProblem } from "../sync/text";
 import { definitionOf } from "../connectors/registry";
 import { DomainError } from "../domain-error";
 import { ACCOUNT_SELECT, toAccountView, type TAccountView } from "./accounts";
@@ -63,11 +63,12 @@ export type TInitialSync = "imported" | "sent" | "nothing";
 /** The vendor's profile in OneProfile's words, for an import; values we could not take are left out. */
 async function importableProfile(db: TDb, connector: TConnector, profile: TVendorProfile): Promise<TProfileChanges> {
   // The portal's own text rule: a value it would refuse from a person is not imported either.
-  const fits = (value: string | null, max: number) =>
+  const fits = (value: string | null, max: number): value is string =>
     value !== null && value !== "" && profileTextProblem("", value, max) === null;
   const changes: TProfileChanges = {};
   const { capabilities } = connector.definition;
-  if (fits(profile.displayName, PROFILE_LIMITS.displayName)) changes.displayName = profile.displayName;
+  const displayName = profile.displayName === null ? null : normalizeDisplayName(profile.displayName);
+  if (fits(displayName, PROFILE_LIMITS.displayName)) changes.displayName = displayName;
   if (fits(profile.signature, PROFILE_LIMITS.signature)) changes.signature = profile.signature;
   if (profile.mood && capabilities.mood) {
     const mood = moodFromNetwork(profile.mood, capabilities.mood);

@@ -1,7 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { graphemeCount, profileTextProblem } from "./text";
+import { graphemeCount, normalizeDisplayName, profileTextProblem, quoteForNote } from "./text";
 
 const FAMILY = "👨‍👩‍👧‍👦"; // one grapheme, 11 UTF-16 units
+const ENGLAND = "\u{1F3F4}\u{E0067}\u{E0062}\u{E0065}\u{E006E}\u{E0067}\u{E007F}"; // 14 units
+const KISS = "👩🏻‍❤️‍💋‍👨🏿"; // 15 units
 
 describe("profileTextProblem", () => {
   it("counts graphemes, not UTF-16 units", () => {
@@ -50,5 +52,57 @@ describe("profileTextProblem", () => {
   it("refuses a lone surrogate", () => {
     expect(profileTextProblem("Name", "a\uD800b", 100)).toBe("Name contains a broken character.");
     expect(profileTextProblem("Name", "a\uDC00", 100)).toBe("Name contains a broken character.");
+  });
+
+  it("refuses one grapheme piled with marks even when the whole text is within the limit", () => {
+    const marks = "has a character with too many accents or marks on it.";
+    expect(profileTextProblem("X", `a${"\u0301".repeat(1500)}`, 100)).toBe(`X ${marks}`);
+    expect(profileTextProblem("X", `ok a${"\u0301".repeat(16)}`, 100)).toBe(`X ${marks}`);
+    expect(profileTextProblem("X", `a${"\u0301".repeat(15)} ${ENGLAND}${KISS}`, 100)).toBeNull();
+  });
+
+  it.each([
+    ["a tag character", "a\u{E0041}b"],
+    ["a cancel tag", "\u{E007F}"],
+    ["the language tag", "\u{E0001}en"],
+    ["interlinear annotation", "a\uFFF9b\uFFFAc\uFFFB"],
+    ["the deprecated format character U+206A", "a\u206Ab"],
+    ["the deprecated format character U+206F", "a\u206Fb"],
+    ["the non-character U+FFFE", "a\uFFFE"],
+    ["the non-character U+FFFF", "a\uFFFF"],
+    ["the non-character U+FDD0", "a\uFDD0"],
+    ["the non-character U+FDEF", "a\uFDEF"],
+  ])("refuses %s", (_, text) => {
+    expect(profileTextProblem("The display name", text, 100)).toBe(
+      "The display name cannot contain invisible formatting characters.",
+    );
+  });
+
+  it("allows the tags of an emoji flag, the joiner and variation selectors", () => {
+    for (const text of [ENGLAND, `Ada ${ENGLAND}`, KISS, "❤️", "葛\u{E0100}", "a\u200Db"]) {
+      expect(profileTextProblem("Name", text, 100)).toBeNull();
+    }
+  });
+});
+
+describe("normalizeDisplayName", () => {
+  it("trims, and a name of white space only becomes empty (no display name), as the portal stores it", () => {
+    expect(normalizeDisplayName("  Ada \u3000")).toBe("Ada");
+    expect(normalizeDisplayName(" \t ")).toBe("");
+    expect(normalizeDisplayName("Ada Lovelace")).toBe("Ada Lovelace");
+  });
+});
+
+describe("quoteForNote", () => {
+  it("removes direction overrides, controls and invisible characters, keeping emoji whole", () => {
+    expect(quoteForNote("\u202Ehappy\u202C\u0000\n\u200B\u{E0041}", 40)).toBe("happy");
+    expect(quoteForNote(`${FAMILY}${ENGLAND.slice(0, 2)}`, 40)).toBe(`${FAMILY}${ENGLAND.slice(0, 2)}`);
+  });
+
+  it("cuts on grapheme boundaries, never inside an emoji", () => {
+    expect(quoteForNote(FAMILY.repeat(3), 3)).toBe(FAMILY.repeat(3));
+    expect(quoteForNote(FAMILY.repeat(4), 3)).toBe(`${FAMILY}${FAMILY}…`);
+    expect(quoteForNote(`${"x".repeat(39)}😀😀`, 40)).toBe(`${"x".repeat(39)}…`);
+    expect(quoteForNote(`a${"\u0301".repeat(500)}b`, 40)).toBe("ab");
   });
 });

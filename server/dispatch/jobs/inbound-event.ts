@@ -30,7 +30,7 @@ import {
   type TProfileField,
   type TReportVerdict,
 } from "../../sync/state";
-import { profileTextProblem } from "../../sync/text";
+import { normalizeDisplayName, profileTextProblem, quoteForNote } from "../../sync/text";
 import { lockObserved } from "../account-state";
 import { defineJob, type TJobDeps, type TJobOutcome } from "../define-job";
 import { INBOUND_EVENT, markDirty, type TClaimedJob } from "../queue";
@@ -57,11 +57,9 @@ async function acceptValues(
   for (const field of fields) {
     const { values } = report;
     if (field === "displayName") {
-      const value = values.displayName ?? "";
-      const problem =
-        value.trim() === ""
-          ? "Display name is empty"
-          : profileTextProblem("Display name", value, PROFILE_LIMITS.displayName);
+      // The portal's rule: trimmed, and empty means no display name (the networks keep theirs).
+      const value = normalizeDisplayName(values.displayName ?? "");
+      const problem = profileTextProblem("Display name", value, PROFILE_LIMITS.displayName);
       if (problem) refuse(field, problem);
       else result.changes.displayName = value;
     } else if (field === "signature") {
@@ -76,7 +74,7 @@ async function acceptValues(
       const moodText = values.moodText ?? "";
       const problem =
         word !== null && mood === null
-          ? `Mood “${word.slice(0, 40)}” has no equivalent in OneProfile`
+          ? `Mood “${quoteForNote(word, 40)}” has no equivalent in OneProfile`
           : profileTextProblem("Mood text", moodText, PROFILE_LIMITS.moodText);
       if (problem) refuse(field, problem);
       else {

@@ -42,4 +42,18 @@ describe("profile input", () => {
       moodText: null,
     });
   });
+
+  it("takes a display name of white space only as empty (no display name), the rule every path shares", () => {
+    expect(ZUpdateInput.parse({ displayName: " \u3000 " }).displayName).toBe("");
+  });
+
+  it("refuses invisible formatting characters and a character piled with marks", () => {
+    expect(
+      fieldErrors({ displayName: "Ada\u{E0041}", signature: "a\uFFF9b", moodText: `a${"\u0301".repeat(40)}` }),
+    ).toEqual({
+      displayName: ["The display name cannot contain invisible formatting characters."],
+      signature: ["The signature cannot contain invisible formatting characters."],
+      moodText: ["The mood text has a character with too many accents or marks on it."],
+    });
+  });
 });

@@ -2,7 +2,7 @@ import { z } from "zod";
 import { MOOD_IDS } from "../../../sync/moods";
 import { ZField } from "../registration/schemas";
 
-import { PROFILE_LIMITS, profileTextProblem } from "../../../sync/text";
+import { normalizeDisplayName, PROFILE_LIMITS, profileTextProblem } from "../../../sync/text";
 
 export { PROFILE_LIMITS };
 
@@ -14,7 +14,11 @@ const zProfileText = (label: string, max: number) =>
   });
 
 export const ZProfileFields = z.object({
-  displayName: z.string().trim().pipe(zProfileText("The display name", PROFILE_LIMITS.displayName)).nullable(),
+  displayName: z
+    .string()
+    .overwrite(normalizeDisplayName)
+    .pipe(zProfileText("The display name", PROFILE_LIMITS.displayName))
+    .nullable(),
   signature: zProfileText("The signature", PROFILE_LIMITS.signature).nullable(),
   mood: z.enum(MOOD_IDS).nullable(),
   moodText: zProfileText("The mood text", PROFILE_LIMITS.moodText).nullable(),
