@@ -1,16 +1,17 @@
 /**
- * `profile.update` through the portal's real HTTP endpoint: a production build (`next start`)
+ * `profile.update` through the portal's real HTTP endpoint: a production build (the portal's server)
  * on the bench's database, people signed in through next-auth's own credentials flow, and
  * autocannon offering a fixed rate of tRPC calls (each from one of the signed-in people, in turn,
  * each changing the signature, so each makes a revision and a delivery per linked account). No
  * worker runs meanwhile: what is measured is the request path, not the fan-out.
  */
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import path from "node:path";
 import autocannon from "autocannon";
-import { NEXT_BIN } from "../../scripts/lib/run-next";
+import { NEXT_BIN, PORTAL_SERVER } from "../../scripts/lib/run-next";
+import { spawnTs } from "../../scripts/lib/spawn-ts";
 import { hashPassword } from "../../server/auth/password";
 import type { TKeyring } from "../../server/crypto/secrets";
 import { freePort } from "../../server/database/embedded";
@@ -77,23 +78,28 @@ export async function measureProfileUpdates(options: {
 
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
-  const server = spawn(process.execPath, [NEXT_BIN, "start", "--port", String(port), "--hostname", "127.0.0.1"], {
-    stdio: ["ignore", "ignore", "inherit"],
-    env: childEnv({
-      NODE_ENV: "production",
-      NEXT_TELEMETRY_DISABLED: "1",
-      LOG_LEVEL: "warn",
-      DATABASE_URL: options.databaseUrl,
-      NEXTAUTH_URL: base,
-      NEXTAUTH_SECRET: randomBytes(32).toString("base64url"),
-      ONEPROFILE_ENCRYPTION_KEY: options.keyringSecret,
-      SANDBOX_WEBHOOK_SECRET: randomBytes(24).toString("base64url"),
-    }),
-  });
+  // The portal's own server, as `npm start` runs it (it sets the client address, among others).
+  const server = spawnTs(
+    PORTAL_SERVER,
+    {
+      stdio: ["ignore", "ignore", "inherit"],
+      env: childEnv({
+        NODE_ENV: "production",
+        NEXT_TELEMETRY_DISABLED: "1",
+        LOG_LEVEL: "warn",
+        DATABASE_URL: options.databaseUrl,
+        NEXTAUTH_URL: base,
+        NEXTAUTH_SECRET: randomBytes(32).toString("base64url"),
+        ONEPROFILE_ENCRYPTION_KEY: options.keyringSecret,
+        SANDBOX_WEBHOOK_SECRET: randomBytes(24).toString("base64url"),
+      }),
+    },
+    ["start", String(port), "127.0.0.1"],
+  );
   try {
     // Polled until it answers: the server is up when its health check says the database answers.
     for (;;) {
-      if (server.exitCode !== null) throw new Error(`next start exited with ${server.exitCode}`);
+      if (server.exitCode !== null) throw new Error(`the portal's server exited with ${server.exitCode}`);
       const ok = await fetch(`${base}/api/health`).then(
         (response) => response.ok,
         () => false,

@@ -13,7 +13,8 @@ import { spawnTs } from "./spawn-ts";
 const require = createRequire(import.meta.url);
 /** The `next` command, for `next build`. */
 export const NEXT_BIN = require.resolve("next/dist/bin/next");
-const SERVER = path.join(path.dirname(fileURLToPath(import.meta.url)), "next-server.ts");
+/** The portal's HTTP server (Next.js as a custom server): `next-server.ts <dev|start> <port> [hostname]`. */
+export const PORTAL_SERVER = path.join(path.dirname(fileURLToPath(import.meta.url)), "next-server.ts");
 
 export interface TService {
   stop: () => Promise<void>;
@@ -31,7 +32,7 @@ export function runNext(options: {
 }): void {
   const args = [options.mode, String(options.port), ...(options.hostname ? [options.hostname] : [])];
   const child = spawnTs(
-    SERVER,
+    PORTAL_SERVER,
     {
       stdio: options.logFile ? ["ignore", "pipe", "pipe"] : "inherit",
       env: childEnv({
