@@ -88,3 +88,10 @@ test("the 404 page is rendered per request too: its scripts carry the nonce", as
   expect(scripts.length).toBeGreaterThan(0);
   for (const script of scripts) expect(script).toContain(`nonce="${nonce}"`);
 });
+
+test("a body over a route's limit is answered 413 over HTTP, not read whole", async ({ request }) => {
+  const response = await request.post("/api/auth/callback/credentials", {
+    form: { email: "a@example.com", password: "a".repeat(100 * 1024) },
+  });
+  expect(response.status()).toBe(413);
+});

@@ -31,6 +31,18 @@ describe("takeHits", () => {
     expect(await db.rateLimitHit.count({ where: { key: "burst-ip" } })).toBe(10);
   });
 
+  it("refuses a key listed twice, and a caller under an isolation that would see too little", async () => {
+    const twice = { key: "twice", max: 1, windowMs: WINDOW };
+    await expect(takeHits(db, [twice, twice], message)).rejects.toThrow(/appears twice/);
+    await expect(
+      db.$transaction(
+        (tx) => tx.$queryRaw`SELECT * FROM rate_limit_take(ARRAY['strict'], ARRAY[1], ARRAY[60000]::bigint[], now())`,
+        { isolationLevel: "RepeatableRead" },
+      ),
+    ).rejects.toThrow(/needs READ COMMITTED/);
+    expect(await db.rateLimitHit.count({ where: { key: { in: ["twice", "strict"] } } })).toBe(0);
+  });
+
   it("counts on every limit or on none", async () => {
     await takeHits(db, [{ key: "full", max: 1, windowMs: WINDOW }], message);
     await expect(

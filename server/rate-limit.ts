@@ -51,6 +51,10 @@ export async function takeHits(
   now = new Date(),
 ): Promise<THit[]> {
   if (limits.length === 0) return [];
+  // Each key once: two copies would both be checked before either is counted.
+  if (new Set(limits.map((limit) => limit.key)).size !== limits.length) {
+    throw new Error(`takeHits: a key appears twice in ${limits.map((limit) => limit.key).join(", ")}`);
+  }
   const rows = await db.$queryRaw<{ out_key: string; out_id: bigint | null; retry_after_ms: bigint | null }[]>`
     SELECT out_key, out_id, retry_after_ms FROM rate_limit_take(
       ${limits.map((limit) => limit.key)}::text[],

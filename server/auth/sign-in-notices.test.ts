@@ -17,3 +17,9 @@ describe("sign-in notices", () => {
     },
   );
 });
+
+describe("next-auth's errors", () => {
+  it("have one plain message, whatever code next-auth sent", () => {
+    expect(signInNotice("auth-error")).toBe("Signing in could not be completed. Please try again.");
+  });
+});

@@ -5,6 +5,8 @@
  */
 export const SIGN_IN_NOTICES = {
   "password-changed": "Your password was changed. Sign in with the new one.",
+  /** next-auth's own error page sends its errors here (`?error=…`); their codes mean nothing to people. */
+  "auth-error": "Signing in could not be completed. Please try again.",
 } as const;
 
 export type TSignInNotice = keyof typeof SIGN_IN_NOTICES;

@@ -6,7 +6,7 @@
  * proxies in front of it saw — so a value the client forged never gets here. This reads that
  * one value, as the key rate limits count it under (IPv6 by its /64).
  */
-import { rateLimitAddress } from "./trusted-address";
+import { canonicalAddress, rateLimitAddress } from "./trusted-address";
 
 type THeaders = Headers | Record<string, string | string[] | undefined> | undefined;
 
@@ -15,5 +15,7 @@ export const CLIENT_ADDRESS_HEADER = "x-forwarded-for";
 export function clientAddress(headers: THeaders): string {
   const raw = headers instanceof Headers ? headers.get(CLIENT_ADDRESS_HEADER) : headers?.[CLIENT_ADDRESS_HEADER];
   const value = (Array.isArray(raw) ? raw[0] : raw)?.split(",")[0]?.trim();
-  return value ? rateLimitAddress(value) : "unknown";
+  // Canonical again: a header set by anything but the portal's server (plain `next start`) may
+  // carry "::ffff:a.b.c.d", which must not count every IPv4 client under one /64.
+  return value ? rateLimitAddress(canonicalAddress(value) ?? value) : "unknown";
 }

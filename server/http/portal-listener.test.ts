@@ -75,3 +75,30 @@ describe("the portal's HTTP server", () => {
     expect((await httpsUrl.send({}))["strict-transport-security"]).toBe(HSTS_VALUE);
   });
 });
+
+describe("a request that declares a body larger than any the portal takes", () => {
+  it("is answered 413 before anything reads it, and the connection is closed", async () => {
+    const { seen } = await start({ trustedProxyHops: 0 });
+    const { port } = server!.address() as AddressInfo;
+    const answer = await new Promise<{ status?: number; connection?: string }>((resolve, reject) => {
+      const req = request(
+        {
+          host: "127.0.0.1",
+          port,
+          method: "POST",
+          path: "/api/trpc/auth.signUp",
+          headers: { "content-type": "application/json", "content-length": String(300 * 1024 * 1024) },
+        },
+        (res) => {
+          res.resume();
+          resolve({ status: res.statusCode, connection: res.headers.connection });
+          req.destroy();
+        },
+      ).on("error", reject);
+      // Starts sending, as a client uploading 300 MB would; the answer comes before the body.
+      req.write(Buffer.alloc(64 * 1024));
+    });
+    expect(answer).toEqual({ status: 413, connection: "close" });
+    expect(seen).toHaveLength(0);
+  });
+});

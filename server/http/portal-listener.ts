@@ -13,6 +13,13 @@ import { trustedClientAddress } from "./trusted-address";
 /** Two years; browsers only honour it over HTTPS. Subdomains are the operator's to decide. */
 export const HSTS_VALUE = "max-age=63072000";
 
+/**
+ * No request body the portal takes is larger (an avatar as base64, app/api/trpc's limit); routes
+ * keep tighter limits of their own. One that declares more is answered here, before anything
+ * reads it, and the connection is closed rather than drained.
+ */
+export const MAX_REQUEST_BODY_BYTES = 8 * 1024 * 1024;
+
 /** Headers a proxy in front sets; without a trusted proxy they can only be the client's. */
 const PROXY_HEADERS = ["x-forwarded-host", "x-forwarded-proto", "x-forwarded-port"] as const;
 
@@ -28,6 +35,11 @@ export function withTrustedClient(
   },
 ): (req: IncomingMessage, res: ServerResponse) => void {
   return (req, res) => {
+    if (Number(req.headers["content-length"]) > MAX_REQUEST_BODY_BYTES) {
+      res.writeHead(413, { "content-type": "application/json", connection: "close" });
+      res.end(JSON.stringify({ message: `A request may carry at most ${MAX_REQUEST_BODY_BYTES / 1024 / 1024} MB.` }));
+      return;
+    }
     const address = trustedClientAddress({
       socketAddress: req.socket.remoteAddress,
       forwardedFor: req.headers[CLIENT_ADDRESS_HEADER],

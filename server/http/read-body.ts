@@ -35,8 +35,9 @@ export function withBodyLimit(request: Request, limit: number, tooLarge: () => E
   const body = new ReadableStream<Uint8Array>({
     async pull(controller) {
       if (isDeclaredTooLarge) {
+        // Not cancelled: cancelling a real server's request stream destroys the socket before
+        // the 413 is written. Unread, the body is discarded after the answer.
         controller.error(tooLarge());
-        await reader.cancel();
         return;
       }
       const read = await reader.read();

@@ -63,5 +63,7 @@ describe("the key a rate limit counts an address under", () => {
     expect(rateLimitAddress("2001:db8:1:3::1")).not.toBe(rateLimitAddress("2001:db8:1:2::1"));
     expect(clientAddress({ "x-forwarded-for": "2001:db8:1:2::99" })).toBe("2001:db8:1:2::/64");
     expect(clientAddress({})).toBe("unknown");
+    // Written by something other than the portal's server: still one key per IPv4 client.
+    expect(clientAddress({ "x-forwarded-for": "::ffff:203.0.113.7" })).toBe("203.0.113.7");
   });
 });

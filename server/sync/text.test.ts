@@ -64,6 +64,9 @@ describe("profileTextProblem", () => {
   it.each([
     ["a tag character", "a\u{E0041}b"],
     ["a cancel tag", "\u{E007F}"],
+    // A black flag followed by hidden ASCII in tag characters: one grapheme, not a flag's shape.
+    ["hidden text after a black flag", "\u{1F3F4}\u{E0069}\u{E0067}\u{E006E}\u{E006F}\u{E0072}\u{E0065}\u{E0020}"],
+    ["a flag with text after its cancel tag", `${ENGLAND}\u{E0041}`],
     ["the language tag", "\u{E0001}en"],
     ["interlinear annotation", "a\uFFF9b\uFFFAc\uFFFB"],
     ["the deprecated format character U+206A", "a\u206Ab"],

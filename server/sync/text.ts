@@ -43,7 +43,8 @@ const INVISIBLE = /[\uFFF9-\uFFFB\u206A-\u206F\u{E0001}\p{Noncharacter_Code_Poin
 
 /** Tag characters: invisible, except in an emoji tag sequence (a flag such as England's). */
 const TAG = /[\u{E0020}-\u{E007F}]/u;
-const WAVING_BLACK_FLAG = 0x1f3f4;
+/** A subdivision flag (England: 🏴 + "gbeng" in tag letters + cancel tag), at a grapheme's start. */
+const EMOJI_TAG_SEQUENCE = /^\u{1F3F4}[\u{E0030}-\u{E0039}\u{E0061}-\u{E007A}]{1,6}\u{E007F}/u;
 
 /** A lone surrogate (in "u" mode a proper pair is one code point and does not match). */
 const LONE_SURROGATE = /[\uD800-\uDFFF]/u;
@@ -81,7 +82,9 @@ export function profileTextProblem(label: string, value: string, max: number): s
     if (++count > max) return tooLongMessage(max);
     if (segment.length > MAX_UNITS_PER_GRAPHEME)
       return `${label} has a character with too many accents or marks on it.`;
-    if (TAG.test(segment) && segment.codePointAt(0) !== WAVING_BLACK_FLAG) return invisible;
+    // Tags only in a flag's exact shape (🏴, 1–6 tag letters or digits, the cancel tag): anything
+    // else could carry hidden text.
+    if (TAG.test(segment.replace(EMOJI_TAG_SEQUENCE, ""))) return invisible;
   }
   return null;
 }

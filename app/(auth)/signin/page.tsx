@@ -16,5 +16,5 @@ export default async function SignInPage({
   // Same-origin absolute URLs (next-auth sends them) are followed too, as their path.
   const callbackUrl = safeCallbackUrl(params.callbackUrl, portalOrigin());
   if (await getServerAuthSession()) redirect(callbackUrl);
-  return <SignInForm callbackUrl={callbackUrl} notice={signInNotice(params.notice)} />;
+  return <SignInForm callbackUrl={callbackUrl} notice={signInNotice(params.error ? "auth-error" : params.notice)} />;
 }

@@ -27,6 +27,10 @@ DECLARE
   recent INTEGER;
   oldest TIMESTAMPTZ;
 BEGIN
+  -- Under a stricter isolation the snapshot predates the lock: parallel callers would all pass.
+  IF current_setting('transaction_isolation') <> 'read committed' THEN
+    RAISE EXCEPTION 'rate_limit_take needs READ COMMITTED, not %', current_setting('transaction_isolation');
+  END IF;
   PERFORM pg_advisory_xact_lock(hashtextextended('rate-limit:' || sorted.k, 0))
     FROM (SELECT DISTINCT unnest(keys) AS k ORDER BY 1) AS sorted;
   FOR i IN 1 .. coalesce(array_length(keys, 1), 0) LOOP

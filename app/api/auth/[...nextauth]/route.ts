@@ -12,7 +12,7 @@ async function post(request: Request, context: unknown) {
   const body = await readBody(request, MAX_BODY_BYTES);
   if (body === null) return Response.json({ message: "The request is too large." }, { status: 413 });
   // next-auth reads `nextUrl` (a NextRequest's) and the body as text; it gets both.
-  const limited = new NextRequest(request.url, { method: "POST", headers: request.headers, body });
+  const limited = new NextRequest(request.url, { method: "POST", headers: request.headers, body: body || null });
   return (handler as (request: Request, context: unknown) => Promise<Response>)(limited, context);
 }
 

@@ -3,12 +3,13 @@ import { fetchRequestHandler } from "@trpc/server/adapters/fetch";
 import { MAX_BATCH_SIZE } from "@/server/api/batch";
 import { appRouter } from "@/server/api/root";
 import { createTRPCContext } from "@/server/api/trpc";
+import { MAX_REQUEST_BODY_BYTES } from "@/server/http/portal-listener";
 import { withBodyLimit } from "@/server/http/read-body";
 import { metrics, procedureLabels } from "@/server/metrics";
 
 const ENDPOINT = "/api/trpc";
 /** A request body at most this large: one avatar (5 MB of image, as base64) and the rest. */
-export const MAX_BODY_BYTES = 8 * 1024 * 1024;
+export const MAX_BODY_BYTES = MAX_REQUEST_BODY_BYTES;
 /** The router's procedures: the only values the `route` label takes (besides "unknown"). */
 const PROCEDURES: ReadonlySet<string> = new Set(Object.keys(appRouter._def.procedures));
 
