@@ -1,6 +1,6 @@
 /**
  * The long runs of the suites whose short versions are part of `npm test`:
- *   npm run test:model -- --runs N            the convergence model, N random runs
+ *   npm run test:model -- --runs N [--seed S] the convergence model, N random runs (S: the same ones)
  *   npm run test:faults -- --users U --saves S the fault suite, U people × 3 networks × S saves per scenario
  *   npm run test:fuzz -- --runs N             the API fuzz test, N inputs per procedure and route
  */
@@ -12,10 +12,18 @@ import { parseArgs } from "node:util";
 const [suite, ...rest] = process.argv.slice(2);
 const { values } = parseArgs({
   args: rest,
-  options: { runs: { type: "string" }, users: { type: "string" }, saves: { type: "string" } },
+  options: {
+    runs: { type: "string" },
+    seed: { type: "string" },
+    users: { type: "string" },
+    saves: { type: "string" },
+  },
 });
 const SUITES: Record<string, { file: string; env: Record<string, string> }> = {
-  model: { file: "server/dispatch/model.integration.test.ts", env: { MODEL_RUNS: values.runs ?? "25" } },
+  model: {
+    file: "server/dispatch/model.integration.test.ts",
+    env: { MODEL_RUNS: values.runs ?? "25", ...(values.seed ? { MODEL_SEED: values.seed } : {}) },
+  },
   faults: {
     file: "server/dispatch/faults.integration.test.ts",
     env: { FAULT_USERS: values.users ?? "100", FAULT_SAVES: values.saves ?? "10" },
