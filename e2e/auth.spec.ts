@@ -152,6 +152,9 @@ test("sign out everywhere: Escape while it runs keeps the dialog, its error show
   await page.getByRole("button", { name: "Sign out everywhere…" }).click();
   const dialog = page.getByRole("dialog", { name: "Sign out everywhere?" });
   await dialog.getByRole("button", { name: "Sign out everywhere" }).click();
+  // The action is under way (its Cancel is disabled) before Escape is pressed: an Escape before
+  // that closes the dialog, as it should.
+  await expect(dialog.getByRole("button", { name: "Cancel" })).toBeDisabled();
   await page.keyboard.press("Escape");
   await page.keyboard.press("Escape");
   await expect(dialog).toBeVisible();
