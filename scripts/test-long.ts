@@ -28,7 +28,10 @@ const SUITES: Record<string, { file: string; env: Record<string, string> }> = {
     file: "server/dispatch/faults.integration.test.ts",
     env: { FAULT_USERS: values.users ?? "100", FAULT_SAVES: values.saves ?? "10" },
   },
-  fuzz: { file: "server/api/fuzz.integration.test.ts", env: { FUZZ_RUNS: values.runs ?? "400" } },
+  fuzz: {
+    file: "server/api/fuzz.integration.test.ts",
+    env: { FUZZ_RUNS: values.runs ?? "400", ...(values.seed ? { FUZZ_SEED: values.seed } : {}) },
+  },
 };
 const chosen = suite ? SUITES[suite] : undefined;
 if (!chosen) {

@@ -21,6 +21,8 @@ import { MOOD_IDS } from "@/server/sync/moods";
 import { PROFILE_FIELDS } from "@/server/sync/state";
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 40);
+// FUZZ_SEED: the same inputs every time (CI's bounded long run); unset, new ones each run.
+if (process.env.FUZZ_SEED) fc.configureGlobal({ ...fc.readConfigureGlobal(), seed: Number(process.env.FUZZ_SEED) });
 const WEBHOOK_SECRET = `fuzz-${randomBytes(16).toString("hex")}`;
 
 // The route reads the session through next-auth, which needs a Next request scope; the session

@@ -76,8 +76,11 @@ describe("receiveSandboxEvent", () => {
       await receiveSandboxEvent(db, signed(JSON.stringify({ ...base, id: "evt\u0007" }))),
       await receiveSandboxEvent(db, signed(JSON.stringify({ ...base, extra: "x".repeat(70_000) }))),
       await receiveSandboxEvent(db, signed(deep)),
+      // Half a surrogate pair in the id (the fuzz test's counterexample, once a 500).
+      await receiveSandboxEvent(db, signed(JSON.stringify({ ...base, id: "\ud800" }))),
+      await receiveSandboxEvent(db, signed(JSON.stringify({ ...base, login: "888\udc00" }))),
     ];
-    expect(answers.map((answer) => answer.status)).toEqual([400, 400, 413, 400]);
+    expect(answers.map((answer) => answer.status)).toEqual([400, 400, 413, 400, 400, 400]);
     expect(answers[3]!.message).toBe("Malformed event: nested too deeply.");
     expect(await db.inboundEvent.count({ where: { login: { startsWith: "888" } } })).toBe(0);
   });
