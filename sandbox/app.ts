@@ -26,7 +26,8 @@ function isAbandoned(c: Context<TEnv>): boolean {
 }
 
 function vendorError(c: Context, error: VendorError) {
-  return c.json({ error: { code: error.code, message: error.message } }, error.status as 400);
+  const field = error.field === undefined ? {} : { field: error.field };
+  return c.json({ error: { code: error.code, message: error.message, ...field } }, error.status as 400);
 }
 
 /** The image type from its first bytes (PNG, JPEG, GIF, WebP). */
@@ -111,6 +112,27 @@ export function createSandboxApp(store: SandboxStore) {
     store.setFaults(network, { ...NO_FAULTS, ...body });
     return c.json(store.network(network).faults);
   });
+  // The network's word filter: profile text containing one of the words is refused (422
+  // content_refused) from now on, through the API and the web alike. `{ "words": [] }` clears it.
+  app.get("/__admin/:network/word-filter", (c) => {
+    const network = c.req.param("network");
+    if (!isSandboxNetworkId(network)) return c.json({ error: { code: "unknown_network" } }, 404);
+    return c.json({ words: store.wordFilter(network) });
+  });
+  app.put("/__admin/:network/word-filter", async (c) => {
+    const network = c.req.param("network");
+    if (!isSandboxNetworkId(network)) return c.json({ error: { code: "unknown_network" } }, 404);
+    const body = (await c.req.json().catch(() => null)) as { words?: unknown } | null;
+    const words = body?.words;
+    if (!Array.isArray(words) || !words.every((word) => typeof word === "string" && word.trim() !== "")) {
+      return c.json(
+        { error: { code: "invalid_request", message: 'The body must be { "words": [non-empty strings] }.' } },
+        400,
+      );
+    }
+    store.setWordFilter(network, words as string[]);
+    return c.json({ words: store.wordFilter(network) });
+  });
   app.delete("/__admin/faults", (c) => {
     for (const network of Object.keys(SANDBOX_NETWORKS) as TSandboxNetworkId[])
       store.setFaults(network, { ...NO_FAULTS });
@@ -138,6 +160,28 @@ export function createSandboxApp(store: SandboxStore) {
     const account = store.network(network).accounts[c.req.param("login")];
     if (!account) return c.json({ error: { code: "unknown_account" } }, 404);
     return c.json({ ...publicProfile(c, network, account), apiWrites: account.apiWrites });
+  });
+  // The account as restored from a backup: the profile and version it had at an earlier version.
+  app.post("/__admin/:network/accounts/:login/restore", async (c) => {
+    const network = c.req.param("network");
+    if (!isSandboxNetworkId(network)) return c.json({ error: { code: "unknown_network" } }, 404);
+    const body = (await c.req.json().catch(() => null)) as { version?: unknown } | null;
+    const version = body?.version;
+    if (typeof version !== "number" || !Number.isInteger(version) || version < 1) {
+      return c.json(
+        { error: { code: "invalid_request", message: 'The body must be { "version": a positive integer }.' } },
+        400,
+      );
+    }
+    const restored = store.restoreVersion(network, c.req.param("login"), version);
+    if (restored === "unknown_account") return c.json({ error: { code: "unknown_account" } }, 404);
+    if (restored === "unknown_version") {
+      return c.json(
+        { error: { code: "unknown_version", message: `The account's history has no version ${version}.` } },
+        422,
+      );
+    }
+    return c.json({ ...publicProfile(c, network, restored), apiWrites: restored.apiWrites });
   });
   app.get("/__admin/:network/accounts/:login/log", (c) => {
     const network = c.req.param("network");
@@ -182,7 +226,7 @@ export function createSandboxApp(store: SandboxStore) {
       if (body[field] !== undefined) (patch as Record<string, unknown>)[field] = body[field];
     }
     try {
-      validatePatch(network, patch);
+      validatePatch(network, patch, { refusedWords: store.wordFilter(network), current: account.profile });
       const change: TChange = { patch };
       if (typeof body.avatarBase64 === "string") {
         const bytes = Buffer.from(body.avatarBase64, "base64");
@@ -300,6 +344,7 @@ export function createSandboxApp(store: SandboxStore) {
         );
       }
       store.putIdempotency(c.var.network, scoped, { ...previous, replays: previous.replays + 1 });
+      c.header("Idempotent-Replayed", "true");
       return c.json(previous.body as object, previous.status as 200);
     }
     try {
@@ -337,7 +382,10 @@ export function createSandboxApp(store: SandboxStore) {
       const allowed = ["displayName", "signature", "mood", "moodText"];
       const unknown = Object.keys(patch).filter((k) => !allowed.includes(k));
       if (unknown.length > 0) throw new VendorError(400, "unknown_field", `Unknown fields: ${unknown.join(", ")}.`);
-      validatePatch(c.var.network, patch);
+      validatePatch(c.var.network, patch, {
+        refusedWords: store.wordFilter(c.var.network),
+        current: c.var.account.profile,
+      });
       return { patch };
     });
   });
@@ -408,7 +456,7 @@ export function createSandboxApp(store: SandboxStore) {
     };
     if (SANDBOX_NETWORKS[network].limits.moodTextMax === 0) delete patch.moodText;
     try {
-      validatePatch(network, patch);
+      validatePatch(network, patch, { refusedWords: store.wordFilter(network), current: account.profile });
       const change: TChange = { patch };
       const file = form.avatar;
       if (file instanceof File && file.size > 0) {

@@ -5,7 +5,14 @@ import path from "node:path";
 import sharp from "sharp";
 import { graphemeLength, SANDBOX_NETWORKS, type TImageFormat, type TSandboxNetworkId } from "./networks";
 import type { TSandboxWebhookEvent } from "./events";
-import type { SandboxStore, TAccount, TApplyLogEntry, TAvatar, TVendorProfile } from "./store";
+import {
+  rememberVersion,
+  type SandboxStore,
+  type TAccount,
+  type TApplyLogEntry,
+  type TAvatar,
+  type TVendorProfile,
+} from "./store";
 
 /** A refusal the vendor answers with an HTTP status and a reason, like a real API. */
 export class VendorError extends Error {
@@ -13,6 +20,8 @@ export class VendorError extends Error {
     readonly status: number,
     readonly code: string,
     message: string,
+    /** The profile field the refusal is about, when it is about one. */
+    readonly field?: string,
   ) {
     super(message);
   }
@@ -27,7 +36,15 @@ const CONTENT_TYPES: Record<TImageFormat, string> = {
   webp: "image/webp",
 };
 
-export function validatePatch(network: TSandboxNetworkId, patch: TProfilePatch): void {
+/** What a patch is checked against beyond the network's fixed limits. */
+export interface TPatchContext {
+  /** The network's word filter: text containing one of these (any case) is refused. */
+  refusedWords?: readonly string[];
+  /** The profile now: a field the patch leaves as it is is not a change, so not refused for its words. */
+  current?: TVendorProfile;
+}
+
+export function validatePatch(network: TSandboxNetworkId, patch: TProfilePatch, context: TPatchContext = {}): void {
   const { limits } = SANDBOX_NETWORKS[network];
   const checkText = (field: string, value: unknown, max: number) => {
     if (value === undefined) return;
@@ -44,6 +61,21 @@ export function validatePatch(network: TSandboxNetworkId, patch: TProfilePatch):
   }
   if (patch.mood !== undefined && patch.mood !== null && !limits.moods.includes(patch.mood)) {
     throw new VendorError(422, "mood_unknown", `mood must be one of: ${limits.moods.join(", ")}.`);
+  }
+  const words = (context.refusedWords ?? []).map((word) => word.toLowerCase()).filter((word) => word !== "");
+  if (words.length === 0) return;
+  for (const field of ["displayName", "signature", "moodText"] as const) {
+    const value = patch[field];
+    if (value === undefined || value === context.current?.[field]) continue;
+    const text = value.toLowerCase();
+    if (words.some((word) => text.includes(word))) {
+      throw new VendorError(
+        422,
+        "content_refused",
+        `${field} contains a word ${SANDBOX_NETWORKS[network].name} does not allow.`,
+        field,
+      );
+    }
   }
 }
 
@@ -111,6 +143,8 @@ export function applyChange(
 ): string[] {
   const changed: string[] = [];
   const profile = account.profile;
+  // An account from before the history was kept: its present state is the first entry.
+  if (!account.history) rememberVersion(account);
   for (const field of ["displayName", "signature", "mood", "moodText"] as const) {
     const value = change.patch?.[field];
     if (value !== undefined && value !== profile[field]) {
@@ -131,6 +165,7 @@ export function applyChange(
   if (changed.length > 0) {
     account.version++;
     account.updatedAt = new Date().toISOString();
+    rememberVersion(account);
     store.appendLog(
       changed.map((field) => ({
         at: account.updatedAt,

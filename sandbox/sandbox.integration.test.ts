@@ -1,5 +1,6 @@
 /** The sandbox vendor as a real process: its API against its own limits, idempotency, faults, webhooks, persistence. */
 import { randomUUID } from "node:crypto";
+import { rmSync } from "node:fs";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import sharp from "sharp";
@@ -51,7 +52,10 @@ async function patch(network: TSandboxNetworkId, token: string, body: object, ke
   });
   return {
     status: response.status,
-    body: (await response.json()) as Record<string, unknown> & { error?: { code: string } },
+    headers: response.headers,
+    body: (await response.json()) as Record<string, unknown> & {
+      error?: { code: string; message?: string; field?: string };
+    },
   };
 }
 
@@ -150,6 +154,22 @@ describe("idempotency", () => {
     const reused = await patch("qq", token!, { signature: "something else" }, key);
     expect([reused.status, reused.body.error?.code]).toEqual([422, "idempotency_key_reused"]);
     expect((await sandbox.account("qq", login)).signature).toBe("once");
+  });
+
+  it("marks an answer replayed from the stored record with Idempotent-Replayed: true", async () => {
+    const login = `3${Date.now().toString().slice(-8)}`;
+    await sandbox.createAccount("qq", login, "pw-123456");
+    const { token } = await session("qq", login, "pw-123456");
+    const key = randomUUID();
+    const first = await patch("qq", token!, { signature: "replayed" }, key);
+    const second = await patch("qq", token!, { signature: "replayed" }, key);
+    expect(first.status).toBe(200);
+    expect(first.headers.get("idempotent-replayed")).toBeNull();
+    expect(second.status).toBe(200);
+    expect(second.headers.get("idempotent-replayed")).toBe("true");
+    expect(second.body).toEqual(first.body);
+    const unkeyed = await patch("qq", token!, { signature: "no key" });
+    expect(unkeyed.headers.get("idempotent-replayed")).toBeNull();
   });
 });
 
@@ -413,5 +433,166 @@ describe("admin endpoints", () => {
       expect({ host, status: answer.status }).toEqual({ host, status: 204 });
       expect((await session("qq", login, password)).status).toBe(200);
     }
+  });
+});
+
+describe("word filter", () => {
+  const refusal = (field: string, network = "QQ") => ({
+    code: "content_refused",
+    message: `${field} contains a word ${network} does not allow.`,
+    field,
+  });
+
+  async function webChangeRaw(network: TSandboxNetworkId, login: string, body: object) {
+    const response = await fetch(`${sandbox.url}/__admin/${network}/accounts/${login}/web-change`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(body),
+    });
+    return { status: response.status, body: (await response.json()) as { error?: Record<string, unknown> } };
+  }
+
+  it("refuses API and web changes containing a filtered word (any case) with 422, changing nothing", async () => {
+    const login = String(70_000 + Math.floor(Math.random() * 9_000_000));
+    await sandbox.createAccount("qq", login, "pw-filter");
+    const { token } = await session("qq", login, "pw-filter");
+    await sandbox.setWordFilter("qq", ["Spam", "广告"]);
+    try {
+      const before = await sandbox.account("qq", login);
+
+      const api = await patch("qq", token!, { signature: "buy SPAM now" }, randomUUID());
+      expect(api.status).toBe(422);
+      expect(api.body.error).toEqual(refusal("signature"));
+      const web = await webChangeRaw("qq", login, { displayName: "小广告" });
+      expect(web.status).toBe(422);
+      expect(web.body.error).toEqual(refusal("displayName"));
+      const mood = await webChangeRaw("qq", login, { moodText: "spammy", signature: "fine" });
+      expect(mood.status).toBe(422);
+      expect(mood.body.error).toEqual(refusal("moodText"));
+
+      // The network's own web page refuses it too (its form, with its session cookie).
+      const signIn = await fetch(`${sandbox.url}/qq/signin`, {
+        method: "POST",
+        body: new URLSearchParams({ login, password: "pw-filter" }),
+        redirect: "manual",
+      });
+      const cookie = signIn.headers.get("set-cookie")!.split(";")[0]!;
+      const form = await fetch(`${sandbox.url}/qq/profile`, {
+        method: "POST",
+        headers: { cookie },
+        body: new URLSearchParams({ displayName: login, signature: "spam from the page", moodText: "" }),
+        redirect: "manual",
+      });
+      expect(form.status).toBe(422);
+      expect(await form.text()).toContain("signature contains a word QQ does not allow.");
+
+      const after = await sandbox.account("qq", login);
+      expect(after).toMatchObject({ version: before.version, signature: "", displayName: login, moodText: "" });
+      expect((await sandbox.log("qq", login)).entries).toEqual([]);
+      await expect.poll(async () => (await sandbox.quiet()).isQuiet, { timeout: 10_000 }).toBe(true);
+      expect(received.filter((entry) => entry.body.includes(`"login":"${login}"`))).toEqual([]);
+    } finally {
+      await sandbox.setWordFilter("qq", []);
+    }
+    // Cleared by an empty list: the same change now goes through.
+    const cleared = await patch("qq", token!, { signature: "buy SPAM now" });
+    expect(cleared.status).toBe(200);
+    expect((await sandbox.account("qq", login)).signature).toBe("buy SPAM now");
+  });
+
+  it("refuses a bad body with 400 and an unknown network with 404", async () => {
+    const put = (network: string, body: unknown) =>
+      fetch(`${sandbox.url}/__admin/${network}/word-filter`, {
+        method: "PUT",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(body),
+      });
+    expect((await put("qq", { words: "spam" })).status).toBe(400);
+    expect((await put("qq", { words: [1] })).status).toBe(400);
+    expect((await put("qq", { words: [""] })).status).toBe(400);
+    expect((await put("qq", {})).status).toBe(400);
+    expect((await put("icq", { words: [] })).status).toBe(404);
+    const answer = await put("qq", { words: [] });
+    expect([answer.status, await answer.json()]).toEqual([200, { words: [] }]);
+  });
+
+  it("survives a restart", async () => {
+    const first = await startTestSandbox();
+    try {
+      await first.setWordFilter("msn", ["forbidden"]);
+      await first.stop();
+      const second = await startTestSandbox({ dataDir: first.dataDir });
+      try {
+        const demo = SANDBOX_NETWORKS.msn.demo;
+        const signIn = await fetch(`${second.url}/msn/api/session`, {
+          method: "POST",
+          body: JSON.stringify({ login: demo.login, password: demo.password }),
+        });
+        const { token } = (await signIn.json()) as { token: string };
+        const response = await fetch(`${second.url}/msn/api/profile`, {
+          method: "PATCH",
+          headers: { authorization: `Bearer ${token}` },
+          body: JSON.stringify({ signature: "Forbidden fruit" }),
+        });
+        expect(response.status).toBe(422);
+        expect(((await response.json()) as { error: unknown }).error).toEqual(refusal("signature", "MSN"));
+      } finally {
+        await second.stop();
+      }
+    } finally {
+      rmSync(first.dataDir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("restoring an account to an earlier version", () => {
+  const eventsFor = (login: string) =>
+    received.map((entry) => JSON.parse(entry.body) as TSandboxWebhookEvent).filter((event) => event.login === login);
+
+  it("sets profile and version back, without a webhook or log entry; later changes continue from it", async () => {
+    const login = String(70_000 + Math.floor(Math.random() * 9_000_000));
+    await sandbox.createAccount("qq", login, "pw-restore");
+    await sandbox.webChange("qq", login, { signature: "second", mood: "😀" });
+    const third = await sandbox.webChange("qq", login, { displayName: "Third" });
+    expect(third.version).toBe(3);
+    await expect.poll(() => eventsFor(login).length, { timeout: 10_000 }).toBe(2);
+
+    const restored = await sandbox.restore("qq", login, 2);
+    expect(restored).toMatchObject({ login, version: 2, displayName: login, signature: "second", mood: "😀" });
+    expect(await sandbox.account("qq", login)).toEqual(restored);
+    const back = await sandbox.restore("qq", login, 1);
+    expect(back).toMatchObject({ version: 1, displayName: login, signature: "", mood: null, moodText: "" });
+    await expect.poll(async () => (await sandbox.quiet()).isQuiet, { timeout: 10_000 }).toBe(true);
+    expect(eventsFor(login)).toHaveLength(2);
+    expect((await sandbox.log("qq", login)).entries.map((entry) => entry.version)).toEqual([2, 2, 3]);
+
+    const after = await sandbox.webChange("qq", login, { signature: "after the restore" });
+    expect(after).toMatchObject({ version: 2, signature: "after the restore", displayName: login });
+    await expect.poll(() => eventsFor(login).length, { timeout: 10_000 }).toBe(3);
+    expect(eventsFor(login).at(-1)).toMatchObject({ version: 2, changed: ["signature"] });
+    expect((await sandbox.log("qq", login)).entries.at(-1)).toMatchObject({
+      field: "signature",
+      value: "after the restore",
+      version: 2,
+    });
+    // The history now holds the new version 2.
+    expect(await sandbox.restore("qq", login, 2)).toMatchObject({ version: 2, signature: "after the restore" });
+  });
+
+  it("answers 422 unknown_version for a version not in the history, 404 for an unknown account", async () => {
+    const login = String(70_000 + Math.floor(Math.random() * 9_000_000));
+    await sandbox.createAccount("qq", login, "pw-restore");
+    const restore = (who: string, body: unknown) =>
+      fetch(`${sandbox.url}/__admin/qq/accounts/${who}/restore`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(body),
+      });
+    const unknown = await restore(login, { version: 5 });
+    expect(unknown.status).toBe(422);
+    expect(((await unknown.json()) as { error: { code: string } }).error.code).toBe("unknown_version");
+    expect((await restore("99999999", { version: 1 })).status).toBe(404);
+    expect((await restore(login, { version: "1" })).status).toBe(400);
+    expect((await sandbox.account("qq", login)).version).toBe(1);
   });
 });

@@ -59,6 +59,8 @@ function writeSome(store: SandboxStore, round: number): void {
     store.webhookChanged(event);
   }
   if (round % 17 === 0) store.setPassword(network, login, `pw-${round}`);
+  if (round % 19 === 0) store.setWordFilter(network, round % 38 === 0 ? [] : [`word-${round}`]);
+  if (round % 23 === 0) store.restoreVersion(network, login, Math.max(1, account.version - 1));
 }
 
 function logFile(dir: string): string {
@@ -213,6 +215,46 @@ describe("the journal", () => {
     await again.durable();
     expect(existsSync(path.join(dir, "state.json"))).toBe(false);
     await again.close();
+  });
+
+  it("loads a data directory from before word filters and version histories, and keeps both from then on", async () => {
+    const dir = temporaryDir();
+    let store = new SandboxStore(dir);
+    const account = store.createAccount("msn", "old@msn.example", "pw", "Old");
+    applyChange(store, "msn", account, { patch: { signature: "v2" } }, "web");
+    await store.close();
+    await new SandboxStore(dir).close();
+    // Strip what older versions did not write.
+    const file = path.join(dir, "snapshot.json");
+    const snapshot = JSON.parse(readFileSync(file, "utf8")) as {
+      data: { state: { networks: Record<string, { wordFilter?: unknown; accounts: Record<string, object> }> } };
+    };
+    for (const network of Object.values(snapshot.data.state.networks)) {
+      delete network.wordFilter;
+      for (const old of Object.values(network.accounts)) delete (old as { history?: unknown }).history;
+    }
+    writeFileSync(file, JSON.stringify(snapshot));
+
+    store = new SandboxStore(dir);
+    expect(store.wordFilter("msn")).toEqual([]);
+    const loaded = store.network("msn").accounts["old@msn.example"]!;
+    expect(loaded.history).toBeUndefined();
+    expect(store.restoreVersion("msn", "old@msn.example", 1)).toBe("unknown_version");
+    applyChange(store, "msn", loaded, { patch: { signature: "v3" } }, "web");
+    store.setWordFilter("msn", ["nope"]);
+    await store.close();
+
+    store = new SandboxStore(dir);
+    expect(store.wordFilter("msn")).toEqual(["nope"]);
+    const restored = store.restoreVersion("msn", "old@msn.example", 2);
+    expect(restored).toMatchObject({ version: 2, profile: { signature: "v2", displayName: "Old" } });
+    await store.close();
+    store = new SandboxStore(dir);
+    expect(store.network("msn").accounts["old@msn.example"]).toMatchObject({
+      version: 2,
+      profile: { signature: "v2" },
+    });
+    await store.close();
   });
 });
 

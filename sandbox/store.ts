@@ -42,6 +42,32 @@ export interface TAccount {
   updatedAt: string;
   /** Writes applied through the API, for tests that prove nothing was applied twice. */
   apiWrites: number;
+  /**
+   * The profile at each of its last versions (oldest first, one entry per version), for a restore
+   * to an earlier one. Absent in data directories from before it was kept.
+   */
+  history?: TVersionSnapshot[];
+}
+
+/** An account's profile as it was at one version. */
+export interface TVersionSnapshot {
+  version: number;
+  profile: TVendorProfile;
+  updatedAt: string;
+}
+
+/** How many versions of each account's profile the history keeps. */
+export const HISTORY_LENGTH = 64;
+
+/** Adds the account's present profile and version to its history (replacing an entry of the same version). */
+export function rememberVersion(account: TAccount): void {
+  const entry: TVersionSnapshot = {
+    version: account.version,
+    profile: structuredClone(account.profile),
+    updatedAt: account.updatedAt,
+  };
+  const kept = (account.history ?? []).filter((old) => old.version !== account.version);
+  account.history = [...kept, entry].slice(-HISTORY_LENGTH);
 }
 
 export interface TIdempotencyRecord {
@@ -117,6 +143,8 @@ interface TNetworkState {
   sessions: Record<string, TSession>;
   idempotency: Record<string, TIdempotencyRecord>;
   faults: TFaults;
+  /** Words this network refuses in profile text (any case); absent in older data directories. */
+  wordFilter?: string[];
 }
 
 interface TState {
@@ -153,20 +181,21 @@ function seed(): TState {
   const networks = {} as Record<TSandboxNetworkId, TNetworkState>;
   for (const id of SANDBOX_NETWORK_IDS) {
     const { demo } = SANDBOX_NETWORKS[id];
+    const account: TAccount = {
+      login: demo.login,
+      passwordHash: hashPassword(demo.password),
+      profile: { displayName: demo.displayName, signature: "", mood: null, moodText: "", avatar: null },
+      version: 1,
+      updatedAt: new Date().toISOString(),
+      apiWrites: 0,
+    };
+    rememberVersion(account);
     networks[id] = {
-      accounts: {
-        [demo.login]: {
-          login: demo.login,
-          passwordHash: hashPassword(demo.password),
-          profile: { displayName: demo.displayName, signature: "", mood: null, moodText: "", avatar: null },
-          version: 1,
-          updatedAt: new Date().toISOString(),
-          apiWrites: 0,
-        },
-      },
+      accounts: { [demo.login]: account },
       sessions: {},
       idempotency: {},
       faults: { ...NO_FAULTS },
+      wordFilter: [],
     };
   }
   return { networks, outbox: [] };
@@ -174,13 +203,14 @@ function seed(): TState {
 
 /**
  * One change, as the journal logs it: the new value of one account, session, idempotency record,
- * network's faults or outbox entry (null: removed), or one new apply-log entry.
+ * network's faults or word filter, or outbox entry (null: removed), or one new apply-log entry.
  */
 export type TStoreRecord =
   | { type: "account"; network: TSandboxNetworkId; login: string; account: TAccount }
   | { type: "session"; network: TSandboxNetworkId; token: string; session: TSession | null }
   | { type: "idempotency"; network: TSandboxNetworkId; key: string; record: TIdempotencyRecord }
   | { type: "faults"; network: TSandboxNetworkId; faults: TFaults }
+  | { type: "wordFilter"; network: TSandboxNetworkId; words: string[] }
   | { type: "webhook"; key: string; event: TWebhookEvent | null }
   | { type: "apply"; entry: TApplyLogEntry };
 
@@ -206,6 +236,8 @@ function recordKey(record: TStoreRecord): string {
       return `idempotency|${record.network}|${record.key}`;
     case "faults":
       return `faults|${record.network}`;
+    case "wordFilter":
+      return `wordFilter|${record.network}`;
     case "webhook":
       return `webhook|${record.key}`;
     case "apply":
@@ -285,6 +317,9 @@ export class SandboxStore implements TJournalOwner<TStoreRecord> {
         return;
       case "faults":
         this.network(record.network).faults = record.faults;
+        return;
+      case "wordFilter":
+        this.network(record.network).wordFilter = record.words;
         return;
       case "webhook":
         if (record.event) outbox.set(record.key, record.event);
@@ -391,6 +426,7 @@ export class SandboxStore implements TJournalOwner<TStoreRecord> {
       updatedAt: new Date().toISOString(),
       apiWrites: 0,
     };
+    rememberVersion(account);
     this.network(network).accounts[login] = account;
     this.accountChanged(network, account);
     return account;
@@ -445,6 +481,37 @@ export class SandboxStore implements TJournalOwner<TStoreRecord> {
   setFaults(network: TSandboxNetworkId, faults: TFaults): void {
     this.network(network).faults = faults;
     this.record({ type: "faults", network, faults });
+  }
+
+  /** The words the network refuses in profile text from now on; an empty list clears the filter. */
+  setWordFilter(network: TSandboxNetworkId, words: string[]): void {
+    this.network(network).wordFilter = [...words];
+    this.record({ type: "wordFilter", network, words: [...words] });
+  }
+
+  wordFilter(network: TSandboxNetworkId): readonly string[] {
+    return this.network(network).wordFilter ?? [];
+  }
+
+  /**
+   * Sets an account back to the profile it had at an earlier version, version number included
+   * (as a vendor restored from a backup): no webhook and no apply-log entry, as the vendor does
+   * not report it as a change. Later changes continue from that version.
+   */
+  restoreVersion(
+    network: TSandboxNetworkId,
+    login: string,
+    version: number,
+  ): TAccount | "unknown_account" | "unknown_version" {
+    const account = this.network(network).accounts[login];
+    if (!account) return "unknown_account";
+    const entry = account.history?.find((old) => old.version === version);
+    if (!entry) return "unknown_version";
+    account.profile = structuredClone(entry.profile);
+    account.version = entry.version;
+    account.updatedAt = entry.updatedAt;
+    this.accountChanged(network, account);
+    return account;
   }
 
   enqueueWebhook(event: TWebhookEvent): void {

@@ -33,6 +33,13 @@ export interface TTestSandbox {
   setWebhooks(settings: Partial<TWebhookChaos>): Promise<void>;
   /** A change made by the person inside the network (origin "web"). */
   webChange(network: TSandboxNetworkId, login: string, change: TWebChange): Promise<Record<string, unknown>>;
+  /** Words the network refuses in profile text (422 content_refused) from now on; `[]` clears the filter. */
+  setWordFilter(network: TSandboxNetworkId, words: string[]): Promise<void>;
+  /**
+   * Sets an account back to the profile and version it had at an earlier version (a backup
+   * restore): no webhook, no apply-log entry. Answers the account as `account()` does.
+   */
+  restore(network: TSandboxNetworkId, login: string, version: number): Promise<Record<string, unknown>>;
   stop(): Promise<void>;
 }
 
@@ -99,6 +106,16 @@ export async function startTestSandbox(options: TSandboxOptions & { dataDir?: st
       return (
         await ok(
           fetch(`${process.url}/__admin/${network}/accounts/${encodeURIComponent(login)}/web-change`, json(body)),
+        )
+      ).json() as Promise<Record<string, unknown>>;
+    },
+    async setWordFilter(network, words) {
+      await ok(fetch(`${process.url}/__admin/${network}/word-filter`, { ...json({ words }), method: "PUT" }));
+    },
+    async restore(network, login, version) {
+      return (
+        await ok(
+          fetch(`${process.url}/__admin/${network}/accounts/${encodeURIComponent(login)}/restore`, json({ version })),
         )
       ).json() as Promise<Record<string, unknown>>;
     },
