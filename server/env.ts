@@ -63,6 +63,10 @@ const ZEnv = z.object({
     .int()
     .min(100)
     .default(60 * 60_000),
+  /** Caps every network's read-back interval (ms); unset: each network's own (hours for push networks). */
+  WORKER_READBACK_MAX_MS: z.coerce.number().int().min(100).optional(),
+  /** Accounts read back per minute at most by one worker's periodic reconcile. */
+  WORKER_READBACKS_PER_MINUTE: z.coerce.number().int().min(0).max(100_000).default(600),
   /** First retry waits up to this long; each further one up to twice as long (full jitter). */
   WORKER_RETRY_BASE_MS: z.coerce.number().int().min(1).default(15_000),
   /** Finished deliveries older than this many days are removed by the worker's cleanup job. */

@@ -19,6 +19,8 @@ export type TDeliveryOutcome =
   | "delivered"
   /** Nothing was owed: its entries settled (delivered or superseded) from what it shows. */
   | "settled"
+  /** The vendor refused a value for good (its content): recorded, not sent again until it changes. */
+  | "refused"
   /** A transient failure: tried again later. */
   | "retry"
   /** Given up (attempts used up, password refused or unreadable): dead-lettered. */
@@ -83,7 +85,7 @@ function createMetrics(): TMetrics {
     queueDb: processDb,
     deliveries: new Counter({
       name: "oneprofile_deliveries_total",
-      help: "Sync runs recorded per account, by network and outcome (delivered, settled, retry, dead, failed, skipped).",
+      help: "Sync runs recorded per account, by network and outcome (delivered, settled, refused, retry, dead, failed, skipped).",
       labelNames: ["network", "outcome"],
       registers: [registry],
     }),

@@ -1,37 +1,64 @@
 /**
  * An in-process connector for every network, for tests of the engine's own logic: it verifies any
- * password, applies every write at once with a rising vendor mark, or answers with the error kind
- * `answerOf` names for that network; `parseReport` does what the test says.
+ * password, applies every write at once (each account keeps what was written, under a rising
+ * vendor mark that verify and read report back), or answers with the error kind `answerOf` names
+ * for that network; `parseReport` does what the test says.
  */
+import { createHash } from "node:crypto";
 import { definitionOf, type TConnectorResolver } from "../server/connectors/registry";
-import { ConnectorError, type TConnector, type TConnectorErrorKind } from "../server/connectors/types";
+import {
+  ConnectorError,
+  type TConnector,
+  type TConnectorErrorKind,
+  type TVendorProfile,
+} from "../server/connectors/types";
 
 export function fakeConnectors(
   options: {
     answerOf?: (networkId: string) => "ok" | TConnectorErrorKind;
     parseReport?: TConnector["parseReport"];
+    /** The vendor's next mark (a test whose reports carry marks of their own shares its counter). */
+    nextMark?: () => number;
   } = {},
 ): TConnectorResolver {
-  let mark = 0;
+  const accounts = new Map<string, TVendorProfile>();
   return (networkId) => {
     const definition = definitionOf(networkId);
     if (!definition) return null;
-    const empty = { displayName: "", signature: "", mood: null, moodText: "", avatarUrl: null, mark: 0 };
+    const shown = (login: string): TVendorProfile =>
+      accounts.get(`${networkId}|${login}`) ?? {
+        displayName: "",
+        signature: "",
+        mood: null,
+        moodText: "",
+        avatar: null,
+        mark: 0,
+      };
     return {
       definition,
-      verify: async () => empty,
-      read: async () => empty,
+      verify: async (credentials) => shown(credentials.login),
+      read: async (credentials) => shown(credentials.login),
       parseReport:
         options.parseReport ??
         (() => {
           throw new ConnectorError("permanent", "No events in this test.");
         }),
       downloadAvatar: async () => Buffer.alloc(0),
-      async apply(_credentials, settings) {
+      async apply(credentials, settings) {
         const answer = options.answerOf?.(networkId) ?? "ok";
         if (answer !== "ok") throw new ConnectorError(answer, `${networkId} answered ${answer}`);
-        mark += 1;
-        return { marks: Object.fromEntries(Object.keys(settings).map((field) => [field, mark])) };
+        const { avatar, ...text } = settings;
+        const before = shown(credentials.login);
+        const mark = options.nextMark?.() ?? Number(before.mark) + 1;
+        const after: TVendorProfile = { ...before, ...text, mark };
+        if (avatar !== undefined) {
+          const sha256 = avatar ? createHash("sha256").update(avatar.bytes).digest("hex") : null;
+          after.avatar = sha256 ? { url: `https://fake.invalid/${sha256}`, sha256 } : null;
+        }
+        accounts.set(`${networkId}|${credentials.login}`, after);
+        const fields = Object.keys(text).map((field) => (field === "moodText" ? "mood" : field));
+        if (avatar !== undefined) fields.push("avatar");
+        return { marks: Object.fromEntries(fields.map((field) => [field, after.mark])) };
       },
     };
   };

@@ -54,8 +54,17 @@ export async function vendorFetch(
   try {
     response = await fetch(url, { ...init, signal: controller.signal });
     if (!response.ok) {
-      const body = (await response.json().catch(() => null)) as { error?: { message?: string } } | null;
-      throw classifyResponse(response.status, response.headers.get("retry-after"), body?.error?.message ?? "");
+      const body = (await response.json().catch(() => null)) as {
+        error?: { message?: string; code?: unknown; field?: unknown };
+      } | null;
+      const failure = classifyResponse(
+        response.status,
+        response.headers.get("retry-after"),
+        body?.error?.message ?? "",
+      );
+      if (typeof body?.error?.code === "string") failure.vendorCode = body.error.code.slice(0, 100);
+      if (typeof body?.error?.field === "string") failure.vendorField = body.error.field.slice(0, 100);
+      throw failure;
     }
   } catch (error) {
     clearTimeout(timer);

@@ -107,6 +107,8 @@ const planned = (
   kind: "planned",
   color,
   capabilities,
+  // Not linkable yet; when they are, networks that cannot push are read back every few minutes.
+  readBackEveryMs: 5 * 60 * 1000,
   loginForm: { loginLabel, loginPlaceholder, loginHint: "", secretLabel: "Password or token" },
   loginSchema: z.string().trim().min(1),
 });

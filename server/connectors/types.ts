@@ -49,6 +49,11 @@ export interface TNetworkDefinition {
   loginForm: TLoginForm;
   /** Validates and normalises the login as the network writes it. */
   loginSchema: z.ZodType<string, string>;
+  /**
+   * How often the worker reads an account back to correct what no report told (server/sync/state.ts):
+   * long for a network that pushes every change, short for one that can only be polled.
+   */
+  readBackEveryMs: number;
 }
 
 export interface TCredentials {
@@ -62,7 +67,8 @@ export interface TVendorProfile {
   signature: string | null;
   mood: string | null;
   moodText: string | null;
-  avatarUrl: string | null;
+  /** The image it shows: where to fetch it, and the sha256 of its bytes. */
+  avatar: { url: string; sha256: string } | null;
   /** The vendor's mark (version) of what it shows. */
   mark: TVendorMark;
 }
@@ -72,8 +78,11 @@ export type TMappedSettings = Omit<TMappedDraft, "avatarSha256"> & {
   avatar?: { bytes: Buffer; contentType: string } | null;
 };
 
-/** Per field, the vendor's mark (version) our write produced there. */
-export type TApplyResult = { marks: Partial<Record<TProfileField, TVendorMark>> };
+/**
+ * Per field, the vendor's mark (version) our write produced there; `isReplay` when the vendor
+ * answered from its idempotency store (the write was applied before: the mark is that time's).
+ */
+export type TApplyResult = { marks: Partial<Record<TProfileField, TVendorMark>>; isReplay?: boolean };
 
 /**
  * A change the network reported (webhook, push or poll), parsed and checked by its connector:
@@ -92,6 +101,11 @@ export interface TNetworkReport {
   };
   mark: TVendorMark;
   writeKey: string | null;
+  /**
+   * The vendor names the idempotency key behind every change its API made, so a report without one
+   * is a change made there (never our echo, whatever its value).
+   */
+  isWriterKnown: boolean;
 }
 
 export interface TApplyOptions {
@@ -112,7 +126,11 @@ export interface TConnector {
   downloadAvatar(url: string, signal?: AbortSignal): Promise<Buffer>;
 }
 
-export type TConnectorErrorKind = "transient" | "rate_limited" | "auth" | "permanent" | "unsupported";
+/**
+ * `refused`: the vendor refused a value for good (a word filter, a content rule) and named the
+ * fields; the other fields can still go.
+ */
+export type TConnectorErrorKind = "transient" | "rate_limited" | "auth" | "permanent" | "unsupported" | "refused";
 
 export class ConnectorError extends Error {
   constructor(
@@ -120,10 +138,16 @@ export class ConnectorError extends Error {
     message: string,
     /** For rate_limited: how long the vendor asked us to wait. */
     readonly retryAfterMs?: number,
+    /** For refused: the fields whose values the vendor refused. */
+    readonly fields: readonly TProfileField[] = [],
   ) {
     super(message);
     this.name = "ConnectorError";
   }
+
+  /** The vendor's own error code and the field it named, when its answer said (for its connector). */
+  vendorCode?: string;
+  vendorField?: string;
 
   get isRetriable(): boolean {
     return this.kind === "transient" || this.kind === "rate_limited";

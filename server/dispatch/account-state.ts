@@ -6,20 +6,25 @@
  */
 import type { TCapabilities } from "../connectors/types";
 import type { TDb, TTx } from "../db";
+import { renditionFor } from "../profile/avatars";
+import { mapSettings } from "../sync/map-settings";
 import {
   deliveryOutcome,
-  forgetVersions,
-  owedFields,
+  desiredFieldsOf,
+  PROFILE_FIELDS,
+  refusalReason,
   ZFieldVersions,
   ZObserved,
   ZProfileField,
+  type TDesiredFields,
+  type TMappedDraft,
   type TObserved,
   type TProfileField,
 } from "../sync/state";
 import { syncOf } from "../registration/accounts";
-import { currentSnapshots } from "../profile/update";
-import { toNetworkView } from "../registration/networks";
-import { lockUsers, markDirty, wakeWorkers } from "./queue";
+import { currentSnapshots, type TDesiredState } from "../profile/update";
+import { toNetworkView, type TNetworkView } from "../registration/networks";
+import { lockUsers, markDirty, requestReadBack, wakeWorkers } from "./queue";
 
 type TExecutor = Pick<TDb, "$executeRaw" | "$queryRaw">;
 
@@ -32,6 +37,35 @@ export function supportedFields(capabilities: TCapabilities): Record<TProfileFie
     signature: Boolean(capabilities.signature),
     mood: Boolean(capabilities.mood),
   };
+}
+
+const EVERY_FIELD: Record<TProfileField, boolean> = { avatar: true, displayName: true, signature: true, mood: true };
+
+/**
+ * The person's desired state mapped for one account's network — every field it can show, the avatar
+ * as this network's rendition (made now if it is missing) — and hashed per field (server/sync/state.ts).
+ */
+export async function desiredForAccount(
+  db: TDb,
+  account: { networkId: string; network: TNetworkView },
+  desired: TDesiredState,
+): Promise<{ fields: TDesiredFields; settings: TMappedDraft }> {
+  const { network } = account;
+  const { settings } = mapSettings({
+    snapshot: desired.snapshot,
+    fields: PROFILE_FIELDS,
+    sync: EVERY_FIELD,
+    capabilities: network.capabilities,
+    networkName: network.displayName,
+  });
+  const original = settings.avatarSha256;
+  if (original !== undefined) {
+    settings.avatarSha256 =
+      original && network.capabilities.avatar
+        ? await renditionFor(db, original, account.networkId, network.capabilities.avatar)
+        : null;
+  }
+  return { fields: desiredFieldsOf(settings, desired.fieldVersions), settings };
 }
 
 /** The accounts' observed states, their rows locked (in id order) until the transaction ends. */
@@ -86,13 +120,21 @@ export async function settleDeliveries(db: TExecutor, observedOf: ReadonlyMap<st
       AND d.state IN ('QUEUED', 'SENDING', 'RETRYING', 'FAILED')`;
   const delivered: string[] = [];
   const superseded: string[] = [];
+  const refused: Array<{ id: string; reason: string }> = [];
   for (const delivery of open) {
-    const outcome = deliveryOutcome(
-      { fields: ZProfileField.array().parse(delivery.fields), versions: ZFieldVersions.parse(delivery.versions) },
-      observedOf.get(delivery.accountId) ?? {},
-    );
+    const fields = ZProfileField.array().parse(delivery.fields);
+    const observed = observedOf.get(delivery.accountId) ?? {};
+    const outcome = deliveryOutcome({ fields, versions: ZFieldVersions.parse(delivery.versions) }, observed);
     if (outcome === "delivered") delivered.push(delivery.id);
     if (outcome === "superseded") superseded.push(delivery.id);
+    if (outcome === "refused") refused.push({ id: delivery.id, reason: refusalReason(fields, observed) });
+  }
+  if (refused.length > 0) {
+    // The account refused a value of it for good: it ends, saying why (the rest of it was delivered).
+    await db.$executeRaw`
+      UPDATE deliveries d SET state = 'FAILED', last_error = x.reason, updated_at = now()
+      FROM jsonb_to_recordset(${json(refused)}::jsonb) AS x(id uuid, reason text)
+      WHERE d.id = x.id AND d.state <> 'FAILED'`;
   }
   if (delivered.length > 0) {
     await db.$executeRaw`
@@ -106,6 +148,24 @@ export async function settleDeliveries(db: TExecutor, observedOf: ReadonlyMap<st
       WHERE id = ANY(${superseded}::uuid[])`;
   }
   return { delivered: delivered.length, superseded: superseded.length };
+}
+
+/**
+ * Open Deliveries of accounts that owe nothing, yet do not show them (a field no longer synced, a
+ * value the network cannot show): they end as skipped, saying so, instead of waiting forever.
+ */
+export async function skipUnowed(
+  db: TExecutor,
+  accounts: ReadonlyArray<{ accountId: string; version: number }>,
+): Promise<void> {
+  if (accounts.length === 0) return;
+  // Only entries of the profile version judged: a save committed meanwhile has its own run coming.
+  await db.$executeRaw`
+    UPDATE deliveries d SET state = 'SKIPPED', updated_at = now(),
+      last_error = 'Not sent: this account no longer syncs these fields, or cannot show them.'
+    FROM jsonb_to_recordset(${json(accounts)}::jsonb) AS x("accountId" uuid, version int)
+    WHERE d.linked_account_id = x."accountId" AND d.version <= x.version
+      AND d.state IN ('QUEUED', 'SENDING', 'RETRYING')`;
 }
 
 export interface TOpenMark {
@@ -138,16 +198,16 @@ export async function markOpenDeliveries(db: TExecutor, marks: readonly TOpenMar
 }
 
 /**
- * Accounts that are active again (re-linked, network switched back on, retried by a person) owe
- * the current profile: each forgets which versions it shows and gets a new sync epoch (so the
- * resend's idempotency keys are new); its failed or skipped entries reopen, or one is made for
- * the latest change; and it is marked dirty. Lock order (define-job.ts): the people in id order,
- * the accounts' jobs (marked dirty, in account order), then the accounts in id order.
+ * Accounts that are active again (re-linked, network switched back on, retried by a person) are
+ * brought to the current profile: their failed or skipped entries reopen (or one is made for the
+ * latest change), they are marked dirty, and what they show is read back (a change made there
+ * meanwhile may have gone unreported). What they owe follows from values (server/sync/state.ts):
+ * nothing is forgotten. Lock order (define-job.ts): the people in id order, then the accounts'
+ * jobs (in account order), then the accounts in id order.
  */
 export async function reopenAccounts(
   tx: TTx,
   inputs: ReadonlyArray<{ userId: string; accountId: string }>,
-  options: { isNewLink?: boolean } = {},
 ): Promise<void> {
   if (inputs.length === 0) return;
   await lockUsers(
@@ -155,38 +215,30 @@ export async function reopenAccounts(
     inputs.map((input) => input.userId),
   );
   await markDirty(tx, inputs);
-  const observedOf = await lockObservedMany(
-    tx,
-    inputs.map((input) => input.accountId),
-  );
+  await requestReadBack(tx, inputs);
   const desiredOf = await currentSnapshots(
     tx,
     inputs.map((input) => input.userId),
   );
   for (const input of [...inputs].sort((a, b) => (a.accountId < b.accountId ? -1 : 1))) {
-    // A write left unconfirmed before is dropped: the resend under the new epoch carries
-    // everything (after a re-link, the old session that carried it no longer works).
-    await tx.$executeRaw`
-      UPDATE linked_accounts SET observed = ${json(forgetVersions(observedOf.get(input.accountId) ?? {}, { isUnknown: !options.isNewLink }))}::jsonb,
-        pending_write = NULL, sync_epoch = sync_epoch + 1, updated_at = now()
-      WHERE id = ${input.accountId}::uuid`;
     const account = await tx.linkedAccount.findUniqueOrThrow({
       where: { id: input.accountId },
       include: { network: true },
     });
     const desired = desiredOf.get(input.userId)!;
+    // A write left unconfirmed before is dropped (after a re-link, the session that carried it no
+    // longer works): what differs is sent anew, with keys of its own.
+    await tx.$executeRaw`UPDATE linked_accounts SET pending_write = NULL, updated_at = now() WHERE id = ${input.accountId}::uuid`;
     const reopened = await tx.delivery.updateMany({
       where: { linkedAccountId: input.accountId, state: { in: ["FAILED", "SKIPPED"] }, lastError: { not: null } },
       data: { state: "QUEUED", attempts: 0, nextAttemptAt: new Date(), lastError: null },
     });
     if (reopened.count === 0 && desired.revisionId) {
-      const { capabilities } = toNetworkView(account.network);
-      const fields = owedFields({
-        desired: desired.fieldVersions,
-        observed: {},
-        sync: syncOf(account),
-        supported: supportedFields(capabilities),
-      });
+      const supported = supportedFields(toNetworkView(account.network).capabilities);
+      const sync = syncOf(account);
+      const fields = PROFILE_FIELDS.filter(
+        (field) => sync[field] && supported[field] && (desired.fieldVersions[field] ?? 0) > 0,
+      );
       if (fields.length > 0) {
         await tx.delivery.create({
           data: {
@@ -204,12 +256,8 @@ export async function reopenAccounts(
   await wakeWorkers(tx);
 }
 
-export async function reopenAccount(
-  tx: TTx,
-  input: { userId: string; accountId: string },
-  options: { isNewLink?: boolean } = {},
-): Promise<void> {
-  await reopenAccounts(tx, [input], options);
+export async function reopenAccount(tx: TTx, input: { userId: string; accountId: string }): Promise<void> {
+  await reopenAccounts(tx, [input]);
 }
 
 /** The same, in a transaction of its own. */

@@ -481,7 +481,7 @@ describe("what a cleanup run looks at", () => {
     const connectors = fakeConnectors({
       parseReport: (payload) => {
         const { signature, mark } = payload as { signature: string; mark: number };
-        return { login, fields: ["signature"], values: { signature }, mark, writeKey: null };
+        return { login, fields: ["signature"], values: { signature }, mark, writeKey: null, isWriterKnown: false };
       },
     });
     const worker = createWorker({

@@ -43,7 +43,7 @@ describe("worker metrics", () => {
     const user = await db.user.create({
       data: { email: `dm-${randomBytes(3).toString("hex")}@example.com`, passwordHash: "x" },
     });
-    await updateProfile(db, { userId: user.id, changes: { moodText: "hello" }, source: "portal" });
+    await updateProfile(db, { userId: user.id, changes: { signature: "hello" }, source: "portal" });
     const login = `m-${randomBytes(3).toString("hex")}@msn.example`;
     const password = `pw-${randomBytes(5).toString("hex")}`;
     await sandbox.createAccount("msn", login, password);

@@ -23,7 +23,14 @@ function job(kind = SYNC_ACCOUNT, network?: string): TClaimedJob {
   return claimed;
 }
 
-const sent: TSyncResult = { type: "sent", sent: {}, sync: {} as never, supported: {} as never };
+const sent: TSyncResult = {
+  type: "sent",
+  write: {} as never,
+  marks: {},
+  isReplay: false,
+  plannedVersion: 1,
+  desired: {} as never,
+};
 const open = (state: "RETRYING" | "FAILED" | "SKIPPED"): TSyncResult => ({
   type: "open",
   mark: { state, lastError: "x" },

@@ -20,6 +20,7 @@ export function deliveryOutcomeOf(outcome: TJobOutcome): TDeliveryOutcome | null
   if (!result) return null;
   if (result.type === "sent") return "delivered";
   if (result.type === "settle") return "settled";
+  if (result.type === "refused") return "refused";
   if (outcome.end.state === "retry") return "retry";
   if (outcome.end.state === "dead") return "dead";
   return result.mark.state === "SKIPPED" ? "skipped" : "failed";

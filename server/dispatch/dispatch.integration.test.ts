@@ -140,7 +140,13 @@ describe("retries", () => {
     const { user, accounts } = await userWith("msn");
     await sandbox.setFaults("msn", { errorRate: 1, errorStatus: 500 });
     await updateProfile(db, { userId: user.id, changes: { signature: "after a 500" }, source: "portal" });
-    await worker.runOne();
+    // The read-back asked for at link fails too (and then waits out its backoff without holding the sync back).
+    await expect
+      .poll(async () => {
+        await worker.runOne();
+        return (await deliveriesOf(user.id))[0]?.state;
+      })
+      .toBe("RETRYING");
     const [retrying] = await deliveriesOf(user.id);
     expect(retrying).toMatchObject({ state: "RETRYING", attempts: 1, lastError: "Internal error." });
     await sandbox.clearFaults();

@@ -24,6 +24,7 @@ const worker = createWorker({
   retryBaseMs: env.WORKER_RETRY_BASE_MS,
   sweepMs: env.WORKER_SWEEP_MS,
   quarantineBaseMs: env.WORKER_QUARANTINE_MS,
+  readBack: { maxEveryMs: env.WORKER_READBACK_MAX_MS, perMinute: env.WORKER_READBACKS_PER_MINUTE },
   onRecorded: countRecorded,
   scheduled: [cleanupJob({ deliveryRetentionDays: env.DELIVERY_RETENTION_DAYS })],
 });

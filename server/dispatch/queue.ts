@@ -11,8 +11,9 @@
  *   one account at once, on one machine or many. One claim takes up to a batch of jobs, each of
  *   another account, under one token.
  * - Within an account, the head job runs first: a sync job that left a write unconfirmed (so its
- *   retry settles it before any report is judged), then inbound events in the order received,
- *   then the sync job. Across accounts, the oldest due head goes first (fair across users).
+ *   retry settles it before any report is judged), then inbound events in the order received, then
+ *   a read-back, then the sync job. A report or read waiting out a backoff (a poison candidate)
+ *   holds nothing back meanwhile. Across accounts, the oldest due head goes first (fair across users).
  * - Batches travel as one parameter — an id array (`= ANY($1::uuid[])`) or JSON rows unpacked
  *   with `jsonb_to_recordset` — so a batch of any size is one statement.
  */
@@ -22,6 +23,7 @@ import type { TDb } from "../db";
 export const WORK_CHANNEL = "oneprofile_work";
 export const SYNC_ACCOUNT = "sync-account";
 export const INBOUND_EVENT = "inbound-event";
+export const READ_ACCOUNT = "read-account";
 
 type TExecutor = Pick<TDb, "$executeRaw" | "$queryRaw">;
 
@@ -48,13 +50,33 @@ export async function markDirty(
   db: TExecutor,
   accounts: ReadonlyArray<{ userId: string; accountId: string }>,
 ): Promise<void> {
+  await markDue(db, SYNC_ACCOUNT, accounts);
+}
+
+/**
+ * Asks for a read-back of these accounts (after a link, a revival, a re-enable, a poison event):
+ * each one's read job becomes (or stays) pending, due now. Same order rule as `markDirty`.
+ */
+export async function requestReadBack(
+  db: TExecutor,
+  accounts: ReadonlyArray<{ userId: string; accountId: string }>,
+): Promise<void> {
+  await markDue(db, READ_ACCOUNT, accounts);
+}
+
+/** The per-account job of `kind` (keyed by the account id) becomes or stays pending, due now. */
+async function markDue(
+  db: TExecutor,
+  kind: typeof SYNC_ACCOUNT | typeof READ_ACCOUNT,
+  accounts: ReadonlyArray<{ userId: string; accountId: string }>,
+): Promise<void> {
   // One row per account; the statement takes them in account order (ORDER BY below).
   const unique = [...new Map(accounts.map((account) => [account.accountId, account])).values()];
   if (unique.length === 0) return;
   const rows = unique.map((account) => ({ id: randomUUID(), user_id: account.userId, account_id: account.accountId }));
   await db.$executeRaw`
     INSERT INTO jobs (id, kind, key, user_id, linked_account_id, state, run_at, dirty_seq, updated_at)
-    SELECT x.id, ${SYNC_ACCOUNT}, x.account_id::text, x.user_id, x.account_id, 'PENDING', now(), 1, now()
+    SELECT x.id, ${kind}, x.account_id::text, x.user_id, x.account_id, 'PENDING', now(), 1, now()
     FROM jsonb_to_recordset(${json(rows)}::jsonb) AS x(id uuid, user_id uuid, account_id uuid)
     ORDER BY x.account_id
     ON CONFLICT (kind, key) DO UPDATE SET
@@ -97,10 +119,11 @@ export async function claimJobs(db: TExecutor, leaseMs: number, limit: number): 
         AND NOT EXISTS (
           SELECT 1 FROM jobs o
           WHERE o.linked_account_id = j.linked_account_id AND o.state = 'PENDING' AND o.id <> j.id
+            AND NOT (o.kind <> ${SYNC_ACCOUNT} AND o.attempts > 0 AND o.run_at > now())
             AND (CASE WHEN o.kind = ${SYNC_ACCOUNT} AND a.pending_write IS NOT NULL THEN 0
-                      WHEN o.kind = ${INBOUND_EVENT} THEN 1 ELSE 2 END, o.seq)
+                      WHEN o.kind = ${INBOUND_EVENT} THEN 1 WHEN o.kind = ${READ_ACCOUNT} THEN 2 ELSE 3 END, o.seq)
               < (CASE WHEN j.kind = ${SYNC_ACCOUNT} AND a.pending_write IS NOT NULL THEN 0
-                      WHEN j.kind = ${INBOUND_EVENT} THEN 1 ELSE 2 END, j.seq))
+                      WHEN j.kind = ${INBOUND_EVENT} THEN 1 WHEN j.kind = ${READ_ACCOUNT} THEN 2 ELSE 3 END, j.seq))
       ORDER BY j.run_at, j.seq
       LIMIT ${limit}
       FOR NO KEY UPDATE OF a, j SKIP LOCKED
@@ -243,7 +266,7 @@ export async function endJobs(db: TExecutor, ends: ReadonlyArray<{ job: TClaimed
  */
 export async function reviveQuarantined(db: TExecutor, options: { baseMs: number; maxMs: number }): Promise<number> {
   // Rows busy elsewhere (a save marking them dirty revives them anyway) are left for next time.
-  return db.$executeRaw`
+  const revived = await db.$queryRaw<Array<{ userId: string; accountId: string }>>`
     UPDATE jobs SET state = 'PENDING', run_at = now(), attempts = 0, finished_at = NULL, updated_at = now()
     WHERE id IN (
       SELECT id FROM jobs
@@ -251,7 +274,42 @@ export async function reviveQuarantined(db: TExecutor, options: { baseMs: number
         AND finished_at + make_interval(secs => LEAST(${options.maxMs / 1000},
               ${options.baseMs / 1000} * power(2, GREATEST(quarantines - 1, 0)))) <= now()
       ORDER BY linked_account_id
-      FOR NO KEY UPDATE SKIP LOCKED)`;
+      FOR NO KEY UPDATE SKIP LOCKED)
+    RETURNING user_id AS "userId", linked_account_id AS "accountId"`;
+  // What the account shows after the outage is read back: the dead write may or may not have landed,
+  // and the person may have changed something there meanwhile.
+  await requestReadBack(db, revived);
+  return revived.length;
+}
+
+/**
+ * The periodic read-back: accounts of active networks whose last read-back is older than their
+ * network's interval (`everyMsOf`, capped by `maxEveryMs`) get a read job, oldest first, at most
+ * `limit` per call; each is stamped as read now, so a read that fails waits for the next interval.
+ */
+export async function scheduleReadBacks(
+  db: TExecutor,
+  options: { everyMsOf: ReadonlyMap<string, number>; maxEveryMs?: number; limit: number },
+): Promise<number> {
+  const intervals = [...options.everyMsOf].map(([network_id, ms]) => ({
+    network_id,
+    secs: Math.min(ms, options.maxEveryMs ?? ms) / 1000,
+  }));
+  if (intervals.length === 0 || options.limit <= 0) return 0;
+  const due = await db.$queryRaw<Array<{ userId: string; accountId: string }>>`
+    UPDATE linked_accounts SET read_at = now()
+    WHERE id IN (
+      SELECT a.id FROM linked_accounts a
+      JOIN networks n ON n.id = a.network_id AND n.is_enabled
+      JOIN jsonb_to_recordset(${json(intervals)}::jsonb) AS x(network_id text, secs float8) ON x.network_id = a.network_id
+      WHERE a.status = 'ACTIVE'
+        AND (a.read_at IS NULL OR a.read_at + make_interval(secs => x.secs) <= now())
+      ORDER BY a.read_at NULLS FIRST, a.id
+      LIMIT ${options.limit}
+      FOR NO KEY UPDATE OF a SKIP LOCKED)
+    RETURNING user_id AS "userId", id AS "accountId"`;
+  await requestReadBack(db, due);
+  return due.length;
 }
 
 /** Wakes idle workers at once (they also poll, so a lost notification only costs a second). */

@@ -29,11 +29,18 @@ import {
   type TJobTask,
   type TScheduledJob,
 } from "./define-job";
+import { NETWORK_DEFINITIONS } from "../connectors/registry";
 import { inboundEventJob } from "./jobs/inbound-event";
+import { readAccountJob } from "./jobs/read-account";
 import { syncAccountJob } from "./jobs/sync-account";
-import { claimJobs, renewLeases, reviveQuarantined, WORK_CHANNEL, type TClaimedJob } from "./queue";
+import { claimJobs, renewLeases, reviveQuarantined, scheduleReadBacks, WORK_CHANNEL, type TClaimedJob } from "./queue";
 
-export const JOB_DEFINITIONS: readonly TJobDefinition[] = [syncAccountJob, inboundEventJob];
+export const JOB_DEFINITIONS: readonly TJobDefinition[] = [syncAccountJob, inboundEventJob, readAccountJob];
+
+/** Each network's read-back interval, from its definition. */
+const READ_BACK_EVERY_MS = new Map(
+  NETWORK_DEFINITIONS.map((definition) => [definition.id, definition.readBackEveryMs]),
+);
 
 export interface TWorkerOptions extends TJobDeps {
   databaseUrl: string;
@@ -47,6 +54,11 @@ export interface TWorkerOptions extends TJobDeps {
   sweepMs?: number;
   quarantineBaseMs?: number;
   quarantineMaxMs?: number;
+  /**
+   * The periodic read-back, run with the sweep: every network's interval capped at `maxEveryMs`,
+   * at most `perMinute` accounts a minute (default 600; 0: off).
+   */
+  readBack?: { maxEveryMs?: number; perMinute?: number };
   /** How long stop() lets held jobs finish before aborting them. */
   stopGraceMs?: number;
   /** Called after each recorded batch (metrics). */
@@ -410,16 +422,27 @@ export function createWorker(options: TWorkerOptions): TWorker {
         () => void renew().catch((error: unknown) => logError("lease renewal", error)),
         Math.max(50, Math.floor(options.leaseMs / 3)),
       );
+      const sweepMs = options.sweepMs ?? 60_000;
+      const readBacksPerSweep = Math.ceil(((options.readBack?.perMinute ?? 600) * sweepMs) / 60_000);
       sweepTimer = setInterval(() => {
         reviveQuarantined(db, {
           baseMs: options.quarantineBaseMs ?? 60 * 60_000,
           maxMs: options.quarantineMaxMs ?? 24 * 60 * 60_000,
         })
+          .then(
+            async (revived) =>
+              revived +
+              (await scheduleReadBacks(db, {
+                everyMsOf: READ_BACK_EVERY_MS,
+                maxEveryMs: options.readBack?.maxEveryMs,
+                limit: readBacksPerSweep,
+              })),
+          )
           .then((count) => {
             if (count > 0) wakeAll();
           })
           .catch((error: unknown) => logError("reconcile sweep", error));
-      }, options.sweepMs ?? 60_000);
+      }, sweepMs);
       for (const job of options.scheduled ?? []) {
         scheduleTimers.push(
           setTimeout(() => runScheduled(job), job.firstAfterMs),

@@ -28,8 +28,10 @@ const connectors = fakeConnectors({
       values,
       mark: ++mark,
       writeKey: null,
+      isWriterKnown: false,
     };
   },
+  nextMark: () => ++mark,
 });
 const worker = createWorker({ db, databaseUrl, connectors, keyring, concurrency: 2, leaseMs: 30_000, retryBaseMs: 5 });
 

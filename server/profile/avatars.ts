@@ -186,3 +186,32 @@ export async function renditionFor(
   });
   return renditionSha256;
 }
+
+/**
+ * Records the image a network shows as that network's rendition of an original taken from it (a
+ * change made there, or an import at link): our mapping of the original for that network is then
+ * exactly what it shows, so the network is not sent its own picture back re-encoded. The bytes go
+ * only ever back to that network.
+ */
+export async function adoptRendition(
+  db: TDb,
+  input: { sourceSha256: string; networkId: string; bytes: Buffer },
+): Promise<string> {
+  const metadata = await sharp(input.bytes, { limitInputPixels: MAX_INPUT_PIXELS }).metadata();
+  const format = metadata.format as TFormat;
+  if (!(format in CONTENT_TYPES)) throw new DomainError("BAD_INPUT", "That file is not an image we can read.");
+  const renditionSha256 = await save(
+    db,
+    input.bytes,
+    format,
+    metadata.width ?? 0,
+    metadata.pageHeight ?? metadata.height ?? 0,
+  );
+  const key = { sourceSha256: input.sourceSha256, networkId: input.networkId };
+  await db.avatarRendition.upsert({
+    where: { sourceSha256_networkId: key },
+    create: { ...key, renditionSha256 },
+    update: { renditionSha256 },
+  });
+  return renditionSha256;
+}

@@ -107,6 +107,11 @@ export async function unlinkAccount(db: TDb, userId: string, accountId: string):
     // account, which holds its job and waits for the account, out of a circle).
     await lockUser(tx, userId);
     await tx.$queryRaw`SELECT id FROM jobs WHERE linked_account_id = ${accountId}::uuid ORDER BY id FOR UPDATE`;
+    // Its reports still queued go with its jobs: they end here, said why, instead of never.
+    await tx.inboundEvent.updateMany({
+      where: { linkedAccountId: accountId, processedAt: null },
+      data: { processedAt: new Date(), outcome: "ignored", note: "The account was unlinked." },
+    });
     await tx.linkedAccount.delete({ where: { id: accountId } });
     await tx.auditEvent.create({
       data: {

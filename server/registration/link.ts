@@ -2,14 +2,15 @@
  * Linking an account (patent: the registration request). The vendor verifies the credentials
  * before anything is stored; only then is the account saved, its credentials encrypted.
  */
-import { markDirty } from "../dispatch/queue";
+import { markDirty, requestReadBack } from "../dispatch/queue";
 import { ConnectorError, type TConnector, type TCredentials, type TVendorProfile } from "../connectors/types";
 import type { TDb, TTx } from "../db";
-import { lockObserved, reopenAccount } from "../dispatch/account-state";
-import { storeOriginalAvatar } from "../profile/avatars";
+import { lockObserved, reopenAccount, writeObserved } from "../dispatch/account-state";
+import { reportHashes, reportOfProfile } from "../dispatch/observe-account";
+import { adoptRendition, storeOriginalAvatar } from "../profile/avatars";
 import { currentSnapshot, lockUser, recordProfileChange, type TProfileChanges } from "../profile/update";
 import { moodFromNetwork } from "../sync/map-settings";
-import { hashesOf, PROFILE_LIMITS, type TObserved, type TProfileField } from "../sync/state";
+import { observe, PROFILE_FIELDS, PROFILE_LIMITS, type TObserved } from "../sync/state";
 import { normalizeDisplayName, profileTextProblem } from "../sync/text";
 import { definitionOf } from "../connectors/registry";
 import { DomainError } from "../domain-error";
@@ -77,9 +78,12 @@ async function importableProfile(db: TDb, connector: TConnector, profile: TVendo
       if (fits(profile.moodText, PROFILE_LIMITS.moodText)) changes.moodText = profile.moodText;
     }
   }
-  if (profile.avatarUrl) {
+  if (profile.avatar) {
     try {
-      changes.avatarSha256 = await storeOriginalAvatar(db, await connector.downloadAvatar(profile.avatarUrl));
+      const bytes = await connector.downloadAvatar(profile.avatar.url);
+      changes.avatarSha256 = await storeOriginalAvatar(db, bytes);
+      // The account shows its own picture: that is its rendition of the imported original.
+      await adoptRendition(db, { sourceSha256: changes.avatarSha256, networkId: connector.definition.id, bytes });
     } catch {
       // The avatar is optional for an import: the rest still comes in.
     }
@@ -87,52 +91,67 @@ async function importableProfile(db: TDb, connector: TConnector, profile: TVendo
   return changes;
 }
 
-/** The vendor's mark for every field: reports older than what the account showed at link are stale. */
-function markedAtLink(profile: TVendorProfile, current: TObserved): TObserved {
-  const observed: TObserved = { ...current };
-  for (const field of ["avatar", "displayName", "signature", "mood"] as TProfileField[]) {
-    observed[field] = { v: current[field]?.v ?? 0, h: current[field]?.h ?? null, m: profile.mark };
+/**
+ * What `verify` showed, as the account's first observation (server/sync/state.ts): every field's
+ * value and the vendor's mark. A field the person never set is left as it is there (`t`); an
+ * imported one shows the version it became.
+ */
+function observedAtLink(
+  login: string,
+  profile: TVendorProfile,
+  fieldVersions: Partial<Record<(typeof PROFILE_FIELDS)[number], number>>,
+): TObserved {
+  const report = reportOfProfile(login, profile);
+  const { observed } = observe({}, { kind: "answer", hashes: reportHashes(report), marks: markOf(profile) });
+  for (const field of PROFILE_FIELDS) {
+    const shown = observed[field]!;
+    const version = fieldVersions[field] ?? 0;
+    observed[field] = version > 0 ? { ...shown, v: version } : { ...shown, t: shown.h ?? undefined };
   }
   return observed;
 }
 
+const markOf = (profile: TVendorProfile) => Object.fromEntries(PROFILE_FIELDS.map((field) => [field, profile.mark]));
+
 /**
  * A newly linked account converges at once: when the person's portal profile is still empty it
- * is imported from this account (which then owes nothing); otherwise the account owes the
- * current profile and is marked dirty.
+ * is imported from this account (which then owes nothing); otherwise the account owes what differs
+ * from the current profile and is marked dirty. Either way it is read back once the link commits: a
+ * change made there while it was being linked (whose report found no linked account) is taken then.
  */
 async function startSync(
   tx: TTx,
-  input: { userId: string; accountId: string; networkId: string; profile: TVendorProfile; imported: TProfileChanges },
+  input: {
+    userId: string;
+    accountId: string;
+    networkId: string;
+    login: string;
+    profile: TVendorProfile;
+    imported: TProfileChanges;
+  },
 ): Promise<TInitialSync> {
-  // Lock order: the user, the account's job (checked once the link commits), then the account.
+  // Lock order: the user, the account's jobs (run once the link commits), then the account.
   await lockUser(tx, input.userId);
-  await markDirty(tx, [{ userId: input.userId, accountId: input.accountId }]);
+  const account = [{ userId: input.userId, accountId: input.accountId }];
+  await markDirty(tx, account);
+  await requestReadBack(tx, account);
   const desired = await currentSnapshot(tx, input.userId);
-  if (desired.version === 0 && Object.keys(input.imported).length > 0) {
-    const result = await recordProfileChange(tx, {
-      userId: input.userId,
-      changes: input.imported,
-      source: input.networkId,
-      sourceAccountId: input.accountId,
-    });
-    const hashes = hashesOf({
-      displayName: input.profile.displayName ?? "",
-      signature: input.profile.signature ?? "",
-      mood: input.profile.mood,
-      moodText: input.profile.moodText ?? "",
-    });
-    const observed: TObserved = {};
-    for (const field of result?.changedFields ?? []) {
-      observed[field] = { v: result!.fieldVersions[field] ?? 0, h: hashes[field] ?? null, m: input.profile.mark };
-    }
-    await tx.$executeRaw`UPDATE linked_accounts SET observed = ${JSON.stringify(markedAtLink(input.profile, observed))}::jsonb WHERE id = ${input.accountId}::uuid`;
-    return "imported";
-  }
-  const current = await lockObserved(tx, input.accountId);
-  await tx.$executeRaw`UPDATE linked_accounts SET observed = ${JSON.stringify(markedAtLink(input.profile, current))}::jsonb WHERE id = ${input.accountId}::uuid`;
+  const isImport = desired.version === 0 && Object.keys(input.imported).length > 0;
+  const result = isImport
+    ? await recordProfileChange(tx, {
+        userId: input.userId,
+        changes: input.imported,
+        source: input.networkId,
+        sourceAccountId: input.accountId,
+      })
+    : null;
+  await lockObserved(tx, input.accountId);
+  const observed = observedAtLink(input.login, input.profile, result?.fieldVersions ?? desired.fieldVersions);
+  await writeObserved(tx, new Map([[input.accountId, observed]]), { isConfirmedWrite: false });
+  if (isImport) return "imported";
   if (desired.version === 0) return "nothing";
-  await reopenAccount(tx, { userId: input.userId, accountId: input.accountId }, { isNewLink: true });
+  // An entry for the latest change, so Activity shows what the new account is sent (if anything).
+  await reopenAccount(tx, { userId: input.userId, accountId: input.accountId });
   return "sent";
 }
 
@@ -208,6 +227,7 @@ export async function linkAccount(
         userId,
         accountId: created.id,
         networkId: network.id,
+        login: credentials.login,
         profile: vendorProfile,
         imported,
       });
@@ -242,7 +262,7 @@ export async function relinkAccount(
     throw new DomainError("PRECONDITION_FAILED", `${name} is switched off at the moment; try again later.`);
   }
   const credentials = { login: account.login, secret };
-  await verifyWithVendor(connector, name, definition.loginForm.loginLabel, credentials);
+  const vendorProfile = await verifyWithVendor(connector, name, definition.loginForm.loginLabel, credentials);
   // Active again: it owes the current profile, whatever it was sent before.
   const row = await db.$transaction(async (tx) => {
     // Lock order (server/dispatch/define-job.ts): the user, the account's job, then the account.
@@ -262,6 +282,14 @@ export async function relinkAccount(
     await tx.auditEvent.create({
       data: { actorId: userId, action: "account.relink", targetType: "linked_account", targetId: accountId },
     });
+    // What verify showed is an observation like any other (a lower mark than seen: a reset).
+    const report = reportOfProfile(account.login, vendorProfile);
+    const { observed } = observe(await lockObserved(tx, accountId), {
+      kind: "answer",
+      hashes: reportHashes(report),
+      marks: markOf(vendorProfile),
+    });
+    await writeObserved(tx, new Map([[accountId, observed]]), { isConfirmedWrite: false });
     await reopenAccount(tx, { userId, accountId });
     return updated;
   });

@@ -1,25 +1,40 @@
 /**
- * Level-triggered sync (../../shared/CONVERGENCE.md), the pure core. Pure: data in, data out.
+ * What each linked account shows, and what it owes: the sync engine's one rule (issue 14;
+ * ../../shared/CONVERGENCE.md is the background). Pure: data in, data out.
  *
- * - **Desired state** — per user and profile field, the version of the revision that last changed
- *   it (`fieldVersions` on the latest revision; the database's order of revisions decides).
- * - **Observed state** — per linked account and field: `v`, the field version the account shows;
- *   `h`, a hash of the value it shows; `m`, the vendor's mark (its per-account version) of our
- *   last write there or of the last report we took from it.
- * - An account *owes* a field when it syncs it and the desired version is newer than `v`. A sync
- *   job sends exactly what is owed, mapped from the desired state read at send time, so an older
- *   value can never follow a newer one and nothing is superseded away.
- *
- * The echo rule (DESIGN.md "Echo suppression"): a profile update message from network B (the
- * monitor's report of a change inside B) is classified per field, in this order —
- * 1. it carries the idempotency key of one of our writes → **echo** (our own sync update message);
- * 2. its vendor mark is not newer than B's mark for that field → **stale** (B has since shown a
- *    later value: ours, or a report already taken);
- * 3. its value is the one of our write still unconfirmed at B → **echo** (a write whose answer we
- *    never recorded, e.g. the worker crashed);
- * 4. its value is what B is already known to show → **unchanged**;
- * 5. otherwise → **genuine**: a new revision with source B, B's observed state set to it, and every
- *    other active account that syncs the field owes it. Nothing else is ever fanned out.
+ * - **Desired state** — per person and field, the latest revision (the database orders them:
+ *   last writer wins per field), mapped for each account (its network's limits, words, avatar
+ *   rendition) and hashed. A field the person never set has no value of theirs to send.
+ * - **Observed state** — per account and field, the latest *observation* by the vendor's mark:
+ *   `h`, the hash of the value seen (in the network's words; null: unknown); `m`, the mark of that
+ *   observation (a version, a timestamp, a content id). Every observation feeds it, whatever else
+ *   becomes of it: a write's answer, every report that names the account (taken, echoed, stale,
+ *   refused, ignored because the account is inactive or the field not synced), `verify` at link and
+ *   re-link, and reads. Ordered marks compare by order, unordered ones by equality.
+ *   `v` (the version of the person's change the account shows) only feeds Activity; `r` is a value of
+ *   ours the account refused for good; `t`, for a field the person never set, the value it showed
+ *   when linked (left alone).
+ * - **Owed is computed from values:** an account owes a field it syncs and its network supports when
+ *   the desired hash differs from the observed one — and from a value it refused for good (not owed
+ *   again until the person's value changes). A field the person never set is owed only when the
+ *   account shows something other than what it showed at link (a value we did not take is put back).
+ *   No version decides what an account shows, so there is no epoch and no "unknown version".
+ * - **Marks order observations:** a report whose mark is not newer than the field's is *stale* (an
+ *   old webhook, late or repeated) and changes nothing. An *answer we asked for* (a write's answer,
+ *   `verify`, a read) with a lower mark than stored means the vendor went back in time (restored from
+ *   a backup, account re-created): a **reset** — adopted for every field, so whatever differs is owed.
+ *   A replayed answer (the vendor's idempotency store) is only as new as its mark says.
+ * - **A report is judged per field:** our own write (the vendor names its idempotency key) → *echo*
+ *   (fresh or not); not newer than what was seen → *stale*; a field the account does not sync → recorded, never taken; a keyless report equal to our
+ *   unconfirmed write → *echo*; equal to what the account showed, or to our own mapping of the desired
+ *   value (a lossy rendering: a fallback mood, a cut text) → *unchanged*; otherwise *genuine*. Mood and
+ *   mood text are judged apart: only a part that differs from both is taken, and mood text only from a
+ *   network that shows one. A genuine value becomes a new revision (if it can be taken and the account
+ *   is active); otherwise it stays observed, so the account owes the profile's value.
+ * - **Write keys** are derived from what is sent and from what the account was observed to show
+ *   (`writeBasis`: hash, mark, and the resets seen, `e`): a resend after the account changed — or
+ *   after the vendor went back to a state seen before — is a new write, never a replay of the old
+ *   one; a retry of the same write, against the same observation, reuses its key and is applied once.
  */
 import { createHash } from "node:crypto";
 import { z } from "zod";
@@ -64,24 +79,42 @@ export type TMappedDraft = z.infer<typeof ZMappedDraft>;
 export const ZFieldVersions = z.partialRecord(ZProfileField, z.number().int().nonnegative());
 export type TFieldVersions = z.infer<typeof ZFieldVersions>;
 
-/** A vendor's mark: its per-account version number, or an ISO timestamp. */
+/** A vendor's mark: its per-account version number, a timestamp, or a content id. */
 export const ZVendorMark = z.union([z.number(), z.string()]).nullable();
 export type TVendorMark = z.infer<typeof ZVendorMark>;
 
-/** `v` is -1 when what the account shows is unknown (it became active again): every field owed. */
-export const ZObservedField = z.object({ v: z.number().int().min(-1), h: z.string().nullable(), m: ZVendorMark });
+export const ZObservedField = z.object({
+  /** Hash of the value last observed there, in the network's words; null: unknown. */
+  h: z.string().nullable(),
+  /** The vendor's mark of that observation. */
+  m: ZVendorMark,
+  /** The version of the person's change of this field the account shows (0: none known); for Activity. */
+  v: z.number().int().nonnegative(),
+  /** A value of ours the account refused for good: its hash, its field version, the vendor's reason. */
+  r: z.object({ h: z.string(), v: z.number().int().nonnegative(), why: z.string() }).optional(),
+  /** A field the person never set: the hash of what the account showed when linked (left alone). */
+  t: z.string().optional(),
+  /**
+   * Resets seen (the vendor went back in time). Part of every write key's basis: a vendor restored
+   * to a state we saw before would otherwise be sent a key it already used, and replay its old
+   * answer instead of applying the write.
+   */
+  e: z.number().int().nonnegative().optional(),
+});
 export type TObservedField = z.infer<typeof ZObservedField>;
 export const ZObserved = z.partialRecord(ZProfileField, ZObservedField);
 export type TObserved = z.infer<typeof ZObserved>;
 
-/** Hashes of a write sent but not yet confirmed, per field. */
+/** Hashes per field (of a write, a report, a mapping). */
 export const ZPendingWrite = z.partialRecord(ZProfileField, z.string());
 export type TPendingWrite = z.infer<typeof ZPendingWrite>;
+export type TFieldHashes = TPendingWrite;
 
 /**
  * A write sent but not confirmed (no answer yet: in flight, timed out, or the worker died). It is
  * sent again exactly — same keys, same body — before anything newer, so the vendor applies it
- * once and, if a late copy of it lands, it lands before the newer write, never after.
+ * once and, if a late copy of it lands, it lands before the newer write, never after. Whatever it
+ * leaves behind that is no longer desired is owed, and so sent next.
  */
 export const ZUnconfirmedWrite = z.object({
   versions: ZFieldVersions,
@@ -99,27 +132,62 @@ export function hashValue(value: string | null | undefined): string {
     .digest("hex");
 }
 
-/** The hash of each field of a mapped draft (mood and its text travel together). */
-export function hashesOf(settings: TMappedDraft): TPendingWrite {
-  const hashes: TPendingWrite = {};
+/** A mood's hash: its word's and its text's, joined, so the two parts can be judged apart. */
+export function moodHash(mood: string | null | undefined, moodText: string | null | undefined): string {
+  return `${hashValue(mood ?? null)}.${hashValue(moodText ?? "")}`;
+}
+
+/** The two parts of a mood hash (word, text); null for anything else. */
+export function moodParts(hash: string | null | undefined): { word: string; text: string } | null {
+  const [word, text, ...rest] = (hash ?? "").split(".");
+  return word && text && rest.length === 0 ? { word, text } : null;
+}
+
+/** The hash of each field of a mapped draft (a mood and its text hash as one field, in two parts). */
+export function hashesOf(settings: TMappedDraft): TFieldHashes {
+  const hashes: TFieldHashes = {};
   if (settings.displayName !== undefined) hashes.displayName = hashValue(settings.displayName);
   if (settings.signature !== undefined) hashes.signature = hashValue(settings.signature);
   if (settings.mood !== undefined || settings.moodText !== undefined) {
-    hashes.mood = hashValue(`${settings.mood ?? "\u0000"}\u0001${settings.moodText ?? ""}`);
+    hashes.mood = moodHash(settings.mood, settings.moodText);
   }
   if (settings.avatarSha256 !== undefined) hashes.avatar = hashValue(settings.avatarSha256);
   return hashes;
 }
 
-/** Marks compare as numbers when both are numbers, otherwise as instants. */
-export function compareMarks(a: TVendorMark, b: TVendorMark): number {
-  if (a === null || b === null) return a === b ? 0 : a === null ? -1 : 1;
-  if (typeof a === "number" && typeof b === "number") return a - b;
-  return new Date(String(a)).getTime() - new Date(String(b)).getTime();
+function instant(mark: string): number | null {
+  if (!/^\d{4}-\d{2}-\d{2}T/.test(mark)) return null;
+  const time = Date.parse(mark);
+  return Number.isNaN(time) ? null : time;
 }
 
-export function maxMark(a: TVendorMark, b: TVendorMark): TVendorMark {
-  return compareMarks(a, b) >= 0 ? a : b;
+/**
+ * How two marks of one account compare: a negative number when `a` is older, 0 when equal, positive
+ * when newer; null when they have no order (content ids, item ids: only equality says anything).
+ */
+export function compareMarks(a: TVendorMark, b: TVendorMark): number | null {
+  if (a === null || b === null) return a === b ? 0 : null;
+  if (typeof a === "number" && typeof b === "number") return Math.sign(a - b);
+  if (typeof a === "string" && typeof b === "string") {
+    const [x, y] = [instant(a), instant(b)];
+    if (x !== null && y !== null) return Math.sign(x - y);
+    return a === b ? 0 : null;
+  }
+  return null;
+}
+
+/** Whether an observation marked `mark` is newer than one marked `known` (an unknown one always is). */
+export function isNewerMark(mark: TVendorMark, known: TVendorMark | undefined): boolean {
+  if (known === undefined || known === null || mark === null) return true;
+  const order = compareMarks(mark, known);
+  return order === null ? true : order > 0;
+}
+
+/** Whether `mark` is older than `known` by their order (unordered marks are never older). */
+export function isOlderMark(mark: TVendorMark, known: TVendorMark | undefined): boolean {
+  if (known === undefined || known === null || mark === null) return false;
+  const order = compareMarks(mark, known);
+  return order !== null && order < 0;
 }
 
 /** The desired field versions after a revision that changed `changed` at `version`. */
@@ -133,121 +201,263 @@ export function fieldVersionsAfter(
   return after;
 }
 
-/**
- * The fields an account owes: synced, and desired newer than what it shows. Fields the network
- * does not support are never owed.
- */
+/** One field of the desired state, mapped for one account. */
+export interface TDesiredField {
+  /** Hash of the mapped value; null when nothing is sent (the network cannot show it). */
+  hash: string | null;
+  /** The version of the person's latest change of it (0: never set). */
+  version: number;
+}
+export type TDesiredFields = Record<TProfileField, TDesiredField>;
+
+/** The desired state for one account: its full mapping hashed, per field, with the field versions. */
+export function desiredFieldsOf(mapped: TMappedDraft, versions: TFieldVersions): TDesiredFields {
+  const hashes = hashesOf(mapped);
+  const desired = {} as TDesiredFields;
+  for (const field of PROFILE_FIELDS) desired[field] = { hash: hashes[field] ?? null, version: versions[field] ?? 0 };
+  return desired;
+}
+
+/** Whether one field is owed (see the header); `sync` and `supported` are the account's switches. */
+export function isOwed(desired: TDesiredField, shown: TObservedField | undefined): boolean {
+  if (desired.hash === null || shown?.h === desired.hash) return false;
+  if (shown?.r && shown.r.h === desired.hash && shown.r.v >= desired.version) return false;
+  if (desired.version > 0) return true;
+  return shown === undefined || shown.h === null || shown.h !== shown.t;
+}
+
+/** The fields an account owes: synced, supported by its network, and differing in value. */
 export function owedFields(input: {
-  desired: TFieldVersions;
+  desired: TDesiredFields;
   observed: TObserved;
   sync: Record<TProfileField, boolean>;
   supported: Record<TProfileField, boolean>;
 }): TProfileField[] {
-  return PROFILE_FIELDS.filter((field) => {
-    const wanted = input.desired[field] ?? 0;
-    return input.sync[field] && input.supported[field] && wanted > (input.observed[field]?.v ?? 0);
-  });
+  return PROFILE_FIELDS.filter(
+    (field) => input.sync[field] && input.supported[field] && isOwed(input.desired[field], input.observed[field]),
+  );
+}
+
+/** An observation of an account: what the vendor showed, per field, under which mark. */
+export interface TObservation {
+  /**
+   * "report": told by the network (webhook, push); "answer": asked for (a write's answer, verify, a
+   * read) — only an answer can reveal a reset; "replay": a write's answer replayed from the vendor's
+   * idempotency store (as new as its mark, no more).
+   */
+  kind: "report" | "answer" | "replay";
+  hashes: TFieldHashes;
+  marks: Partial<Record<TProfileField, TVendorMark>>;
+  /** For a write's answer: the field versions it carried. */
+  versions?: TFieldVersions;
+}
+
+export interface TObserveResult {
+  observed: TObserved;
+  /** The fields this observation is newer for (the others were stale). */
+  fresh: TProfileField[];
+  /**
+   * Of those, the ones an answer showed under the very mark already seen: the vendor says nothing
+   * changed there, so a different value is its rendering of what it had, never a change to take.
+   */
+  sameMark: TProfileField[];
+  /** The vendor went back in time: every field was adopted from this answer. */
+  isReset: boolean;
 }
 
 /**
- * Merges what an account now shows into its observed state, per field never backwards: a field
- * version only grows, and so does the vendor mark.
+ * Feeds one observation into an account's observed state (see the header). `desired` lets a value
+ * equal to the desired one carry the desired version (Activity then shows it delivered).
  */
-export function mergeObserved(current: TObserved, update: TObserved): TObserved {
-  const merged: TObserved = { ...current };
-  for (const field of PROFILE_FIELDS) {
-    const next = update[field];
-    if (!next) continue;
-    const previous = current[field];
-    if (!previous || next.v >= previous.v) {
-      merged[field] = { v: next.v, h: next.h, m: maxMark(previous?.m ?? null, next.m) };
-    } else {
-      merged[field] = { ...previous, m: maxMark(previous.m, next.m) };
+export function observe(current: TObserved, observation: TObservation, desired?: TDesiredFields): TObserveResult {
+  const fields = PROFILE_FIELDS.filter((field) => observation.hashes[field] !== undefined);
+  const versionOf = (field: TProfileField, hash: string | null, previous: TObservedField | undefined) => {
+    if (observation.versions?.[field] !== undefined) return observation.versions[field]!;
+    if (desired && hash !== null && desired[field].hash === hash) return desired[field].version;
+    return previous && previous.h === hash ? previous.v : 0;
+  };
+  const isReset =
+    observation.kind === "answer" &&
+    fields.some((field) => isOlderMark(observation.marks[field] ?? null, current[field]?.m));
+  const observed: TObserved = { ...current };
+  if (isReset) {
+    const mark = fields.map((field) => observation.marks[field] ?? null).find((m) => m !== null) ?? null;
+    for (const field of PROFILE_FIELDS) {
+      const hash = observation.hashes[field] ?? null;
+      const previous = current[field];
+      observed[field] = {
+        ...previous,
+        h: hash,
+        m: observation.marks[field] ?? mark,
+        v: versionOf(field, hash, previous),
+        e: (previous?.e ?? 0) + 1,
+      };
     }
+    return { observed, fresh: fields, sameMark: [], isReset };
   }
-  return merged;
-}
-
-/** Raises only the vendor marks (for echoes and stale reports: the account showed them). */
-export function raiseMarks(current: TObserved, fields: readonly TProfileField[], mark: TVendorMark): TObserved {
-  const raised: TObserved = { ...current };
+  const fresh: TProfileField[] = [];
+  const sameMark: TProfileField[] = [];
   for (const field of fields) {
     const previous = current[field];
-    raised[field] = previous ? { ...previous, m: maxMark(previous.m, mark) } : { v: 0, h: null, m: mark };
+    const mark = observation.marks[field] ?? null;
+    const isSame = observation.kind === "answer" && previous?.m != null && compareMarks(mark, previous.m) === 0;
+    if (!isSame && !isNewerMark(mark, previous?.m)) continue;
+    if (isSame) sameMark.push(field);
+    const hash = observation.hashes[field]!;
+    observed[field] = { ...previous, h: hash, m: mark, v: versionOf(field, hash, previous) };
+    fresh.push(field);
   }
-  return raised;
+  return { observed, fresh, sameMark, isReset };
+}
+
+export type TReportVerdict = "stale" | "echo" | "unchanged" | "not_synced" | "genuine" | "reset";
+
+/** For a genuine mood: which parts to take (a part equal to what was shown, or to ours, is not). */
+export interface TMoodTake {
+  word: boolean;
+  text: boolean;
 }
 
 /**
- * Forgets which versions an account shows (it must be sent everything again), keeping marks and
- * hashes. An account active again (`isUnknown`) has every field unknown (-1), so it is owed even
- * where the person never set it — it then shows the profile's value, not one changed there while
- * it was inactive, and every account ends on one value. A newly linked account keeps what it
- * shows of the fields the person never set (version 0).
+ * Judges each field of a report or read against the account's state before it (see the header).
+ * `isOurWrite`: the vendor named the write that caused it (true), named none (false: a change made
+ * there), or cannot tell (null: then a value equal to our unconfirmed write is taken for its echo).
  */
-export function forgetVersions(observed: TObserved, options: { isUnknown: boolean } = { isUnknown: true }): TObserved {
-  const reset: TObserved = {};
-  for (const field of PROFILE_FIELDS) {
-    const previous = observed[field];
-    if (options.isUnknown) reset[field] = { v: -1, h: previous?.h ?? null, m: previous?.m ?? null };
-    else if (previous) reset[field] = { v: 0, h: previous.h, m: previous.m };
-  }
-  return reset;
-}
-
-export type TReportVerdict = "echo" | "stale" | "unchanged" | "genuine";
-
-/** The echo rule (see the header), per reported field. */
-export function classifyReport(input: {
-  observed: TObserved;
-  pendingWrite: TPendingWrite | null;
-  report: { mark: TVendorMark; isOurWrite: boolean; hashes: TPendingWrite };
-}): Partial<Record<TProfileField, TReportVerdict>> {
+export function judgeReport(input: {
+  before: TObserved;
+  result: TObserveResult;
+  hashes: TFieldHashes;
+  desired: TDesiredFields;
+  pendingWrite: TFieldHashes | null;
+  isOurWrite: boolean | null;
+  sync: Record<TProfileField, boolean>;
+  hasMoodText: boolean;
+}): { verdicts: Partial<Record<TProfileField, TReportVerdict>>; mood: TMoodTake } {
   const verdicts: Partial<Record<TProfileField, TReportVerdict>> = {};
-  const { report } = input;
-  for (const field of Object.keys(report.hashes) as TProfileField[]) {
-    const hash = report.hashes[field];
-    const known = input.observed[field];
-    if (report.isOurWrite) verdicts[field] = "echo";
-    else if (report.mark !== null && known?.m != null && compareMarks(report.mark, known.m) <= 0)
-      verdicts[field] = "stale";
-    else if (input.pendingWrite?.[field] === hash) verdicts[field] = "echo";
-    else if (known && known.h === hash) verdicts[field] = "unchanged";
-    else verdicts[field] = "genuine";
+  const mood: TMoodTake = { word: false, text: false };
+  for (const field of PROFILE_FIELDS) {
+    const hash = input.hashes[field];
+    if (hash === undefined) continue;
+    const shown = input.before[field]?.h ?? null;
+    const wanted = input.desired[field].hash;
+    if (input.result.isReset) verdicts[field] = "reset";
+    else if (input.isOurWrite === true) verdicts[field] = "echo";
+    else if (!input.result.fresh.includes(field)) verdicts[field] = "stale";
+    else if (input.result.sameMark.includes(field)) verdicts[field] = "unchanged";
+    else if (!input.sync[field]) verdicts[field] = "not_synced";
+    else if (input.isOurWrite === null && input.pendingWrite?.[field] === hash) verdicts[field] = "echo";
+    else if (hash === shown || hash === wanted) verdicts[field] = "unchanged";
+    else if (field !== "mood") verdicts[field] = "genuine";
+    else {
+      const now = moodParts(hash);
+      const [was, ours] = [moodParts(shown), moodParts(wanted)];
+      mood.word = now !== null && now.word !== was?.word && now.word !== ours?.word;
+      mood.text = input.hasMoodText && now !== null && now.text !== was?.text && now.text !== ours?.text;
+      verdicts[field] = mood.word || mood.text ? "genuine" : "unchanged";
+    }
   }
-  return verdicts;
+  return { verdicts, mood };
 }
 
 /**
- * The idempotency key of one write: the account, its sync epoch, and the field versions sent.
- * A retry of the same write reuses it (applied once); anything newer gets a new one.
+ * What a write's key depends on besides its field versions: the values sent and what the account
+ * was observed to show of those fields (hash and mark), so a resend after the account changed is a
+ * new write. A short hex digest.
+ */
+export function writeBasis(observed: TObserved, hashes: TFieldHashes): string {
+  const parts = PROFILE_FIELDS.filter((field) => hashes[field] !== undefined).map((field) => [
+    field,
+    hashes[field],
+    observed[field]?.h ?? null,
+    observed[field]?.m ?? null,
+    observed[field]?.e ?? 0,
+  ]);
+  return createHash("sha256").update(JSON.stringify(parts)).digest("hex").slice(0, 16);
+}
+
+/**
+ * The idempotency key of one write: the account, the basis (what is sent, against what was seen),
+ * and the field versions sent. A retry of the same write reuses it (applied once).
  */
 export function writeKeyOf(input: {
   accountId: string;
-  epoch: number;
+  basis: string;
   part: string;
   versions: TFieldVersions;
 }): string {
   const versions = PROFILE_FIELDS.filter((field) => input.versions[field] !== undefined)
     .map((field) => `${field}=${input.versions[field]}`)
     .join(",");
-  return `${WRITE_KEY_PREFIX}${input.accountId}:${input.epoch}:${input.part}:${versions}`;
+  return `${WRITE_KEY_PREFIX}${input.accountId}:${input.basis}:${input.part}:${versions}`;
 }
 export const WRITE_KEY_PREFIX = "oneprofile:";
 
-export type TDeliveryOutcome = "open" | "delivered" | "superseded";
+/**
+ * An account that owes nothing shows the desired state of every field whose value it shows: those
+ * fields take the desired versions (so Activity settles its entries), never lower ones.
+ */
+export function raiseShown(observed: TObserved, desired: TDesiredFields): TObserved {
+  const raised: TObserved = { ...observed };
+  for (const field of PROFILE_FIELDS) {
+    const shown = observed[field];
+    const wanted = desired[field];
+    if (shown && wanted.hash !== null && shown.h === wanted.hash && wanted.version > shown.v) {
+      raised[field] = { ...shown, v: wanted.version };
+    }
+  }
+  return raised;
+}
+
+/**
+ * Records a write the vendor refused for good: the field keeps its observed value, and the value
+ * sent is not owed again until the person's changes.
+ */
+export function refuseWrite(
+  observed: TObserved,
+  write: Pick<TUnconfirmedWrite, "hashes" | "versions">,
+  fields: readonly TProfileField[],
+  why: string,
+): TObserved {
+  const next: TObserved = { ...observed };
+  for (const field of fields) {
+    const hash = write.hashes[field];
+    if (hash === undefined) continue;
+    const previous = observed[field] ?? { h: null, m: null, v: 0 };
+    next[field] = { ...previous, r: { h: hash, v: write.versions[field] ?? 0, why } };
+  }
+  return next;
+}
+
+export type TDeliveryOutcome = "open" | "delivered" | "superseded" | "refused";
 
 /**
  * One entry per change per account (a Delivery) follows the account's observed state: delivered
  * when the account shows its revision's version of each of its fields, superseded when a later
- * change of every one of them got there first, open otherwise. `versions` are the desired field
- * versions at the delivery's revision.
+ * change of every one of them got there first, refused when the account refused a field of it for
+ * good (and shows the rest), open otherwise. `versions` are the field versions at its revision.
  */
 export function deliveryOutcome(
   delivery: { fields: readonly TProfileField[]; versions: TFieldVersions },
   observed: TObserved,
 ): TDeliveryOutcome {
-  const pairs = delivery.fields.map((field) => [observed[field]?.v ?? 0, delivery.versions[field] ?? 0] as const);
-  if (pairs.some(([shown, wanted]) => shown < wanted)) return "open";
-  return pairs.length === 0 || pairs.some(([shown, wanted]) => shown === wanted) ? "delivered" : "superseded";
+  let isRefused = false;
+  let isExact = delivery.fields.length === 0;
+  for (const field of delivery.fields) {
+    const wanted = delivery.versions[field] ?? 0;
+    const shown = observed[field]?.v ?? 0;
+    if (shown >= wanted) {
+      if (shown === wanted) isExact = true;
+    } else if ((observed[field]?.r?.v ?? -1) >= wanted) isRefused = true;
+    else return "open";
+  }
+  if (isRefused) return "refused";
+  return isExact ? "delivered" : "superseded";
+}
+
+/** Why a refused entry failed, in words: the accounts' reasons for its refused fields. */
+export function refusalReason(fields: readonly TProfileField[], observed: TObserved): string {
+  return fields
+    .map((field) => observed[field]?.r?.why)
+    .filter((why): why is string => Boolean(why))
+    .join(" ");
 }

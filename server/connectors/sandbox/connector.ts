@@ -14,12 +14,24 @@ import {
   type TCredentials,
   type TMappedSettings,
   type TNetworkDefinition,
+  type TProfileField,
   type TNetworkReport,
   type TVendorProfile,
 } from "../types";
 
 /** Per-request timeout; a vendor that does not answer in time counts as a transient failure. */
 export const DEFAULT_TIMEOUT_MS = 10_000;
+
+/** The sandbox networks push every change (webhooks): a read-back only corrects what got lost. */
+const READ_BACK_EVERY_MS = 6 * 60 * 60 * 1000;
+
+/** The vendor's names of its text fields, as OneProfile's profile fields. */
+const FIELD_OF_VENDOR: Record<string, TProfileField> = {
+  displayName: "displayName",
+  signature: "signature",
+  mood: "mood",
+  moodText: "mood",
+};
 
 /**
  * OneProfile's moods in each network's words. QQ, MSN and Fetion have an equivalent for every
@@ -58,6 +70,7 @@ export function sandboxDefinition(id: TSandboxNetworkId): TNetworkDefinition {
     displayName: network.name,
     kind: "sandbox",
     color: network.color,
+    readBackEveryMs: READ_BACK_EVERY_MS,
     capabilities: {
       displayName: { maxGraphemes: limits.displayNameMax },
       signature: { maxGraphemes: limits.signatureMax },
@@ -84,7 +97,7 @@ const ZSandboxProfile = z.object({
   signature: z.string().max(4000),
   mood: z.string().max(100).nullable(),
   moodText: z.string().max(4000).optional(),
-  avatar: z.object({ url: z.string().max(2000) }).nullable(),
+  avatar: z.object({ url: z.string().max(2000), sha256: z.string().regex(/^[0-9a-f]{64}$/) }).nullable(),
   version: z.number().int().nonnegative(),
 });
 type TSandboxProfile = z.infer<typeof ZSandboxProfile>;
@@ -103,7 +116,7 @@ function toVendorProfile(profile: TSandboxProfile): TVendorProfile {
     signature: profile.signature,
     mood: profile.mood,
     moodText: profile.moodText ?? null,
-    avatarUrl: profile.avatar?.url ?? null,
+    avatar: profile.avatar ? { url: profile.avatar.url, sha256: profile.avatar.sha256 } : null,
     mark: profile.version,
   };
 }
@@ -125,6 +138,19 @@ const ZSandboxEvent = z.object({
 });
 
 const SESSION_MARGIN_MS = 60_000;
+
+/** The vendor's word filter refuses a value for good: which field, so the others still go. */
+async function refusals(response: Promise<Response>): Promise<Response> {
+  try {
+    return await response;
+  } catch (error) {
+    const field = error instanceof ConnectorError ? FIELD_OF_VENDOR[error.vendorField ?? ""] : undefined;
+    if (error instanceof ConnectorError && error.vendorCode === "content_refused" && field) {
+      throw new ConnectorError("refused", error.message, undefined, [field]);
+    }
+    throw error;
+  }
+}
 
 export function createSandboxConnector(
   id: TSandboxNetworkId,
@@ -195,20 +221,26 @@ export function createSandboxConnector(
     async apply(credentials, settings: TMappedSettings, options) {
       const { avatar, ...text } = settings;
       const marks: TApplyResult["marks"] = {};
-      const versionOf = async (response: Response) => ((await response.json()) as { version: number }).version;
+      let isReplay = false;
+      const versionOf = async (response: Response) => {
+        if (response.headers.get("idempotent-replayed") === "true") isReplay = true;
+        return parseVendor(ZSandboxProfile, await response.json()).version;
+      };
       if (Object.keys(text).length > 0) {
-        const response = await withSession(credentials, options.signal, (token) =>
-          vendorFetch(`${api}/profile`, {
-            method: "PATCH",
-            headers: {
-              authorization: `Bearer ${token}`,
-              "content-type": "application/json",
-              "idempotency-key": options.idempotencyKeys.profile,
-            },
-            body: JSON.stringify(text),
-            timeoutMs,
-            signal: options.signal,
-          }),
+        const response = await refusals(
+          withSession(credentials, options.signal, (token) =>
+            vendorFetch(`${api}/profile`, {
+              method: "PATCH",
+              headers: {
+                authorization: `Bearer ${token}`,
+                "content-type": "application/json",
+                "idempotency-key": options.idempotencyKeys.profile,
+              },
+              body: JSON.stringify(text),
+              timeoutMs,
+              signal: options.signal,
+            }),
+          ),
         );
         const version = await versionOf(response);
         if (text.displayName !== undefined) marks.displayName = version;
@@ -231,7 +263,7 @@ export function createSandboxConnector(
         );
         marks.avatar = await versionOf(response);
       }
-      return { marks };
+      return { marks, ...(isReplay ? { isReplay } : {}) };
     },
 
     parseReport(payload) {
@@ -251,6 +283,8 @@ export function createSandboxConnector(
         values: {},
         mark: event.version,
         writeKey: event.idempotencyKey ?? null,
+        // The sandbox names the key of every API write in its events: one without is a web change.
+        isWriterKnown: true,
       };
       if (changed.has("displayName")) {
         report.fields.push("displayName");

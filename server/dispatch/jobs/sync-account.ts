@@ -1,14 +1,17 @@
 /**
  * The interface server's job for one account (patent claim 5): bring it to the desired state.
- * It reads the person's latest profile when planned, computes the fields the account owes
- * (desired version newer than what it shows), maps them to the network, and sends them with
- * idempotency keys derived from (account, epoch, field versions). The write is recorded as
- * unconfirmed before the call: until an answer confirms it, every later run sends it again exactly
- * (same keys, same body) before anything newer, so the vendor applies it once, and a copy of it
- * that lands late (a vendor still working on a request we timed out on) can never overwrite a
- * newer value; its echo is recognised even if the worker dies mid-send. On success the account's
- * observed state takes the versions sent and the vendor's marks; if the account still owes
- * something (the person saved again meanwhile), it stays dirty and runs again.
+ * It reads the person's latest profile when planned, maps it for the account's network, and sends
+ * the fields whose values differ from what the account was last observed to show
+ * (server/sync/state.ts), with idempotency keys derived from what is sent and what was seen. The
+ * write is recorded as unconfirmed before the call: until an answer confirms it, every later run
+ * sends it again exactly (same keys, same body) before anything newer, so the vendor applies it
+ * once, and a copy of it that lands late (a vendor still working on a request we timed out on) can
+ * never overwrite a newer value; its echo is recognised even if the worker dies mid-send. Its answer
+ * is an observation like any other: it feeds the account's observed state by the vendor's mark (a
+ * mark lower than one seen before is a reset: everything that then differs is sent). Whatever still
+ * differs afterwards (the person saved again meanwhile) keeps the account dirty. A value the vendor
+ * refuses for good is recorded as refused — the other fields still go — and not sent again until
+ * the person's value changes.
  *
  * A batch is planned in a few queries (its accounts, its people's latest revisions, the
  * unconfirmed writes marked in one statement) and recorded in a few more.
@@ -17,42 +20,71 @@ import { ConnectorError, type TCredentials, type TMappedSettings } from "../../c
 import type { TDb, TTx } from "../../db";
 import { logError } from "../../log";
 import { timeVendorCall } from "../../metrics";
-import { renditionFor } from "../../profile/avatars";
 import { currentSnapshots, type TDesiredState } from "../../profile/update";
 import { syncOf } from "../../registration/accounts";
 import { openCredentials } from "../../registration/credentials";
 import { toNetworkView } from "../../registration/networks";
-import { mapSettings } from "../../sync/map-settings";
 import { decideAfterFailure } from "../../sync/retry-policy";
 import {
   hashesOf,
-  mergeObserved,
+  observe,
   owedFields,
+  raiseShown,
+  refuseWrite,
+  writeBasis,
   writeKeyOf,
   ZObserved,
   ZUnconfirmedWrite,
+  type TDesiredFields,
   type TFieldVersions,
+  type TMappedDraft,
   type TObserved,
   type TProfileField,
   type TUnconfirmedWrite,
+  type TVendorMark,
 } from "../../sync/state";
-import { markOpenDeliveries, settleDeliveries, supportedFields, writeObserved, type TOpenMark } from "../account-state";
+import {
+  desiredForAccount,
+  markOpenDeliveries,
+  settleDeliveries,
+  skipUnowed,
+  supportedFields,
+  writeObserved,
+  type TOpenMark,
+} from "../account-state";
 import { defineJob, type TJobDeps, type TJobOutcome, type TJobTask } from "../define-job";
 import { networkOfJob } from "../delivery-metrics";
 import { markDirty, SYNC_ACCOUNT, type TClaimedJob } from "../queue";
 
-type TFields = Record<TProfileField, boolean>;
-
 /** What a run found out, for the batch's record. */
 export type TSyncResult =
-  /** The account now shows these versions (a confirmed write); it may still owe newer ones. */
-  | { type: "sent"; sent: TObserved; sync: TFields; supported: TFields }
-  /** Nothing was owed: its entries settle from what it shows. */
-  | { type: "settle" }
+  /** A write's answer: an observation of the fields sent; `plannedVersion` is the profile version it was planned from. */
+  | {
+      type: "sent";
+      write: TUnconfirmedWrite;
+      marks: Partial<Record<TProfileField, TVendorMark>>;
+      isReplay: boolean;
+      /** null: a resend of an older write, so whatever differs is sent next. */
+      plannedVersion: number | null;
+      /** The desired state the write was planned from (mapped for this account). */
+      desired: TDesiredFields;
+    }
+  /** The vendor refused these fields' values for good: recorded, the rest goes next run. */
+  | { type: "refused"; write: TUnconfirmedWrite; fields: TProfileField[]; why: string }
+  /** Nothing was owed: it shows the desired state; its entries settle from that. */
+  | { type: "settle"; desired: TDesiredFields; version: number }
   /** Its open entries take this state; a failure counts in its streak; a refused password marks it. */
   | { type: "open"; mark: Omit<TOpenMark, "accountId">; isFailure: boolean; refusedCredentials?: string };
 
 type TOutcome = TJobOutcome<TSyncResult>;
+
+const FIELD_LABELS: Record<TProfileField, string> = {
+  avatar: "avatar",
+  displayName: "display name",
+  signature: "signature",
+  mood: "mood",
+};
+const fieldLabel = (field: TProfileField) => FIELD_LABELS[field];
 
 const done = (result: TSyncResult): TOutcome => ({ end: { state: "done" }, result });
 
@@ -62,54 +94,51 @@ function loadAccounts(db: TDb, ids: readonly string[]) {
   return db.linkedAccount.findMany({ where: { id: { in: [...ids] } }, include: { network: true } });
 }
 
-/** The write the account owes now, or null when it owes nothing. */
-async function nextWrite(db: TDb, account: TAccount, desired: TDesiredState): Promise<TUnconfirmedWrite | null> {
-  if (account.pendingWrite !== null) return ZUnconfirmedWrite.parse(account.pendingWrite);
+/** The write the account owes now, or what it shows of the desired state when it owes nothing. */
+async function nextWrite(
+  db: TDb,
+  account: TAccount,
+  desired: TDesiredState,
+): Promise<{ write: TUnconfirmedWrite; isResend: boolean; desired: TDesiredFields } | { desired: TDesiredFields }> {
   const network = toNetworkView(account.network);
+  const wanted = await desiredForAccount(db, { networkId: account.networkId, network }, desired);
+  if (account.pendingWrite !== null) {
+    return { write: ZUnconfirmedWrite.parse(account.pendingWrite), isResend: true, desired: wanted.fields };
+  }
   const sync = syncOf(account);
   const observed = ZObserved.parse(account.observed);
-  const owed = owedFields({
-    desired: desired.fieldVersions,
-    observed,
-    sync,
-    supported: supportedFields(network.capabilities),
-  });
-  if (owed.length === 0) return null;
-  const mapping = mapSettings({
-    snapshot: desired.snapshot,
-    fields: owed,
-    sync,
-    capabilities: network.capabilities,
-    networkName: network.displayName,
-  });
-  const { avatarSha256: original, ...text } = mapping.settings;
-  let avatarSha256: string | null | undefined;
-  if (original !== undefined) {
-    avatarSha256 =
-      original && network.capabilities.avatar
-        ? await renditionFor(db, original, account.networkId, network.capabilities.avatar)
-        : null;
+  const owed = owedFields({ desired: wanted.fields, observed, sync, supported: supportedFields(network.capabilities) });
+  if (owed.length === 0) return { desired: wanted.fields };
+  const draft: TMappedDraft = {};
+  if (owed.includes("displayName")) draft.displayName = wanted.settings.displayName;
+  if (owed.includes("signature")) draft.signature = wanted.settings.signature;
+  if (owed.includes("mood")) {
+    draft.mood = wanted.settings.mood;
+    if (wanted.settings.moodText !== undefined) draft.moodText = wanted.settings.moodText;
   }
-  // A field the person never set has version 0 (sent when the account's state is unknown).
-  const versions = (fields: readonly TProfileField[]): TFieldVersions =>
-    Object.fromEntries(fields.map((field) => [field, desired.fieldVersions[field] ?? 0]));
-  const keyOf = (part: "profile" | "avatar", fields: readonly TProfileField[]) =>
-    writeKeyOf({ accountId: account.id, epoch: account.syncEpoch, part, versions: versions(fields) });
+  if (owed.includes("avatar")) draft.avatarSha256 = wanted.settings.avatarSha256;
+  const { avatarSha256, ...text } = draft;
+  const hashes = hashesOf(draft);
+  const versionsOf = (fields: readonly TProfileField[]): TFieldVersions =>
+    Object.fromEntries(fields.map((field) => [field, wanted.fields[field].version]));
+  const keyOf = (part: "profile" | "avatar", fields: readonly TProfileField[]) => {
+    const sent = Object.fromEntries(fields.map((field) => [field, hashes[field]!]));
+    return writeKeyOf({ accountId: account.id, basis: writeBasis(observed, sent), part, versions: versionsOf(fields) });
+  };
+  const textFields = owed.filter((field) => field !== "avatar");
   return {
-    versions: versions(owed),
-    hashes: hashesOf({ ...text, ...(avatarSha256 !== undefined ? { avatarSha256 } : {}) }),
-    keys: {
-      profile: keyOf(
-        "profile",
-        owed.filter((field) => field !== "avatar"),
-      ),
-      avatar: keyOf(
-        "avatar",
-        owed.filter((field) => field === "avatar"),
-      ),
+    write: {
+      versions: versionsOf(owed),
+      hashes,
+      keys: {
+        profile: keyOf("profile", textFields),
+        avatar: keyOf("avatar", owed.includes("avatar") ? ["avatar"] : []),
+      },
+      text,
+      ...(avatarSha256 !== undefined ? { avatarSha256 } : {}),
     },
-    text,
-    ...(avatarSha256 !== undefined ? { avatarSha256 } : {}),
+    isResend: false,
+    desired: wanted.fields,
   };
 }
 
@@ -147,6 +176,8 @@ async function send(
     credentials: TCredentials;
     write: TUnconfirmedWrite;
     image: TMappedSettings["avatar"];
+    plannedVersion: number | null;
+    desired: TDesiredFields;
   },
   signal: AbortSignal,
 ): Promise<TOutcome> {
@@ -156,15 +187,23 @@ async function send(
   const settings: TMappedSettings = { ...write.text };
   if (write.avatarSha256 !== undefined) settings.avatar = input.image;
   try {
-    const { marks } = await timeVendorCall(account.networkId, () =>
+    const answer = await timeVendorCall(account.networkId, () =>
       connector.apply(input.credentials, settings, { idempotencyKeys: write.keys, signal }),
     );
-    const sent: TObserved = {};
-    for (const field of Object.keys(write.versions) as TProfileField[]) {
-      sent[field] = { v: write.versions[field] ?? 0, h: write.hashes[field] ?? null, m: marks[field] ?? null };
-    }
-    return done({ type: "sent", sent, sync: syncOf(account), supported: supportedFields(network.capabilities) });
+    return done({
+      type: "sent",
+      write,
+      marks: answer.marks,
+      isReplay: answer.isReplay === true,
+      plannedVersion: input.plannedVersion,
+      desired: input.desired,
+    });
   } catch (error) {
+    if (error instanceof ConnectorError && error.kind === "refused" && error.fields.length > 0) {
+      const fields = error.fields.filter((field) => write.hashes[field] !== undefined);
+      const why = `${network.displayName} refused the ${fields.map(fieldLabel).join(" and ")}: ${error.message}`;
+      if (fields.length > 0) return done({ type: "refused", write, fields, why });
+    }
     const failure =
       error instanceof ConnectorError ? error : new ConnectorError("transient", "Something went wrong while sending.");
     if (!(error instanceof ConnectorError)) logError(`account ${account.id} send`, error);
@@ -215,8 +254,14 @@ async function plan(deps: TJobDeps, jobs: readonly TClaimedJob[]): Promise<Map<s
     db,
     [...accounts.values()].map((account) => account.userId),
   );
-  const writes: Array<{ job: TClaimedJob; account: TAccount; credentials: TCredentials; write: TUnconfirmedWrite }> =
-    [];
+  const writes: Array<{
+    job: TClaimedJob;
+    account: TAccount;
+    credentials: TCredentials;
+    write: TUnconfirmedWrite;
+    plannedVersion: number | null;
+    desired: TDesiredFields;
+  }> = [];
   for (const job of jobs) {
     const account = accounts.get(job.key);
     if (!account) {
@@ -254,9 +299,20 @@ async function plan(deps: TJobDeps, jobs: readonly TClaimedJob[]): Promise<Map<s
       tasks.set(job.id, now({ end: { state: "dead", error: reason }, result }));
       continue;
     }
-    const write = await nextWrite(db, account, desiredOf.get(account.userId)!);
-    if (!write) tasks.set(job.id, now(done({ type: "settle" })));
-    else writes.push({ job, account, credentials, write });
+    const desired = desiredOf.get(account.userId)!;
+    const next = await nextWrite(db, account, desired);
+    if (!("write" in next))
+      tasks.set(job.id, now(done({ type: "settle", desired: next.desired, version: desired.version })));
+    // A resend was planned from an older profile: what differs afterwards is sent next run.
+    else
+      writes.push({
+        job,
+        account,
+        credentials,
+        write: next.write,
+        plannedVersion: next.isResend ? null : desired.version,
+        desired: next.desired,
+      });
   }
 
   // The writes are unconfirmed from here until their answers are recorded: fenced by the leases.
@@ -270,11 +326,13 @@ async function plan(deps: TJobDeps, jobs: readonly TClaimedJob[]): Promise<Map<s
           { bytes: Buffer.from(image.data), contentType: image.contentType },
         ]),
   );
-  for (const { job, account, credentials, write } of writes) {
+  for (const { job, account, credentials, write, plannedVersion, desired } of writes) {
     // Its lease was lost before the write was marked: no task; the worker lets the job go.
     if (!marked.has(account.id)) continue;
     const image = write.avatarSha256 ? (images.get(write.avatarSha256) ?? null) : null;
-    tasks.set(job.id, (signal) => send(deps, { job, account, credentials, write, image }, signal));
+    tasks.set(job.id, (signal) =>
+      send(deps, { job, account, credentials, write, image, plannedVersion, desired }, signal),
+    );
   }
   return tasks;
 }
@@ -284,21 +342,49 @@ async function record(
   results: ReadonlyArray<{ job: TClaimedJob; result: TSyncResult }>,
   context: { observed: ReadonlyMap<string, TObserved> },
 ): Promise<void> {
-  const confirmed = new Map<string, TObserved>();
+  const answered = new Map<string, TObserved>();
   const shown = new Map<string, TObserved>();
-  const owedCheck: Array<{ job: TClaimedJob; sync: TFields; supported: TFields }> = [];
+  const unowed: Array<{ accountId: string; version: number }> = [];
+  const behind: Array<{ userId: string; accountId: string }> = [];
   const marks: TOpenMark[] = [];
   const failures: string[] = [];
+  // Whether the person saved again since a write was planned: then what differs is sent next run.
+  const desiredOf = await currentSnapshots(
+    tx,
+    results.filter(({ result }) => result.type === "sent").map(({ job }) => job.userId),
+  );
   for (const { job, result } of results) {
     const accountId = job.linkedAccountId;
     const observed = context.observed.get(accountId) ?? {};
     if (result.type === "sent") {
-      const merged = mergeObserved(observed, result.sent);
-      confirmed.set(accountId, merged);
-      shown.set(accountId, merged);
-      owedCheck.push({ job, sync: result.sync, supported: result.supported });
+      const { write } = result;
+      const seen = observe(observed, {
+        kind: result.isReplay ? "replay" : "answer",
+        hashes: write.hashes,
+        marks: Object.fromEntries(
+          Object.keys(write.hashes).map((field) => [field, result.marks[field as TProfileField] ?? null]),
+        ),
+        versions: write.versions,
+      });
+      // Complete (every field taken, no reset, planned from the current profile): it owes nothing
+      // more, and shows the desired state of every field it shows the value of.
+      const isCurrent =
+        result.plannedVersion === desiredOf.get(job.userId)!.version &&
+        !seen.isReset &&
+        seen.fresh.length === Object.keys(write.hashes).length;
+      const next = isCurrent ? raiseShown(seen.observed, result.desired) : seen.observed;
+      answered.set(accountId, next);
+      shown.set(accountId, next);
+      if (isCurrent) unowed.push({ accountId, version: result.plannedVersion! });
+      else behind.push({ userId: job.userId, accountId });
+    } else if (result.type === "refused") {
+      const refused = refuseWrite(observed, result.write, result.fields, result.why);
+      answered.set(accountId, refused);
+      shown.set(accountId, refused);
+      behind.push({ userId: job.userId, accountId });
     } else if (result.type === "settle") {
-      shown.set(accountId, observed);
+      shown.set(accountId, raiseShown(observed, result.desired));
+      unowed.push({ accountId, version: result.version });
     } else {
       marks.push({ accountId, ...result.mark });
       if (result.isFailure) failures.push(accountId);
@@ -310,27 +396,13 @@ async function record(
       }
     }
   }
-  await writeObserved(tx, confirmed, { isConfirmedWrite: true });
+  await writeObserved(tx, answered, { isConfirmedWrite: true });
+  await writeObserved(tx, new Map([...shown].filter(([accountId]) => !answered.has(accountId))), {
+    isConfirmedWrite: false,
+  });
   await settleDeliveries(tx, shown);
-  // Still behind (the person saved again while the write was out): it stays dirty.
-  const desiredOf = await currentSnapshots(
-    tx,
-    owedCheck.map(({ job }) => job.userId),
-  );
-  await markDirty(
-    tx,
-    owedCheck
-      .filter(
-        ({ job, sync, supported }) =>
-          owedFields({
-            desired: desiredOf.get(job.userId)!.fieldVersions,
-            observed: confirmed.get(job.linkedAccountId)!,
-            sync,
-            supported,
-          }).length > 0,
-      )
-      .map(({ job }) => ({ userId: job.userId, accountId: job.linkedAccountId })),
-  );
+  await skipUnowed(tx, unowed);
+  await markDirty(tx, behind);
   await markOpenDeliveries(tx, marks);
   if (failures.length > 0) {
     await tx.$executeRaw`

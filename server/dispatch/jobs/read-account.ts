@@ -1,0 +1,74 @@
+/**
+ * A read-back: the worker asks the vendor what an account shows and treats the answer as an
+ * observation (server/sync/state.ts), judged as a report is — a change made there that no report
+ * told is taken, a value we did not take is put back — except that an answer with a lower mark than
+ * one seen before is a reset (the vendor went back in time): adopted, and whatever then differs is
+ * sent. Asked for after a link commits, after a dead-lettered sync revives, when an account is
+ * active again, after a poison report, and periodically (each network's interval; networks that
+ * can only be polled live on this).
+ */
+import { ConnectorError } from "../../connectors/types";
+import type { TTx } from "../../db";
+import { logger } from "../../log";
+import { openCredentials } from "../../registration/credentials";
+import { toNetworkView } from "../../registration/networks";
+import { decideAfterFailure } from "../../sync/retry-policy";
+import { judgeObservation, reportOfProfile } from "../observe-account";
+import { defineJob, type TJobDeps, type TJobOutcome } from "../define-job";
+import { READ_ACCOUNT, type TClaimedJob } from "../queue";
+
+type TReadResult = (tx: TTx) => Promise<void>;
+
+async function run(deps: TJobDeps, job: TClaimedJob, signal: AbortSignal): Promise<TJobOutcome<TReadResult>> {
+  const account = await deps.db.linkedAccount.findUnique({
+    where: { id: job.linkedAccountId },
+    include: { network: true },
+  });
+  if (!account) return { end: { state: "done" } };
+  const network = toNetworkView(account.network);
+  const connector = deps.connectors(account.networkId);
+  // Not active: it is read back when it is again (reopenAccounts asks for it).
+  if (!connector || !network.isEnabled || account.status !== "ACTIVE") return { end: { state: "done" } };
+  let profile;
+  try {
+    profile = await connector.read(openCredentials(deps.keyring, account));
+  } catch (error) {
+    if (!(error instanceof ConnectorError)) throw error;
+    const decision = decideAfterFailure(error, job.attempts, { baseDelayMs: deps.retryBaseMs });
+    if (decision.action === "retry")
+      return { end: { state: "retry", delayMs: decision.delayMs, error: error.message } };
+    // A refused password or a vendor that keeps failing: the account's sync job finds out and says so.
+    return { end: { state: "done" } };
+  }
+  const judged = await judgeObservation(deps, {
+    job,
+    account,
+    connector,
+    report: reportOfProfile(account.login, profile),
+    kind: "answer",
+    signal,
+  });
+  return {
+    end: judged.end,
+    result: async (tx) => {
+      const note = judged.result ? await judged.result(tx) : null;
+      // What a read-back corrects is worth knowing: it is what no report told.
+      if (note && note.outcome !== "unchanged" && note.outcome !== "stale") {
+        logger.info({ accountId: account.id, outcome: note.outcome }, "read-back corrected the observed state");
+      }
+      await tx.$executeRaw`UPDATE linked_accounts SET read_at = now() WHERE id = ${account.id}::uuid`;
+    },
+  };
+}
+
+export const readAccountJob = defineJob<TReadResult>({
+  kind: READ_ACCOUNT,
+  // A read-back can take a change made inside the network: it records a revision.
+  locksUsers: true,
+  async plan(deps, jobs) {
+    return new Map(jobs.map((job) => [job.id, (signal: AbortSignal) => run(deps, job, signal)]));
+  },
+  async record(tx, results) {
+    for (const { result } of results) await result(tx);
+  },
+});
