@@ -11,7 +11,8 @@
  * - a job whose own code fails (plan, task or record) is a failure like any other: retried, then
  *   dead-lettered, so no job is retried forever and the jobs around it go on.
  * Idle, it sleeps until NOTIFY (or a poll); the LISTEN connection reconnects by itself after
- * Postgres restarts. A reconcile sweep brings quarantined accounts back, and scheduled jobs (the
+ * Postgres restarts. A reconcile sweep brings quarantined accounts back (each read back first) and
+ * asks for the periodic read-backs that correct what no report told, and scheduled jobs (the
  * cleanup) run on timers, one worker at a time. Any number of workers on any number of machines
  * coordinate through the database alone.
  */

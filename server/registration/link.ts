@@ -10,7 +10,7 @@ import { reportHashes, reportOfProfile } from "../dispatch/observe-account";
 import { adoptRendition, storeOriginalAvatar } from "../profile/avatars";
 import { currentSnapshot, lockUser, recordProfileChange, type TProfileChanges } from "../profile/update";
 import { moodFromNetwork } from "../sync/map-settings";
-import { observe, PROFILE_FIELDS, PROFILE_LIMITS, type TObserved } from "../sync/state";
+import { observe, PROFILE_FIELDS, PROFILE_LIMITS, type TFieldVersions, type TObserved } from "../sync/state";
 import { normalizeDisplayName, profileTextProblem } from "../sync/text";
 import { definitionOf } from "../connectors/registry";
 import { DomainError } from "../domain-error";
@@ -99,14 +99,14 @@ async function importableProfile(db: TDb, connector: TConnector, profile: TVendo
 function observedAtLink(
   login: string,
   profile: TVendorProfile,
-  fieldVersions: Partial<Record<(typeof PROFILE_FIELDS)[number], number>>,
+  versions: { imported: TFieldVersions; set: TFieldVersions },
 ): TObserved {
   const report = reportOfProfile(login, profile);
   const { observed } = observe({}, { kind: "answer", hashes: reportHashes(report), marks: markOf(profile) });
   for (const field of PROFILE_FIELDS) {
     const shown = observed[field]!;
-    const version = fieldVersions[field] ?? 0;
-    observed[field] = version > 0 ? { ...shown, v: version } : { ...shown, t: shown.h ?? undefined };
+    if ((versions.imported[field] ?? 0) > 0) observed[field] = { ...shown, v: versions.imported[field]! };
+    else if ((versions.set[field] ?? 0) === 0 && shown.h !== null) observed[field] = { ...shown, t: shown.h };
   }
   return observed;
 }
@@ -146,7 +146,10 @@ async function startSync(
       })
     : null;
   await lockObserved(tx, input.accountId);
-  const observed = observedAtLink(input.login, input.profile, result?.fieldVersions ?? desired.fieldVersions);
+  const observed = observedAtLink(input.login, input.profile, {
+    imported: result?.fieldVersions ?? {},
+    set: result?.fieldVersions ?? desired.fieldVersions,
+  });
   await writeObserved(tx, new Map([[input.accountId, observed]]), { isConfirmedWrite: false });
   if (isImport) return "imported";
   if (desired.version === 0) return "nothing";
