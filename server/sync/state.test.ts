@@ -16,6 +16,7 @@ import {
   observe,
   owedFields,
   PROFILE_FIELDS,
+  raiseShown,
   refusalReason,
   refuseWrite,
   writeBasis,
@@ -477,5 +478,173 @@ describe("refusals and entries", () => {
 
   it("an entry of no fields is delivered", () => {
     expect(deliveryOutcome({ fields: [], versions: {} }, {})).toBe("delivered");
+  });
+});
+
+describe("the rules' edges", () => {
+  it("marks: a string against a number, and short numerals, have no order", () => {
+    expect(compareMarks("3", 3)).toBeNull();
+    expect(compareMarks("12", "3")).toBeNull();
+    expect(compareMarks(null, "a")).toBeNull();
+    expect(isNewerMark(null, null)).toBe(true);
+    expect(isOlderMark(null, null)).toBe(false);
+  });
+
+  it("mood parts of nothing are nothing", () => {
+    expect(moodParts("")).toBeNull();
+    expect(moodParts(undefined)).toBeNull();
+  });
+
+  it("a field once left at link, then set by the person, is owed while it shows the link's value", () => {
+    expect(isOwed({ hash: h("set"), version: 2 }, field(h("mine"), 1, 0, { t: h("mine") }))).toBe(true);
+  });
+
+  it("an observation's value unlike the desired one carries no version", () => {
+    const desired = desiredOf({ signature: [h("wanted"), 7] });
+    const seen = observe({}, { kind: "report", hashes: { signature: h("other") }, marks: { signature: 1 } }, desired);
+    expect(seen.observed.signature).toEqual({ h: h("other"), m: 1, v: 0 });
+  });
+
+  it("a reset: any older field decides, a field never seen counts as not older, uncovered fields take the answer's mark", () => {
+    const current: TObserved = { signature: field(h("s"), 2, 1), displayName: field(h("d"), 9, 1) };
+    const seen = observe(current, {
+      kind: "answer",
+      hashes: { signature: h("s2"), displayName: h("d2"), mood: moodHash(null, "") },
+      marks: { signature: 5, displayName: 5, mood: 5 },
+    });
+    expect(seen).toEqual({
+      isReset: true,
+      fresh: ["displayName", "signature", "mood"],
+      sameMark: [],
+      observed: {
+        signature: { h: h("s2"), m: 5, v: 0, e: 1 },
+        displayName: { h: h("d2"), m: 5, v: 0, e: 1 },
+        mood: { h: moodHash(null, ""), m: 5, v: 0, e: 1 },
+        avatar: { h: null, m: 5, v: 0, e: 1 },
+      },
+    });
+    // Unknown values carry no version, even where the desired one has nothing to send.
+    const withDesired = observe(
+      current,
+      { kind: "answer", hashes: { signature: h("s") }, marks: { signature: 1 } },
+      desiredOf({ avatar: [null, 4] }),
+    );
+    expect(withDesired.observed.avatar?.v).toBe(0);
+  });
+
+  it("an answer with a newer mark, or about a field never seen, is fresh and not of the same mark", () => {
+    const current: TObserved = { signature: field(h("s"), 2, 1) };
+    const seen = observe(current, {
+      kind: "answer",
+      hashes: { signature: h("s"), displayName: h("d") },
+      marks: { signature: 3, displayName: 3 },
+    });
+    expect(seen).toMatchObject({ fresh: ["displayName", "signature"], sameMark: [], isReset: false });
+  });
+
+  it("judging: unchanged against what it showed (not only against ours), a keyless report unlike our write is genuine", () => {
+    const before: TObserved = { signature: field(h("shown"), 10, 2) };
+    const desired = desiredOf({ signature: [h("ours"), 3] });
+    const judge = (hash: string, isOurWrite: boolean | null, pendingWrite: TFieldHashes | null) =>
+      judgeReport({
+        before,
+        result: observe(before, { kind: "report", hashes: { signature: hash }, marks: { signature: 11 } }),
+        hashes: { signature: hash },
+        desired,
+        pendingWrite,
+        isOurWrite,
+        sync: ALL,
+        hasMoodText: true,
+      });
+    expect(judge(h("shown"), false, null)).toEqual({
+      verdicts: { signature: "unchanged" },
+      mood: { word: false, text: false },
+    });
+    expect(judge(h("typed"), null, { signature: h("fly") }).verdicts.signature).toBe("genuine");
+    expect(judge(h("typed"), null, null).verdicts.signature).toBe("genuine");
+    expect(judge(h("fly"), null, { signature: h("fly") }).verdicts.signature).toBe("echo");
+  });
+
+  it("judging a mood: a word equal to what was shown is not taken, its text may be", () => {
+    const before: TObserved = { mood: field(moodHash("happy", "a"), 10, 2) };
+    const hashes = { mood: moodHash("happy", "b") };
+    const judged = judgeReport({
+      before,
+      result: observe(before, { kind: "report", hashes, marks: { mood: 11 } }),
+      hashes,
+      desired: desiredOf({ mood: [moodHash("sad", "a"), 3] }),
+      pendingWrite: null,
+      isOurWrite: false,
+      sync: ALL,
+      hasMoodText: true,
+    });
+    expect(judged).toEqual({ verdicts: { mood: "genuine" }, mood: { word: false, text: true } });
+    // What was shown unknown (an old hash): both parts differ from it.
+    const unknown: TObserved = { mood: field(h("legacy"), 10, 2) };
+    const fromUnknown = judgeReport({
+      before: unknown,
+      result: observe(unknown, { kind: "report", hashes, marks: { mood: 11 } }),
+      hashes,
+      desired: desiredOf({ mood: [moodHash("sad", "a"), 3] }),
+      pendingWrite: null,
+      isOurWrite: false,
+      sync: ALL,
+      hasMoodText: true,
+    });
+    expect(fromUnknown.mood).toEqual({ word: true, text: true });
+  });
+
+  it("write keys list every version sent, and the basis depends on the value seen and the resets seen", () => {
+    expect(
+      writeKeyOf({ accountId: "a", basis: "b", part: "profile", versions: { displayName: 2, signature: 3 } }),
+    ).toBe("oneprofile:a:b:profile:displayName=2,signature=3");
+    const sent = { signature: h("x") };
+    expect(writeBasis({ signature: field(h("one"), 5) }, sent)).not.toBe(
+      writeBasis({ signature: field(h("two"), 5) }, sent),
+    );
+    expect(writeBasis({ signature: field(h("one"), 5, 0, { e: 1 }) }, sent)).not.toBe(
+      writeBasis({ signature: field(h("one"), 5, 0, { e: 2 }) }, sent),
+    );
+  });
+
+  it("a refusal keeps the other fields as they were", () => {
+    const observed: TObserved = { displayName: field(h("d"), 3, 1), signature: field(h("s"), 3, 1) };
+    const refused = refuseWrite(
+      observed,
+      { hashes: { signature: h("bad") }, versions: { signature: 4 } },
+      ["signature"],
+      "no",
+    );
+    expect(refused.displayName).toEqual(observed.displayName);
+  });
+
+  it("entries: a field never observed is behind; a field not refused is behind", () => {
+    const entry = { fields: ["signature"] as const, versions: { signature: 1 } };
+    expect(deliveryOutcome(entry, {})).toBe("open");
+    expect(deliveryOutcome(entry, { signature: field(null, null, 0) })).toBe("open");
+    expect(
+      refusalReason(["signature", "mood"], { mood: field(null, null, 0, { r: { h: "x", v: 1, why: "No." } }) }),
+    ).toBe("No.");
+    expect(refusalReason(["signature"], {})).toBe("");
+  });
+
+  it("an account owing nothing shows the desired versions of the values it shows, never lower ones", () => {
+    const observed: TObserved = {
+      signature: field(h("s"), 3, 1),
+      displayName: field(h("old"), 3, 1),
+      mood: field(moodHash(null, ""), 3, 9),
+    };
+    const desired = desiredOf({
+      signature: [h("s"), 4],
+      displayName: [h("new"), 4],
+      mood: [moodHash(null, ""), 5],
+      avatar: [null, 2],
+    });
+    expect(raiseShown(observed, desired)).toEqual({
+      signature: field(h("s"), 3, 4),
+      displayName: field(h("old"), 3, 1),
+      mood: field(moodHash(null, ""), 3, 9),
+    });
+    expect(raiseShown({ avatar: field(null, 1, 0) }, desired)).toEqual({ avatar: field(null, 1, 0) });
   });
 });

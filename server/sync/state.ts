@@ -139,7 +139,8 @@ export function moodHash(mood: string | null | undefined, moodText: string | nul
 
 /** The two parts of a mood hash (word, text); null for anything else. */
 export function moodParts(hash: string | null | undefined): { word: string; text: string } | null {
-  const [word, text, ...rest] = (hash ?? "").split(".");
+  if (!hash) return null;
+  const [word, text, ...rest] = hash.split(".");
   return word && text && rest.length === 0 ? { word, text } : null;
 }
 
@@ -166,27 +167,22 @@ function instant(mark: string): number | null {
  * when newer; null when they have no order (content ids, item ids: only equality says anything).
  */
 export function compareMarks(a: TVendorMark, b: TVendorMark): number | null {
-  if (a === null || b === null) return a === b ? 0 : null;
+  if (a === b) return 0;
   if (typeof a === "number" && typeof b === "number") return Math.sign(a - b);
-  if (typeof a === "string" && typeof b === "string") {
-    const [x, y] = [instant(a), instant(b)];
-    if (x !== null && y !== null) return Math.sign(x - y);
-    return a === b ? 0 : null;
-  }
-  return null;
+  if (typeof a !== "string" || typeof b !== "string") return null;
+  const [x, y] = [instant(a), instant(b)];
+  return x !== null && y !== null ? Math.sign(x - y) : null;
 }
 
-/** Whether an observation marked `mark` is newer than one marked `known` (an unknown one always is). */
+/** Whether an observation marked `mark` is newer than one marked `known` (an unknown or unordered one is). */
 export function isNewerMark(mark: TVendorMark, known: TVendorMark | undefined): boolean {
-  if (known === undefined || known === null || mark === null) return true;
-  const order = compareMarks(mark, known);
-  return order === null ? true : order > 0;
+  const order = mark === null ? null : compareMarks(mark, known ?? null);
+  return order === null || order > 0;
 }
 
-/** Whether `mark` is older than `known` by their order (unordered marks are never older). */
+/** Whether `mark` is older than `known` by their order (unordered or missing marks are never older). */
 export function isOlderMark(mark: TVendorMark, known: TVendorMark | undefined): boolean {
-  if (known === undefined || known === null || mark === null) return false;
-  const order = compareMarks(mark, known);
+  const order = compareMarks(mark, known ?? null);
   return order !== null && order < 0;
 }
 
@@ -222,8 +218,8 @@ export function desiredFieldsOf(mapped: TMappedDraft, versions: TFieldVersions):
 export function isOwed(desired: TDesiredField, shown: TObservedField | undefined): boolean {
   if (desired.hash === null || shown?.h === desired.hash) return false;
   if (shown?.r && shown.r.h === desired.hash && shown.r.v >= desired.version) return false;
-  if (desired.version > 0) return true;
-  return shown === undefined || shown.h === null || shown.h !== shown.t;
+  // A field never set is owed only when the account shows something else than when it was linked.
+  return desired.version > 0 || shown === undefined || shown.h !== shown.t;
 }
 
 /** The fields an account owes: synced, supported by its network, and differing in value. */
@@ -349,10 +345,11 @@ export function judgeReport(input: {
     else if (hash === shown || hash === wanted) verdicts[field] = "unchanged";
     else if (field !== "mood") verdicts[field] = "genuine";
     else {
-      const now = moodParts(hash);
+      // A reported mood always hashes in two parts; what was shown may be unknown (null).
+      const now = moodParts(hash)!;
       const [was, ours] = [moodParts(shown), moodParts(wanted)];
-      mood.word = now !== null && now.word !== was?.word && now.word !== ours?.word;
-      mood.text = input.hasMoodText && now !== null && now.text !== was?.text && now.text !== ours?.text;
+      mood.word = now.word !== was?.word && now.word !== ours?.word;
+      mood.text = input.hasMoodText && now.text !== was?.text && now.text !== ours?.text;
       verdicts[field] = mood.word || mood.text ? "genuine" : "unchanged";
     }
   }

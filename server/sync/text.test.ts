@@ -1,9 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { graphemeCount, normalizeDisplayName, profileTextProblem, quoteForNote } from "./text";
+import { fitText, graphemeCount, normalizeDisplayName, profileTextProblem, quoteForNote } from "./text";
 
 const FAMILY = "👨‍👩‍👧‍👦"; // one grapheme, 11 UTF-16 units
 const ENGLAND = "\u{1F3F4}\u{E0067}\u{E0062}\u{E0065}\u{E006E}\u{E0067}\u{E007F}"; // 14 units
 const KISS = "👩🏻‍❤️‍💋‍👨🏿"; // 15 units
+const MARKED_16 = `a${"\u0301".repeat(15)}`; // one grapheme, 16 units: the most allowed
+const MARKED_17 = `a${"\u0301".repeat(16)}`; // one grapheme, 17 units: one too many
 
 describe("profileTextProblem", () => {
   it("counts graphemes, not UTF-16 units", () => {
@@ -54,6 +56,15 @@ describe("profileTextProblem", () => {
     expect(profileTextProblem("Name", "a\uDC00", 100)).toBe("Name contains a broken character.");
   });
 
+  it.each([
+    ["one grapheme of exactly 16 units, limit 1", MARKED_16, 1, null],
+    ["two graphemes of exactly 16 units each, limit 2", MARKED_16.repeat(2), 2, null],
+    ["one grapheme of 17 units, limit 1 (over the whole text's bound)", MARKED_17, 1, "Use at most 1 characters."],
+    ["two graphemes of 33 units, limit 2", `${MARKED_16}${MARKED_17}`, 2, "Use at most 2 characters."],
+  ])("bounds the whole text at 16 units per allowed character: %s", (_, text, max, expected) => {
+    expect(profileTextProblem("X", text, max)).toBe(expected);
+  });
+
   it("refuses one grapheme piled with marks even when the whole text is within the limit", () => {
     const marks = "has a character with too many accents or marks on it.";
     expect(profileTextProblem("X", `a${"\u0301".repeat(1500)}`, 100)).toBe(`X ${marks}`);
@@ -79,6 +90,22 @@ describe("profileTextProblem", () => {
     expect(profileTextProblem("The display name", text, 100)).toBe(
       "The display name cannot contain invisible formatting characters.",
     );
+  });
+
+  it.each([
+    ["a flag alone", ENGLAND],
+    ["a flag between words", `Ada ${ENGLAND} Lovelace`],
+    ["two flags", `${ENGLAND}${ENGLAND}`],
+  ])("allows the tags of an emoji flag sequence: %s", (_, text) => {
+    expect(profileTextProblem("Name", text, 100)).toBeNull();
+  });
+
+  it.each([
+    ["a stray tag letter after text", `Ada\u{E0067}`],
+    ["a flag's tags without the black flag", ENGLAND.slice(2)],
+    ["a flag's tags without the cancel tag", ENGLAND.slice(0, -2)],
+  ])("refuses tag characters outside a flag: %s", (_, text) => {
+    expect(profileTextProblem("Name", text, 100)).toBe("Name cannot contain invisible formatting characters.");
   });
 
   it("allows the tags of an emoji flag, the joiner and variation selectors", () => {
@@ -107,5 +134,40 @@ describe("quoteForNote", () => {
     expect(quoteForNote(FAMILY.repeat(4), 3)).toBe(`${FAMILY}${FAMILY}…`);
     expect(quoteForNote(`${"x".repeat(39)}😀😀`, 40)).toBe(`${"x".repeat(39)}…`);
     expect(quoteForNote(`a${"\u0301".repeat(500)}b`, 40)).toBe("ab");
+  });
+
+  it.each([
+    ["keeps a cluster of exactly 16 units whole", `${MARKED_16}b`, `${MARKED_16}b`],
+    ["keeps only the first character of a cluster of 17 units", `${MARKED_17}b`, "ab"],
+  ])("%s", (_, text, expected) => {
+    expect(quoteForNote(text, 40)).toBe(expected);
+  });
+});
+
+describe("fitText", () => {
+  it.each([
+    ["text shorter than the limit", "abc", 4],
+    ["text exactly at the limit", "abcd", 4],
+    ["emoji counted as one character each", `${FAMILY}${ENGLAND}${KISS}`, 3],
+    ["empty text into a limit of 0", "", 0],
+  ])("leaves %s alone", (_, text, max) => {
+    expect(fitText(text, max)).toStrictEqual({ text, isTruncated: false });
+  });
+
+  it.each([
+    ["one character over", "abcde", 4, "abc…"],
+    ["to a limit of 1: the ellipsis alone", "abc", 1, "…"],
+    ["emoji whole", `${FAMILY}${ENGLAND}${KISS}`, 2, `${FAMILY}…`],
+    ["trailing white space before the ellipsis", "ab  cdef", 4, "ab…"],
+  ])("cuts %s", (_, text, max, expected) => {
+    expect(fitText(text, max)).toStrictEqual({ text: expected, isTruncated: true });
+  });
+
+  it.each([
+    ["a limit of 0", "abc", 0],
+    ["a limit of 0, one character", "a", 0],
+    ["a negative limit", "abc", -1],
+  ])("leaves nothing, cut, for %s", (_, text, max) => {
+    expect(fitText(text, max)).toStrictEqual({ text: "", isTruncated: true });
   });
 });
