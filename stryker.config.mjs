@@ -2,7 +2,7 @@
 // code one mutant at a time and runs its unit tests; a mutant no test catches is a rule no test
 // states. The run fails below the `break` score (CI runs it).
 /** @type {import("@stryker-mutator/api/core").PartialStrykerOptions} */
-export default {
+const config = {
   testRunner: "vitest",
   vitest: { configFile: "vitest.mutation.config.ts" },
   mutate: ["server/sync/**/*.ts", "!server/sync/**/*.test.ts"],
@@ -16,3 +16,5 @@ export default {
   tempDirName: ".stryker-tmp",
   cleanTempDir: "always",
 };
+
+export default config;
