@@ -50,18 +50,54 @@ export async function markDirty(
   db: TExecutor,
   accounts: ReadonlyArray<{ userId: string; accountId: string }>,
 ): Promise<void> {
+  if (accounts.length === 0) return;
+  // A dead-lettered account brought back is read back first: the person may have changed something
+  // there while it was out (its report may be lost), and its old write was dropped when it died.
+  const dead = await db.$queryRaw<Array<{ accountId: string }>>`
+    SELECT linked_account_id AS "accountId" FROM jobs
+    WHERE kind = ${SYNC_ACCOUNT} AND state = 'DEAD'
+      AND key = ANY(${accounts.map((account) => account.accountId)}::text[])`;
   await markDue(db, SYNC_ACCOUNT, accounts);
+  const revived = new Set(dead.map((row) => row.accountId));
+  await requestReadBack(
+    db,
+    accounts.filter((account) => revived.has(account.accountId)),
+  );
 }
 
 /**
  * Asks for a read-back of these accounts (after a link, a revival, a re-enable, a poison event):
  * each one's read job becomes (or stays) pending, due now. Same order rule as `markDirty`.
+ * `isNoWait` (the sweep's): a read job busy elsewhere is skipped (it is being read or recorded right
+ * now), so the sweep never waits for a recorder, as the lock order in define-job.ts requires.
  */
 export async function requestReadBack(
   db: TExecutor,
   accounts: ReadonlyArray<{ userId: string; accountId: string }>,
+  options: { isNoWait?: boolean } = {},
 ): Promise<void> {
-  await markDue(db, READ_ACCOUNT, accounts);
+  if (!options.isNoWait) {
+    await markDue(db, READ_ACCOUNT, accounts);
+    return;
+  }
+  const unique = [...new Map(accounts.map((account) => [account.accountId, account])).values()];
+  if (unique.length === 0) return;
+  const rows = unique.map((account) => ({ id: randomUUID(), user_id: account.userId, account_id: account.accountId }));
+  await db.$executeRaw`
+    INSERT INTO jobs (id, kind, key, user_id, linked_account_id, state, run_at, dirty_seq, updated_at)
+    SELECT x.id, ${READ_ACCOUNT}, x.account_id::text, x.user_id, x.account_id, 'PENDING', now(), 1, now()
+    FROM jsonb_to_recordset(${json(rows)}::jsonb) AS x(id uuid, user_id uuid, account_id uuid)
+    ORDER BY x.account_id
+    ON CONFLICT (kind, key) DO NOTHING`;
+  await db.$executeRaw`
+    UPDATE jobs SET state = 'PENDING', run_at = now(), attempts = 0, last_error = NULL, finished_at = NULL,
+      dirty_seq = dirty_seq + 1, updated_at = now()
+    WHERE id IN (
+      SELECT id FROM jobs
+      WHERE kind = ${READ_ACCOUNT} AND key = ANY(${unique.map((account) => account.accountId)}::text[])
+        AND state <> 'PENDING'
+      ORDER BY linked_account_id
+      FOR NO KEY UPDATE SKIP LOCKED)`;
 }
 
 /** The per-account job of `kind` (keyed by the account id) becomes or stays pending, due now. */
@@ -278,7 +314,7 @@ export async function reviveQuarantined(db: TExecutor, options: { baseMs: number
     RETURNING user_id AS "userId", linked_account_id AS "accountId"`;
   // What the account shows after the outage is read back: the dead write may or may not have landed,
   // and the person may have changed something there meanwhile.
-  await requestReadBack(db, revived);
+  await requestReadBack(db, revived, { isNoWait: true });
   return revived.length;
 }
 
@@ -308,7 +344,7 @@ export async function scheduleReadBacks(
       LIMIT ${options.limit}
       FOR NO KEY UPDATE OF a SKIP LOCKED)
     RETURNING user_id AS "userId", id AS "accountId"`;
-  await requestReadBack(db, due);
+  await requestReadBack(db, due, { isNoWait: true });
   return due.length;
 }
 

@@ -18,7 +18,7 @@ import { createKeyring } from "../crypto/secrets";
 import { receiveSandboxEvent } from "../monitor/receive-sandbox-event";
 import { currentSnapshot, updateProfile, type TProfileChanges } from "../profile/update";
 import { setSyncFields, unlinkAccount } from "../registration/accounts";
-import { linkAccount } from "../registration/link";
+import { linkAccount, relinkAccount } from "../registration/link";
 import { setNetworkEnabled } from "../registration/networks";
 import { MAX_ATTEMPTS } from "../sync/retry-policy";
 import { claimJobs, endJobs, scheduleReadBacks } from "./queue";
@@ -438,5 +438,58 @@ describe("the engine's seams (issue 14)", () => {
     await quiesce(userId);
     expect((await profileOf(userId)).signature).toBe("typed");
     expect(await shown("qq", accounts)).toMatchObject({ displayName: "Ada L.", signature: "typed" });
+  });
+
+  // Found by review after the first version of this change.
+  it("a dead-lettered account brought back by a save is read back first: a change there whose report was lost is taken", async () => {
+    const { userId, accounts } = await personWith(["qq", "msn"], { displayName: "P1" });
+    await deadLetter(userId, accounts.qq!.id, "qq", () =>
+      updateProfile(db, { userId, changes: { displayName: "P2" }, source: "portal" }).then(() => {}),
+    );
+    await sandbox.clearFaults();
+    isHolding = true;
+    await sandbox.webChange("qq", accounts.qq!.login, { displayName: "X" });
+    await expect.poll(() => held.length).toBe(1);
+    held.length = 0; // its webhook is lost
+    isHolding = false;
+    await updateProfile(db, { userId, changes: { signature: "later" }, source: "portal" });
+    await quiesce(userId);
+    expect((await profileOf(userId)).displayName).toBe("X");
+    expect((await shown("qq", accounts)).displayName).toBe("X");
+    expect((await shown("msn", accounts)).displayName).toBe("X");
+  });
+
+  it("re-linking does not swallow a change made in the network whose report is still on its way", async () => {
+    const { userId, accounts } = await personWith(["qq", "msn"], { displayName: "Ada", signature: "portal" });
+    isHolding = true;
+    await sandbox.webChange("qq", accounts.qq!.login, { signature: "typed" });
+    await expect.poll(() => held.length).toBe(1);
+    await sandbox.setPassword("qq", accounts.qq!.login, "a-new-password");
+    await relinkAccount({ db, connectors, keyring }, userId, accounts.qq!.id, "a-new-password");
+    isHolding = false;
+    expect(await deliver(held.pop()!)).toBe(202);
+    await quiesce(userId);
+    expect((await profileOf(userId)).signature).toBe("typed");
+    expect((await shown("qq", accounts)).signature).toBe("typed");
+    expect((await shown("msn", accounts)).signature).toBe("typed");
+  });
+
+  it("a field switched off is not sent by a write left unconfirmed before", async () => {
+    const { userId, accounts } = await personWith(["qq", "msn"], { displayName: "Ada", signature: "s1" });
+    await sandbox.setFaults("qq", { isDown: true });
+    await updateProfile(db, { userId, changes: { signature: "s2" }, source: "portal" });
+    await expect
+      .poll(async () => {
+        await worker.runOne();
+        return (await db.linkedAccount.findUniqueOrThrow({ where: { id: accounts.qq!.id } })).pendingWrite;
+      })
+      .not.toBeNull();
+    await setSyncFields(db, userId, accounts.qq!.id, { signature: false });
+    await sandbox.webChange("qq", accounts.qq!.login, { signature: "mine" });
+    await sandbox.clearFaults();
+    await quiesce(userId);
+    expect((await shown("qq", accounts)).signature).toBe("mine");
+    expect((await shown("msn", accounts)).signature).toBe("s2");
+    expect((await profileOf(userId)).signature).toBe("s2");
   });
 });

@@ -156,10 +156,20 @@ export async function setSyncFields(
       throw new DomainError("NOT_FOUND", NOT_FOUND);
     }
     const isSwitchingOn = Object.values(fields).some((value) => value === true);
-    if (isSwitchingOn) await markDirty(tx, [{ userId, accountId }]);
+    const off = Object.entries(fields)
+      .filter(([, value]) => value === false)
+      .map(([field]) => field);
+    // Switched off, an unconfirmed write holding the field is dropped (below): the rest is sent anew.
+    if (isSwitchingOn || off.length > 0) await markDirty(tx, [{ userId, accountId }]);
     const updated = await tx.linkedAccount.updateMany({ where: { id: accountId, userId }, data });
     if (updated.count === 0) throw new DomainError("NOT_FOUND", NOT_FOUND);
-    if (isSwitchingOn) await wakeWorkers(tx);
+    // A field switched off is never sent again: an unconfirmed write holding it is dropped.
+    if (off.length > 0) {
+      await tx.$executeRaw`
+        UPDATE linked_accounts SET pending_write = NULL
+        WHERE id = ${accountId}::uuid AND pending_write->'hashes' ?| ${off}::text[]`;
+    }
+    if (isSwitchingOn || off.length > 0) await wakeWorkers(tx);
   });
   return toAccountView(await db.linkedAccount.findUniqueOrThrow({ where: { id: accountId }, select: SELECT }));
 }

@@ -285,14 +285,16 @@ export async function relinkAccount(
     await tx.auditEvent.create({
       data: { actorId: userId, action: "account.relink", targetType: "linked_account", targetId: accountId },
     });
-    // What verify showed is an observation like any other (a lower mark than seen: a reset).
+    // What verify showed tells whether the vendor went back in time (a lower mark: a reset, adopted).
+    // A newer value is left to the read-back reopening asks for, which judges it: taken here
+    // unjudged, a change made there meanwhile would be lost (its report then stale).
     const report = reportOfProfile(account.login, vendorProfile);
-    const { observed } = observe(await lockObserved(tx, accountId), {
+    const seen = observe(await lockObserved(tx, accountId), {
       kind: "answer",
       hashes: reportHashes(report),
       marks: markOf(vendorProfile),
     });
-    await writeObserved(tx, new Map([[accountId, observed]]), { isConfirmedWrite: false });
+    if (seen.isReset) await writeObserved(tx, new Map([[accountId, seen.observed]]), { isConfirmedWrite: false });
     await reopenAccount(tx, { userId, accountId });
     return updated;
   });

@@ -139,8 +139,14 @@ describe("what an account owes: values, not versions", () => {
       field(h("blessed"), 2, 0, { t: h("mine") }),
       true,
     ],
-    ["a field never set, shown unknown (a reset)", unset, field(null, 2, 0, { t: h("mine") }), true],
-    ["a field never set, never observed", unset, undefined, true],
+    [
+      "a field never set, shown unknown (a reset): nothing owed until observed",
+      unset,
+      field(null, 2, 0, { t: h("mine") }),
+      false,
+    ],
+    ["a field never set, never observed", unset, undefined, false],
+    ["a field never set, seen but never left at link (from before this rule)", unset, field(h("x"), 2), true],
     ["a field never set, showing the empty value already", unset, field(h(""), 2, 0, { t: h("mine") }), false],
   ] as const)("%s", (_label, desired, shown, owed) => {
     expect(isOwed(desired, shown as TObservedField | undefined)).toBe(owed);
@@ -384,7 +390,7 @@ describe("judging a report", () => {
 
   it("mood: a part equal to our mapping is not taken (a fallback word, a cut text)", () => {
     const fallback = desiredOf({ mood: [moodHash("happy", "cut…"), 5] });
-    const shown: TObserved = { mood: field(null, 10) };
+    const shown: TObserved = { mood: field(moodHash("happy", "before"), 10) };
     const result = observe(shown, {
       kind: "report",
       hashes: { mood: moodHash("happy", "typed") },
@@ -482,6 +488,47 @@ describe("refusals and entries", () => {
 });
 
 describe("the rules' edges", () => {
+  it("the first value seen of a field the person never set is left as its own; later ones are not", () => {
+    const desired = desiredOf({ signature: [h(""), 0], displayName: [h("d"), 3] });
+    const first = observe(
+      { signature: field(null, 1), displayName: field(null, 1) },
+      {
+        kind: "report",
+        hashes: { signature: h("own"), displayName: h("own d") },
+        marks: { signature: 2, displayName: 2 },
+      },
+      desired,
+    );
+    expect(first.observed.signature).toEqual({ h: h("own"), m: 2, v: 0, t: h("own") });
+    expect(first.observed.displayName).toEqual({ h: h("own d"), m: 2, v: 0 });
+    const later = observe(
+      first.observed,
+      { kind: "report", hashes: { signature: h("new") }, marks: { signature: 3 } },
+      desired,
+    );
+    expect(later.observed.signature?.t).toBe(h("own"));
+    // Without the desired state at hand nothing is assumed.
+    expect(
+      observe({}, { kind: "report", hashes: { signature: h("x") }, marks: { signature: 1 } }).observed.signature?.t,
+    ).toBeUndefined();
+  });
+
+  it("a value whose shown value was unknown is adopted, never taken as a change", () => {
+    const before: TObserved = { signature: field(null, 3) };
+    const hashes = { signature: h("restored") };
+    const { verdicts } = judgeReport({
+      before,
+      result: observe(before, { kind: "answer", hashes, marks: { signature: 9 } }),
+      hashes,
+      desired: desiredOf({ signature: [h("profile"), 4] }),
+      pendingWrite: null,
+      isOurWrite: null,
+      sync: ALL,
+      hasMoodText: true,
+    });
+    expect(verdicts.signature).toBe("unchanged");
+  });
+
   it("marks: a string against a number, and short numerals, have no order", () => {
     expect(compareMarks("3", 3)).toBeNull();
     expect(compareMarks("12", "3")).toBeNull();

@@ -16,18 +16,22 @@
  *   when linked (left alone).
  * - **Owed is computed from values:** an account owes a field it syncs and its network supports when
  *   the desired hash differs from the observed one — and from a value it refused for good (not owed
- *   again until the person's value changes). A field the person never set is owed only when the
- *   account shows something other than what it showed at link (a value we did not take is put back).
- *   No version decides what an account shows, so there is no epoch and no "unknown version".
+ *   again until the person's value changes). A field the person never set is owed — its empty value —
+ *   only when the account is known to show something other than what it showed when first seen (a
+ *   value we did not take there is cleared, so every account ends on one value); unknown, nothing is
+ *   owed until an observation says. No version decides what an account shows, so there is no epoch.
  * - **Marks order observations:** a report whose mark is not newer than the field's is *stale* (an
  *   old webhook, late or repeated) and changes nothing. An *answer we asked for* (a write's answer,
  *   `verify`, a read) with a lower mark than stored means the vendor went back in time (restored from
  *   a backup, account re-created): a **reset** — adopted for every field, so whatever differs is owed.
  *   A replayed answer (the vendor's idempotency store) is only as new as its mark says.
  * - **A report is judged per field:** our own write (the vendor names its idempotency key) → *echo*
- *   (fresh or not); not newer than what was seen → *stale*; a field the account does not sync → recorded, never taken; a keyless report equal to our
- *   unconfirmed write → *echo*; equal to what the account showed, or to our own mapping of the desired
- *   value (a lossy rendering: a fallback mood, a cut text) → *unchanged*; otherwise *genuine*. Mood and
+ *   (fresh or not); not newer than what was seen → *stale*; a field the account does not sync →
+ *   recorded, never taken; a keyless report equal to our unconfirmed write → *echo*; an answer under
+ *   the mark already seen, or a field whose shown value was unknown (after a reset) → *unchanged* (the
+ *   value is adopted, never taken as a change); equal to what the account showed, or to our own mapping
+ *   of the desired value (a lossy rendering: a fallback mood, a cut text) → *unchanged*; otherwise
+ *   *genuine*. Mood and
  *   mood text are judged apart: only a part that differs from both is taken, and mood text only from a
  *   network that shows one. A genuine value becomes a new revision (if it can be taken and the account
  *   is active); otherwise it stays observed, so the account owes the profile's value.
@@ -218,8 +222,9 @@ export function desiredFieldsOf(mapped: TMappedDraft, versions: TFieldVersions):
 export function isOwed(desired: TDesiredField, shown: TObservedField | undefined): boolean {
   if (desired.hash === null || shown?.h === desired.hash) return false;
   if (shown?.r && shown.r.h === desired.hash && shown.r.v >= desired.version) return false;
-  // A field never set is owed only when the account shows something else than when it was linked.
-  return desired.version > 0 || shown === undefined || shown.h !== shown.t;
+  // A field never set is owed only when the account is known to show something else than what it
+  // showed when linked (a value we did not take); what it shows unknown, nothing is owed yet.
+  return desired.version > 0 || (shown !== undefined && shown.h !== null && shown.h !== shown.t);
 }
 
 /** The fields an account owes: synced, supported by its network, and differing in value. */
@@ -301,6 +306,9 @@ export function observe(current: TObserved, observation: TObservation, desired?:
     if (isSame) sameMark.push(field);
     const hash = observation.hashes[field]!;
     observed[field] = { ...previous, h: hash, m: mark, v: versionOf(field, hash, previous) };
+    // The first value seen of a field the person never set is what it shows of its own: left alone.
+    const isFirstSight = (previous?.h ?? null) === null && previous?.t === undefined;
+    if (isFirstSight && desired !== undefined && desired[field].version === 0) observed[field]!.t = hash;
     fresh.push(field);
   }
   return { observed, fresh, sameMark, isReset };
@@ -340,6 +348,8 @@ export function judgeReport(input: {
     else if (input.isOurWrite === true) verdicts[field] = "echo";
     else if (!input.result.fresh.includes(field)) verdicts[field] = "stale";
     else if (input.result.sameMark.includes(field)) verdicts[field] = "unchanged";
+    // Nothing known of what it showed (after a reset, or from before this rule): never taken as a change.
+    else if (shown === null) verdicts[field] = "unchanged";
     else if (!input.sync[field]) verdicts[field] = "not_synced";
     else if (input.isOurWrite === null && input.pendingWrite?.[field] === hash) verdicts[field] = "echo";
     else if (hash === shown || hash === wanted) verdicts[field] = "unchanged";

@@ -54,7 +54,7 @@ import {
 } from "../account-state";
 import { defineJob, type TJobDeps, type TJobOutcome, type TJobTask } from "../define-job";
 import { networkOfJob } from "../delivery-metrics";
-import { markDirty, SYNC_ACCOUNT, type TClaimedJob } from "../queue";
+import { markDirty, requestReadBack, SYNC_ACCOUNT, type TClaimedJob } from "../queue";
 
 /** What a run found out, for the batch's record. */
 export type TSyncResult =
@@ -74,7 +74,18 @@ export type TSyncResult =
   /** Nothing was owed: it shows the desired state; its entries settle from that. */
   | { type: "settle"; desired: TDesiredFields; version: number }
   /** Its open entries take this state; a failure counts in its streak; a refused password marks it. */
-  | { type: "open"; mark: Omit<TOpenMark, "accountId">; isFailure: boolean; refusedCredentials?: string };
+  | {
+      type: "open";
+      mark: Omit<TOpenMark, "accountId">;
+      isFailure: boolean;
+      refusedCredentials?: string;
+      /**
+       * Given up: its unconfirmed write is dropped. Long after its last try it cannot land late, and
+       * resent first on revival it could overwrite a change made in the network since; what still
+       * differs is sent anew (with keys of its own) once the account is read back.
+       */
+      isDead?: boolean;
+    };
 
 type TOutcome = TJobOutcome<TSyncResult>;
 
@@ -231,6 +242,7 @@ async function send(
         type: "open",
         mark: { state: "FAILED", lastError: reason },
         isFailure: true,
+        isDead: true,
         // Only the password this run used is known bad: one entered again meanwhile stays active.
         ...(decision.isCredentialProblem ? { refusedCredentials: account.credentials } : {}),
       },
@@ -348,6 +360,8 @@ async function record(
   const behind: Array<{ userId: string; accountId: string }> = [];
   const marks: TOpenMark[] = [];
   const failures: string[] = [];
+  const dead: string[] = [];
+  const resets: Array<{ userId: string; accountId: string }> = [];
   // Whether the person saved again since a write was planned: then what differs is sent next run.
   const desiredOf = await currentSnapshots(
     tx,
@@ -377,6 +391,8 @@ async function record(
       shown.set(accountId, next);
       if (isCurrent) unowed.push({ accountId, version: result.plannedVersion! });
       else behind.push({ userId: job.userId, accountId });
+      // The vendor went back in time: what it shows of the fields not written is read back first.
+      if (seen.isReset) resets.push({ userId: job.userId, accountId });
     } else if (result.type === "refused") {
       const refused = refuseWrite(observed, result.write, result.fields, result.why);
       answered.set(accountId, refused);
@@ -388,6 +404,7 @@ async function record(
     } else {
       marks.push({ accountId, ...result.mark });
       if (result.isFailure) failures.push(accountId);
+      if (result.isDead) dead.push(accountId);
       if (result.refusedCredentials !== undefined) {
         await tx.linkedAccount.updateMany({
           where: { id: accountId, credentials: result.refusedCredentials },
@@ -403,7 +420,11 @@ async function record(
   await settleDeliveries(tx, shown);
   await skipUnowed(tx, unowed);
   await markDirty(tx, behind);
+  await requestReadBack(tx, resets);
   await markOpenDeliveries(tx, marks);
+  if (dead.length > 0) {
+    await tx.$executeRaw`UPDATE linked_accounts SET pending_write = NULL WHERE id = ANY(${dead}::uuid[])`;
+  }
   if (failures.length > 0) {
     await tx.$executeRaw`
       UPDATE linked_accounts SET consecutive_failures = consecutive_failures + 1, updated_at = now()
@@ -422,5 +443,6 @@ export const syncAccountJob = defineJob<TSyncResult>({
         ? { state: "RETRYING", lastError: end.error, nextAttemptAt: new Date(Date.now() + end.delayMs) }
         : { state: "FAILED", lastError: end.error },
     isFailure: true,
+    ...(end.state === "dead" ? { isDead: true } : {}),
   }),
 });
