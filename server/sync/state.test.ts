@@ -527,6 +527,19 @@ describe("the rules' edges", () => {
       hasMoodText: true,
     });
     expect(verdicts.signature).toBe("unchanged");
+    // A field never observed at all (an account from before observations) is judged as usual.
+    const never: TObserved = {};
+    const judged = judgeReport({
+      before: never,
+      result: observe(never, { kind: "report", hashes, marks: { signature: 9 } }),
+      hashes,
+      desired: desiredOf({ signature: [h("profile"), 4] }),
+      pendingWrite: null,
+      isOurWrite: false,
+      sync: ALL,
+      hasMoodText: true,
+    });
+    expect(judged.verdicts.signature).toBe("genuine");
   });
 
   it("marks: a string against a number, and short numerals, have no order", () => {

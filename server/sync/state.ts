@@ -348,8 +348,8 @@ export function judgeReport(input: {
     else if (input.isOurWrite === true) verdicts[field] = "echo";
     else if (!input.result.fresh.includes(field)) verdicts[field] = "stale";
     else if (input.result.sameMark.includes(field)) verdicts[field] = "unchanged";
-    // Nothing known of what it showed (after a reset, or from before this rule): never taken as a change.
-    else if (shown === null) verdicts[field] = "unchanged";
+    // What it showed is unknown (after a reset, or from before this rule): never taken as a change.
+    else if (input.before[field] !== undefined && shown === null) verdicts[field] = "unchanged";
     else if (!input.sync[field]) verdicts[field] = "not_synced";
     else if (input.isOurWrite === null && input.pendingWrite?.[field] === hash) verdicts[field] = "echo";
     else if (hash === shown || hash === wanted) verdicts[field] = "unchanged";
