@@ -13,7 +13,7 @@ import { updateProfile } from "../profile/update";
 import { unlinkAccount } from "../registration/accounts";
 import { linkAccount, relinkAccount } from "../registration/link";
 import { recordOutcomes, type TFinished } from "./define-job";
-import { claimJobs, markDirty, reviveQuarantined } from "./queue";
+import { claimJobs, markDirty, requestReadBack, reviveQuarantined, scheduleReadBacks } from "./queue";
 import { JOB_DEFINITIONS, createWorker } from "./worker";
 
 const { db, url: databaseUrl } = await setupTestDb();
@@ -141,5 +141,33 @@ describe("lock order", () => {
     expect(
       await db.job.count({ where: { kind: "sync-account", linkedAccountId: { in: ids }, state: "PENDING" } }),
     ).toBe(3);
+  });
+
+  it("the sweep's read-back requests never wait for a read job a recorder holds", async () => {
+    const { userId, ids } = await linkedUser(2);
+    await requestReadBack(
+      db,
+      ids.map((accountId) => ({ userId, accountId })),
+    );
+    await db.job.updateMany({ where: { kind: "read-account", linkedAccountId: { in: ids } }, data: { state: "DONE" } });
+    const [held] = await db.job.findMany({ where: { kind: "read-account", linkedAccountId: ids[0] } });
+    const holder = new pg.Client({ connectionString: databaseUrl });
+    await holder.connect();
+    try {
+      await holder.query("BEGIN");
+      await holder.query("SELECT id FROM jobs WHERE id = $1 FOR NO KEY UPDATE", [held!.id]);
+      // Before: the sweep's upsert waited here behind the held row (and could close a circle).
+      expect(
+        await scheduleReadBacks(db, { everyMsOf: new Map([["qq", 60_000]]), maxEveryMs: 1, limit: 10 }),
+      ).toBeGreaterThanOrEqual(2);
+      expect(await lockWaiters()).toBe(0);
+      await holder.query("ROLLBACK");
+    } finally {
+      await holder.end();
+    }
+    // The one skipped stays as it was; the other is due again.
+    const states = await db.job.findMany({ where: { kind: "read-account", linkedAccountId: { in: ids } } });
+    expect(states.find((job) => job.id === held!.id)?.state).toBe("DONE");
+    expect(states.filter((job) => job.state === "PENDING")).toHaveLength(1);
   });
 });

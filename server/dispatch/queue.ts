@@ -19,6 +19,7 @@
  */
 import { randomUUID } from "node:crypto";
 import type { TDb } from "../db";
+import { Prisma } from "../generated/prisma/client";
 
 export const WORK_CHANNEL = "oneprofile_work";
 export const SYNC_ACCOUNT = "sync-account";
@@ -76,51 +77,48 @@ export async function requestReadBack(
   accounts: ReadonlyArray<{ userId: string; accountId: string }>,
   options: { isNoWait?: boolean } = {},
 ): Promise<void> {
-  if (!options.isNoWait) {
-    await markDue(db, READ_ACCOUNT, accounts);
-    return;
-  }
-  const unique = [...new Map(accounts.map((account) => [account.accountId, account])).values()];
-  if (unique.length === 0) return;
-  const rows = unique.map((account) => ({ id: randomUUID(), user_id: account.userId, account_id: account.accountId }));
-  await db.$executeRaw`
-    INSERT INTO jobs (id, kind, key, user_id, linked_account_id, state, run_at, dirty_seq, updated_at)
-    SELECT x.id, ${READ_ACCOUNT}, x.account_id::text, x.user_id, x.account_id, 'PENDING', now(), 1, now()
-    FROM jsonb_to_recordset(${json(rows)}::jsonb) AS x(id uuid, user_id uuid, account_id uuid)
-    ORDER BY x.account_id
-    ON CONFLICT (kind, key) DO NOTHING`;
+  const keys = await markDue(db, READ_ACCOUNT, accounts, { isNoWait: options.isNoWait === true });
+  if (!options.isNoWait || keys.length === 0) return;
+  // The jobs that were there already, unless busy elsewhere: pending again, due now.
   await db.$executeRaw`
     UPDATE jobs SET state = 'PENDING', run_at = now(), attempts = 0, last_error = NULL, finished_at = NULL,
       dirty_seq = dirty_seq + 1, updated_at = now()
     WHERE id IN (
       SELECT id FROM jobs
-      WHERE kind = ${READ_ACCOUNT} AND key = ANY(${unique.map((account) => account.accountId)}::text[])
-        AND state <> 'PENDING'
+      WHERE kind = ${READ_ACCOUNT} AND key = ANY(${keys}::text[]) AND state <> 'PENDING'
       ORDER BY linked_account_id
       FOR NO KEY UPDATE SKIP LOCKED)`;
 }
 
-/** The per-account job of `kind` (keyed by the account id) becomes or stays pending, due now. */
+/**
+ * The per-account job of `kind` (keyed by the account id) becomes or stays pending, due now; with
+ * `isNoWait` only missing jobs are made (an existing one is left to the caller). Returns the keys.
+ */
 async function markDue(
   db: TExecutor,
   kind: typeof SYNC_ACCOUNT | typeof READ_ACCOUNT,
   accounts: ReadonlyArray<{ userId: string; accountId: string }>,
-): Promise<void> {
+  options: { isNoWait?: boolean } = {},
+): Promise<string[]> {
   // One row per account; the statement takes them in account order (ORDER BY below).
   const unique = [...new Map(accounts.map((account) => [account.accountId, account])).values()];
-  if (unique.length === 0) return;
+  if (unique.length === 0) return [];
   const rows = unique.map((account) => ({ id: randomUUID(), user_id: account.userId, account_id: account.accountId }));
-  await db.$executeRaw`
-    INSERT INTO jobs (id, kind, key, user_id, linked_account_id, state, run_at, dirty_seq, updated_at)
-    SELECT x.id, ${kind}, x.account_id::text, x.user_id, x.account_id, 'PENDING', now(), 1, now()
-    FROM jsonb_to_recordset(${json(rows)}::jsonb) AS x(id uuid, user_id uuid, account_id uuid)
-    ORDER BY x.account_id
-    ON CONFLICT (kind, key) DO UPDATE SET
+  const onConflict = options.isNoWait
+    ? Prisma.sql`DO NOTHING`
+    : Prisma.sql`DO UPDATE SET
       dirty_seq = jobs.dirty_seq + 1,
       run_at = CASE WHEN jobs.state = 'PENDING' THEN LEAST(jobs.run_at, now()) ELSE now() END,
       attempts = CASE WHEN jobs.state = 'PENDING' THEN jobs.attempts ELSE 0 END,
       last_error = CASE WHEN jobs.state = 'PENDING' THEN jobs.last_error ELSE NULL END,
       state = 'PENDING', finished_at = NULL, updated_at = now()`;
+  await db.$executeRaw`
+    INSERT INTO jobs (id, kind, key, user_id, linked_account_id, state, run_at, dirty_seq, updated_at)
+    SELECT x.id, ${kind}, x.account_id::text, x.user_id, x.account_id, 'PENDING', now(), 1, now()
+    FROM jsonb_to_recordset(${json(rows)}::jsonb) AS x(id uuid, user_id uuid, account_id uuid)
+    ORDER BY x.account_id
+    ON CONFLICT (kind, key) ${onConflict}`;
+  return unique.map((account) => account.accountId);
 }
 
 /** Queues the processing of a recorded network report (one job per event). */
