@@ -265,7 +265,7 @@ export async function relinkAccount(
     throw new DomainError("PRECONDITION_FAILED", `${name} is switched off at the moment; try again later.`);
   }
   const credentials = { login: account.login, secret };
-  const vendorProfile = await verifyWithVendor(connector, name, definition.loginForm.loginLabel, credentials);
+  await verifyWithVendor(connector, name, definition.loginForm.loginLabel, credentials);
   // Active again: it owes the current profile, whatever it was sent before.
   const row = await db.$transaction(async (tx) => {
     // Lock order (server/dispatch/define-job.ts): the user, the account's job, then the account.
@@ -285,16 +285,9 @@ export async function relinkAccount(
     await tx.auditEvent.create({
       data: { actorId: userId, action: "account.relink", targetType: "linked_account", targetId: accountId },
     });
-    // What verify showed tells whether the vendor went back in time (a lower mark: a reset, adopted).
-    // A newer value is left to the read-back reopening asks for, which judges it: taken here
-    // unjudged, a change made there meanwhile would be lost (its report then stale).
-    const report = reportOfProfile(account.login, vendorProfile);
-    const seen = observe(await lockObserved(tx, accountId), {
-      kind: "answer",
-      hashes: reportHashes(report),
-      marks: markOf(vendorProfile),
-    });
-    if (seen.isReset) await writeObserved(tx, new Map([[accountId, seen.observed]]), { isConfirmedWrite: false });
+    // What verify showed is not recorded: it was read without the account's lease, so a write of
+    // ours answered meanwhile would make it look older (a false reset), and a change it shows would
+    // go unjudged. The read-back reopening asks for reads it under the lease, and judges it.
     await reopenAccount(tx, { userId, accountId });
     return updated;
   });
