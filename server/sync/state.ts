@@ -9,8 +9,9 @@
  *   `h`, the hash of the value seen (in the network's words; null: unknown); `m`, the mark of that
  *   observation (a version, a timestamp, a content id). Every observation feeds it, whatever else
  *   becomes of it: a write's answer, every report that names the account (taken, echoed, stale,
- *   refused, ignored because the account is inactive or the field not synced), `verify` at link and
- *   re-link, and reads. Ordered marks compare by order, unordered ones by equality.
+ *   refused, ignored because the account is inactive or the field not synced), `verify` at link, and
+ *   reads (a re-link asks for one, read under the lease). Ordered marks compare by order, unordered
+ *   ones by equality.
  *   `v` (the version of the person's change the account shows) only feeds Activity; `r` is a value of
  *   ours the account refused for good; `t`, for a field the person never set, the value it showed
  *   when linked (left alone).
