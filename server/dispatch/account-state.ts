@@ -245,6 +245,7 @@ export async function reopenAccounts(
             revisionId: desired.revisionId,
             userId: input.userId,
             linkedAccountId: input.accountId,
+            networkId: account.networkId,
             version: desired.version,
             fields,
             settings: {},

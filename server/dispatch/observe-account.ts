@@ -36,6 +36,7 @@ import { normalizeDisplayName, profileTextProblem, quoteForNote } from "../sync/
 import { desiredForAccount, lockObserved, settleDeliveries, writeObserved } from "./account-state";
 import type { TJobDeps, TJobOutcome } from "./define-job";
 import { markDirty, type TClaimedJob } from "./queue";
+import { isAccountActive } from "../sync/account-status";
 
 /** A linked account's row with its network's. */
 export type TAccountRow = Prisma.LinkedAccountGetPayload<{ include: { network: true } }>;
@@ -183,7 +184,7 @@ export async function judgeObservation(
   const { db } = deps;
   const { job, account, connector, report } = input;
   const network = toNetworkView(account.network);
-  const isActive = network.isEnabled && account.status === "ACTIVE";
+  const isActive = isAccountActive({ ...account, network });
   const sync = syncOf(account);
   const hashes = reportHashes(report);
   const desired = await desiredForAccount(

@@ -3,7 +3,8 @@ import type { TProfileField } from "../connectors/types";
 import type { TDb } from "../db";
 import { DomainError } from "../domain-error";
 import { toNetworkView } from "../registration/networks";
-import { effectiveStatus, syncOf } from "../registration/accounts";
+import { syncOf } from "../registration/accounts";
+import { effectiveStatus } from "../sync/account-status";
 import { mapSettings, type TProfileSnapshot, type TSkipped, type TWarning } from "../sync/map-settings";
 import { notifyActivity } from "./notify";
 import { reopenAccount } from "../dispatch/account-state";
@@ -43,7 +44,7 @@ export async function previewProfile(db: TDb, userId: string, text: Omit<TProfil
       networkId: account.networkId,
       networkName: network.displayName,
       login: account.login,
-      status: effectiveStatus({ status: account.status, network: account.network }),
+      status: effectiveStatus(account),
       settings: textSettings,
       // The avatar is sent as a rendition made to these rules.
       avatar: avatarSha256 ? (network.capabilities.avatar ?? null) : null,

@@ -95,9 +95,11 @@ export async function loadTargets(db: Pick<TDb, "linkedAccount">, userId: string
     const network = toNetworkView(account.network);
     return {
       id: account.id,
+      networkId: account.networkId,
       networkName: network.displayName,
       isNetworkEnabled: network.isEnabled,
       status: account.status,
+      isPaused: account.pausedAt !== null,
       sync: syncOf(account),
       capabilities: network.capabilities,
     };
@@ -150,6 +152,7 @@ export async function recordProfileChange(
       revisionId: revision.id,
       userId: input.userId,
       linkedAccountId: draft.accountId,
+      networkId: draft.networkId,
       version,
       fields: draft.fields,
       state: draft.isSkipped ? ("SKIPPED" as const) : ("QUEUED" as const),

@@ -4,8 +4,7 @@ import { markDirty, wakeWorkers } from "../dispatch/queue";
 import { DomainError } from "../domain-error";
 import { lockUser } from "../profile/update";
 import type { TProfileField } from "../connectors/types";
-
-export type TAccountStatus = "active" | "needs_reauth" | "disabled";
+import { effectiveStatus, type TAccountStatus } from "../sync/account-status";
 
 export interface TAccountView {
   id: string;
@@ -31,6 +30,7 @@ const SELECT = {
   syncMood: true,
   verifiedAt: true,
   createdAt: true,
+  pausedAt: true,
   network: { select: { displayName: true, isEnabled: true } },
 } as const;
 
@@ -46,17 +46,9 @@ type TAccountRow = {
   syncMood: boolean;
   verifiedAt: Date;
   createdAt: Date;
+  pausedAt: Date | null;
   network: { displayName: string; isEnabled: boolean };
 };
-
-/** A network switched off by an admin disables its accounts, whatever their own state. */
-export function effectiveStatus(row: {
-  status: "ACTIVE" | "NEEDS_REAUTH";
-  network: { isEnabled: boolean };
-}): TAccountStatus {
-  if (!row.network.isEnabled) return "disabled";
-  return row.status === "NEEDS_REAUTH" ? "needs_reauth" : "active";
-}
 
 /** An account's four sync switches as one record. */
 export function syncOf(row: {

@@ -9,23 +9,27 @@ import type { TProfileField, TProfileSnapshot } from "./state";
 
 export interface TTargetAccount {
   id: string;
+  networkId: string;
   networkName: string;
   isNetworkEnabled: boolean;
   status: "ACTIVE" | "NEEDS_REAUTH";
+  /** Paused by support: sent nothing until an admin resumes it. */
+  isPaused: boolean;
   sync: Record<TProfileField, boolean>;
   capabilities: TCapabilities;
 }
 
 export interface TDeliveryDraft extends TMapping {
   accountId: string;
+  networkId: string;
   /** The changed fields this account will be sent (synced and supported). */
   fields: TProfileField[];
   /** Nothing to send: every changed field is unsupported by the network or not synced. */
   isSkipped: boolean;
 }
 
-export function isTargetActive(target: Pick<TTargetAccount, "isNetworkEnabled" | "status">): boolean {
-  return target.isNetworkEnabled && target.status === "ACTIVE";
+export function isTargetActive(target: Pick<TTargetAccount, "isNetworkEnabled" | "status" | "isPaused">): boolean {
+  return target.isNetworkEnabled && target.status === "ACTIVE" && !target.isPaused;
 }
 
 export function buildDeliveries(input: {
@@ -47,7 +51,7 @@ export function buildDeliveries(input: {
     });
     const skipped = new Set(mapping.skipped.map((entry) => entry.field));
     const fields = input.changedFields.filter((field) => !skipped.has(field));
-    drafts.push({ accountId: target.id, fields, ...mapping, isSkipped: fields.length === 0 });
+    drafts.push({ accountId: target.id, networkId: target.networkId, fields, ...mapping, isSkipped: fields.length === 0 });
   }
   return drafts;
 }

@@ -26,9 +26,11 @@ const snapshot: TProfileSnapshot = {
 function target(id: string, definition = qq, extra: Partial<TTargetAccount> = {}): TTargetAccount {
   return {
     id,
+    networkId: definition.id,
     networkName: definition.displayName,
     isNetworkEnabled: true,
     status: "ACTIVE",
+    isPaused: false,
     sync: ALL,
     capabilities: definition.capabilities,
     ...extra,

@@ -31,6 +31,7 @@ const STATUS: Record<TAccount["status"], { label: string; className: string }> =
     label: "Needs re-auth",
     className: "bg-amber-100 text-amber-900 dark:bg-amber-950 dark:text-amber-300",
   },
+  paused: { label: "Paused by support", className: "bg-slate-200 text-slate-700 dark:bg-slate-800 dark:text-slate-300" },
   disabled: { label: "Disabled", className: "bg-slate-200 text-slate-700 dark:bg-slate-800 dark:text-slate-300" },
 };
 
@@ -320,6 +321,12 @@ function LinkedAccountRow({
             />
           </Modal>
         </div>
+      )}
+      {account.status === "paused" && (
+        <p className="mt-2 text-sm text-slate-600 dark:text-slate-400">
+          OneProfile support has paused syncing to this account, so nothing is sent to it. Support resumes it; it then
+          gets your current profile by itself.
+        </p>
       )}
       {relinkNotice && account.status === "active" && (
         <p role="status" className="mt-2 text-sm text-emerald-700 dark:text-emerald-400">

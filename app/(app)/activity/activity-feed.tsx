@@ -178,6 +178,13 @@ function FailedHelp({
       </p>
     );
   }
+  if (accountStatus === "paused") {
+    return (
+      <p id={helpId} className={className}>
+        OneProfile support has paused syncing to this account; it gets your current profile when support resumes it.
+      </p>
+    );
+  }
   if (accountStatus === "disabled") {
     return (
       <p id={helpId} className={className}>
@@ -206,7 +213,7 @@ function DeliveryRow({ delivery, accountStatus }: { delivery: TDelivery; account
   );
   const state = STATES[delivery.state];
   const isFailed = delivery.state === "FAILED";
-  const canRetry = isFailed && accountStatus !== "needs_reauth" && accountStatus !== "disabled";
+  const canRetry = isFailed && accountStatus === "active";
   let detail: string | null = null;
   if (delivery.state === "RETRYING")
     detail = `${delivery.lastError ?? "Failed"} — next try at ${time.format(delivery.nextAttemptAt)}`;

@@ -16,6 +16,7 @@ import { decideAfterFailure } from "../../sync/retry-policy";
 import { judgeObservation, reportOfProfile } from "../observe-account";
 import { defineJob, type TJobDeps, type TJobOutcome } from "../define-job";
 import { READ_ACCOUNT, type TClaimedJob } from "../queue";
+import { isAccountActive } from "../../sync/account-status";
 
 type TReadResult = (tx: TTx) => Promise<void>;
 
@@ -28,7 +29,7 @@ async function run(deps: TJobDeps, job: TClaimedJob, signal: AbortSignal): Promi
   const network = toNetworkView(account.network);
   const connector = deps.connectors(account.networkId);
   // Not active: it is read back when it is again (reopenAccounts asks for it).
-  if (!connector || !network.isEnabled || account.status !== "ACTIVE") return { end: { state: "done" } };
+  if (!connector || !isAccountActive({ ...account, network })) return { end: { state: "done" } };
   let profile;
   try {
     profile = await connector.read(openCredentials(deps.keyring, account));

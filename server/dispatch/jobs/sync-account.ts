@@ -55,6 +55,7 @@ import {
 import { defineJob, type TJobDeps, type TJobOutcome, type TJobTask } from "../define-job";
 import { networkOfJob } from "../delivery-metrics";
 import { markDirty, requestReadBack, SYNC_ACCOUNT, type TClaimedJob } from "../queue";
+import { effectiveStatus } from "../../sync/account-status";
 
 /** What a run found out, for the batch's record. */
 export type TSyncResult =
@@ -283,11 +284,14 @@ async function plan(deps: TJobDeps, jobs: readonly TClaimedJob[]): Promise<Map<s
     networkOfJob.set(job, account.networkId);
     const network = toNetworkView(account.network);
     // Not active: nothing is sent; its open entries say why. It owes the profile when active again.
-    if (!network.isEnabled || account.status !== "ACTIVE") {
-      const lastError = !network.isEnabled
-        ? `${network.displayName} is switched off.`
-        : `${network.displayName} needs you to link the account again.`;
-      const state = network.isEnabled ? "FAILED" : "SKIPPED";
+    const status = effectiveStatus({ ...account, network });
+    if (status !== "active") {
+      const lastError = {
+        disabled: `${network.displayName} is switched off.`,
+        paused: `Paused by support.`,
+        needs_reauth: `${network.displayName} needs you to link the account again.`,
+      }[status];
+      const state = status === "needs_reauth" ? "FAILED" : "SKIPPED";
       tasks.set(job.id, now(done({ type: "open", mark: { state, lastError }, isFailure: false })));
       continue;
     }

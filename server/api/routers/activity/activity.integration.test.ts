@@ -43,6 +43,7 @@ describe("activity.list", () => {
         revisionId: reopened.id,
         userId: user.id,
         linkedAccountId: account.id,
+        networkId: "qq",
         version: 2,
         fields: ["signature"],
         settings: {},

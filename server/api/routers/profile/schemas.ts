@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { MOOD_IDS } from "../../../sync/moods";
-import { ZField } from "../registration/schemas";
+import { ZAccountStatus, ZField } from "../registration/schemas";
 
 import { normalizeDisplayName, PROFILE_LIMITS, profileTextProblem } from "../../../sync/text";
 
@@ -58,7 +58,7 @@ export const ZPreview = z.array(
     networkId: z.string(),
     networkName: z.string(),
     login: z.string(),
-    status: z.enum(["active", "needs_reauth", "disabled"]),
+    status: ZAccountStatus,
     settings: z.object({
       displayName: z.string().optional(),
       signature: z.string().optional(),

@@ -40,13 +40,16 @@ export const ZNetworkView = z.object({
   }),
 });
 
+/** Whether an account takes part in syncing (server/sync/account-status.ts). */
+export const ZAccountStatus = z.enum(["active", "needs_reauth", "paused", "disabled"]);
+
 /** A linked account as the browser sees it: never the credentials. */
 export const ZAccountView = z.object({
   id: z.string(),
   networkId: z.string(),
   networkName: z.string(),
   login: z.string(),
-  status: z.enum(["active", "needs_reauth", "disabled"]),
+  status: ZAccountStatus,
   consecutiveFailures: z.number(),
   sync: z.object({ avatar: z.boolean(), displayName: z.boolean(), signature: z.boolean(), mood: z.boolean() }),
   verifiedAt: z.date(),
