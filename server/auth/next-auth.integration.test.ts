@@ -244,7 +244,7 @@ describe("sessions through next-auth", () => {
     [
       "a promotion",
       async (id: string) =>
-        void (await setRole(db, (await db.user.findUniqueOrThrow({ where: { id } })).email, "ADMIN")),
+        void (await setRole(db, (await db.user.findUniqueOrThrow({ where: { id } })).email, "ADMIN", { actorId: null, reason: "test" })),
     ],
   ])("refuses a session begun before %s", async (_, end) => {
     const { user, browser } = await signedIn();
@@ -258,10 +258,10 @@ describe("sessions through next-auth", () => {
 
   it("refuses a demoted admin's session", async () => {
     const { user, browser } = await signedIn();
-    await setRole(db, user.email, "ADMIN");
+    await setRole(db, user.email, "ADMIN", { actorId: null, reason: "test" });
     expect(await browser.signIn(user.email, PASSWORD)).toBeNull();
     expect(await browser.session()).toMatchObject({ user: { role: "ADMIN" } });
-    await setRole(db, user.email, "USER");
+    await setRole(db, user.email, "USER", { actorId: null, reason: "test" });
     await expect(browser.session()).resolves.toBeNull();
   });
 });

@@ -224,7 +224,7 @@ describe("device cookies", () => {
     [
       "a change of role",
       async (id: string) =>
-        void (await setRole(db, (await db.user.findUniqueOrThrow({ where: { id } })).email, "ADMIN")),
+        void (await setRole(db, (await db.user.findUniqueOrThrow({ where: { id } })).email, "ADMIN", { actorId: null, reason: "test" })),
     ],
   ])("cookies collected before %s give no budget of their own", async (_, end) => {
     const email = uniqueEmail();
@@ -358,12 +358,12 @@ describe("sessions", () => {
 
   it("a change of role ends the user's sessions; setting the same role does not", async () => {
     const user = await signedIn(uniqueEmail());
-    await setRole(db, user.email, "USER");
+    await setRole(db, user.email, "USER", { actorId: null, reason: "test" });
     await expect(sessionUser(db, user.id, user.sessionVersion)).resolves.not.toBeNull();
-    await setRole(db, user.email, "ADMIN");
+    await setRole(db, user.email, "ADMIN", { actorId: null, reason: "test" });
     await expect(sessionUser(db, user.id, user.sessionVersion)).resolves.toBeNull();
     const { user: admin } = await signIn(db, { email: user.email, password: PASSWORD, ip: "203.0.113.82" });
-    await setRole(db, user.email, "USER");
+    await setRole(db, user.email, "USER", { actorId: null, reason: "test" });
     await expect(sessionUser(db, admin.id, admin.sessionVersion)).resolves.toBeNull();
   });
 
@@ -379,9 +379,9 @@ describe("roles", () => {
   it("promotes and demotes by email, in any case", async () => {
     const email = uniqueEmail();
     await newUser(email);
-    await expect(setRole(db, email.toUpperCase(), "ADMIN")).resolves.toMatchObject({ email, role: "ADMIN" });
-    await expect(setRole(db, email, "USER")).resolves.toMatchObject({ role: "USER" });
-    await expectDomainError(setRole(db, uniqueEmail(), "ADMIN"), "NOT_FOUND");
-    await expectDomainError(setRole(db, "nope", "ADMIN"), "BAD_INPUT");
+    await expect(setRole(db, email.toUpperCase(), "ADMIN", { actorId: null, reason: "test" })).resolves.toMatchObject({ email, role: "ADMIN" });
+    await expect(setRole(db, email, "USER", { actorId: null, reason: "test" })).resolves.toMatchObject({ role: "USER" });
+    await expectDomainError(setRole(db, uniqueEmail(), "ADMIN", { actorId: null, reason: "test" }), "NOT_FOUND");
+    await expectDomainError(setRole(db, "nope", "ADMIN", { actorId: null, reason: "test" }), "BAD_INPUT");
   });
 });

@@ -1,5 +1,6 @@
 /** Portal accounts: sign-up, sign-in (with its limits and device cookies), sessions, roles. */
 import type { TDb } from "../db";
+import { recordAudit } from "../data/audit";
 import { DomainError } from "../domain-error";
 import { env } from "../env";
 import type { Role } from "../generated/prisma/enums";
@@ -43,7 +44,17 @@ export async function signUp(db: TDb, input: TSignUpInput & { ip: string }): Pro
   await takeSignUpAttempt(db, input.ip);
   const passwordHash = await hashPassword(input.password);
   try {
-    return await db.user.create({ data: { email: input.email, passwordHash }, select: SESSION_USER });
+    return await db.$transaction(async (tx) => {
+      const user = await tx.user.create({ data: { email: input.email, passwordHash }, select: SESSION_USER });
+      await recordAudit(tx, {
+        actorId: user.id,
+        subjectId: user.id,
+        action: "user.signup",
+        targetType: "user",
+        targetId: user.id,
+      });
+      return user;
+    });
   } catch (error) {
     if (isUniqueViolation(error)) throw new DomainError("CONFLICT", EMAIL_TAKEN);
     throw error;
@@ -125,27 +136,37 @@ export async function signOutEverywhere(db: TDb, userId: string): Promise<void> 
   await db.user.update({ where: { id: userId }, data: { sessionVersion: { increment: 1 } } });
 }
 
-/** Changes a user's role; a change ends the user's sessions, which carry the old role (and revokes its device cookies). */
-export async function setRole(db: TDb, rawEmail: string, role: Role): Promise<TSessionUser> {
+/**
+ * Changes a user's role; a change ends the user's sessions, which carry the old role (and revokes
+ * its device cookies). Audited; `actorId` is null for the support command (`npm run admin`).
+ */
+export async function setRole(
+  db: TDb,
+  rawEmail: string,
+  role: Role,
+  audit: { actorId: string | null; reason: string },
+): Promise<TSessionUser> {
   const parsed = ZEmail.safeParse(rawEmail);
   if (!parsed.success) throw new DomainError("BAD_INPUT", parsed.error.issues[0]?.message ?? "Invalid email.");
   const email = parsed.data;
   const user = await db.user.findUnique({ where: { email } });
   if (!user) throw new DomainError("NOT_FOUND", `No user with the email ${email}.`);
   if (user.role === role) return { id: user.id, email: user.email, role: user.role };
-  return db.user.update({
-    where: { id: user.id },
-    data: { role, sessionVersion: { increment: 1 } },
-    select: SESSION_USER,
-  });
-}
-
-/** For support staff: users whose email contains `query`, newest first (at most 100). */
-export function listUsers(db: TDb, query: string) {
-  return db.user.findMany({
-    where: query ? { email: { contains: query.toLowerCase() } } : {},
-    orderBy: { createdAt: "desc" },
-    take: 100,
-    select: { id: true, email: true, role: true, createdAt: true },
+  return db.$transaction(async (tx) => {
+    const updated = await tx.user.update({
+      where: { id: user.id },
+      data: { role, sessionVersion: { increment: 1 } },
+      select: SESSION_USER,
+    });
+    await recordAudit(tx, {
+      actorId: audit.actorId,
+      subjectId: user.id,
+      action: "user.role",
+      targetType: "user",
+      targetId: user.id,
+      reason: audit.reason,
+      details: { from: user.role, to: role },
+    });
+    return updated;
   });
 }

@@ -1,6 +1,7 @@
 /** The user's application list: linked accounts, their health, and which fields each syncs. */
 import type { TDb } from "../db";
 import { markDirty, wakeWorkers } from "../dispatch/queue";
+import { recordAudit } from "../data/audit";
 import { DomainError } from "../domain-error";
 import { lockUser } from "../profile/update";
 import type { TProfileField } from "../connectors/types";
@@ -105,14 +106,13 @@ export async function unlinkAccount(db: TDb, userId: string, accountId: string):
       data: { processedAt: new Date(), outcome: "ignored", note: "The account was unlinked." },
     });
     await tx.linkedAccount.delete({ where: { id: accountId } });
-    await tx.auditEvent.create({
-      data: {
-        actorId: userId,
-        action: "account.unlink",
-        targetType: "linked_account",
-        targetId: accountId,
-        details: { networkId: account.networkId, login: account.login },
-      },
+    await recordAudit(tx, {
+      actorId: userId,
+      subjectId: userId,
+      action: "account.unlink",
+      targetType: "linked_account",
+      targetId: accountId,
+      details: { networkId: account.networkId, login: account.login },
     });
   });
 }

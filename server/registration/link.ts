@@ -14,6 +14,7 @@ import { observe, PROFILE_FIELDS, PROFILE_LIMITS, type TFieldVersions, type TObs
 import { normalizeDisplayName, profileTextProblem } from "../sync/text";
 import { definitionOf } from "../connectors/registry";
 import { DomainError } from "../domain-error";
+import { recordAudit } from "../data/audit";
 import { ACCOUNT_SELECT, toAccountView, type TAccountView } from "./accounts";
 import { sealCredentials } from "./credentials";
 import type { TRegistrationDeps } from "./deps";
@@ -217,14 +218,13 @@ export async function linkAccount(
         },
         select: ACCOUNT_SELECT,
       });
-      await tx.auditEvent.create({
-        data: {
-          actorId: userId,
-          action: "account.link",
-          targetType: "linked_account",
-          targetId: created.id,
-          details: { networkId: network.id, login: credentials.login },
-        },
+      await recordAudit(tx, {
+        actorId: userId,
+        subjectId: userId,
+        action: "account.link",
+        targetType: "linked_account",
+        targetId: created.id,
+        details: { networkId: network.id, login: credentials.login },
       });
       const initialSync = await startSync(tx, {
         userId,
@@ -282,8 +282,12 @@ export async function relinkAccount(
       },
       select: ACCOUNT_SELECT,
     });
-    await tx.auditEvent.create({
-      data: { actorId: userId, action: "account.relink", targetType: "linked_account", targetId: accountId },
+    await recordAudit(tx, {
+      actorId: userId,
+      subjectId: userId,
+      action: "account.relink",
+      targetType: "linked_account",
+      targetId: accountId,
     });
     // What verify showed is not recorded: it was read without the account's lease, so a write of
     // ours answered meanwhile would make it look older (a false reset), and a change it shows would

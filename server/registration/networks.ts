@@ -2,6 +2,7 @@
 import type { TDb } from "../db";
 import { reopenAccounts } from "../dispatch/account-state";
 import { DomainError } from "../domain-error";
+import { recordAudit } from "../data/audit";
 import type { TCapabilities, TLoginForm } from "../connectors/types";
 
 export interface TNetworkView {
@@ -54,23 +55,24 @@ export async function setNetworkEnabled(
   actorId: string,
   networkId: string,
   isEnabled: boolean,
+  reason?: string,
 ): Promise<TNetworkView> {
   const existing = await db.network.findUnique({ where: { id: networkId } });
   if (!existing) throw new DomainError("NOT_FOUND", "No such network.");
   const row = await db.$transaction(async (tx) => {
     const updated = await tx.network.update({ where: { id: networkId }, data: { isEnabled } });
-    await tx.auditEvent.create({
-      data: {
-        actorId,
-        action: isEnabled ? "network.enable" : "network.disable",
-        targetType: "network",
-        targetId: networkId,
-      },
+    await recordAudit(tx, {
+      actorId,
+      subjectId: null,
+      action: isEnabled ? "network.enable" : "network.disable",
+      targetType: "network",
+      targetId: networkId,
+      ...(reason === undefined ? {} : { reason }),
     });
     // Switched back on: every active account of the network owes the current profile.
     if (isEnabled && !existing.isEnabled) {
       const accounts = await tx.linkedAccount.findMany({
-        where: { networkId, status: "ACTIVE" },
+        where: { networkId, status: "ACTIVE", pausedAt: null },
         select: { id: true, userId: true },
       });
       await reopenAccounts(

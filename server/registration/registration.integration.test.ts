@@ -200,12 +200,12 @@ describe("authorisation: user B can neither see nor change user A's accounts", (
 
   it("only admins switch networks", async () => {
     const user = await newUser();
-    await expect(callerFor(user).admin.setNetworkEnabled({ networkId: "qq", isEnabled: false })).rejects.toThrow(
-      "This needs an administrator account.",
-    );
+    await expect(
+      callerFor(user).admin.setNetworkEnabled({ networkId: "qq", isEnabled: false, reason: "maintenance" }),
+    ).rejects.toThrow("This needs an administrator account.");
     const admin = await newUser("ADMIN");
     await expect(
-      callerFor(admin).admin.setNetworkEnabled({ networkId: "qq", isEnabled: false }),
+      callerFor(admin).admin.setNetworkEnabled({ networkId: "qq", isEnabled: false, reason: "maintenance" }),
     ).resolves.toMatchObject({
       id: "qq",
       isEnabled: false,

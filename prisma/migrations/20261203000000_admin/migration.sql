@@ -4,6 +4,14 @@
 -- never rewrites it; the page shows "deleted user"), and the database refuses every update,
 -- delete and truncate of it, whoever asks.
 ALTER TABLE "audit_events" DROP CONSTRAINT "audit_events_actor_id_fkey";
+-- The person whose data the action touched (a user, or a linked account's owner), so support can
+-- list everything about one person; also an id with no foreign key.
+ALTER TABLE "audit_events" ADD COLUMN "subject_id" UUID;
+UPDATE "audit_events" e SET "subject_id" = CASE
+  WHEN e."target_type" = 'linked_account' THEN (SELECT a."user_id" FROM "linked_accounts" a WHERE a."id"::text = e."target_id")
+  WHEN e."target_type" = 'user' THEN e."target_id"::uuid
+  ELSE NULL END;
+CREATE INDEX "audit_events_subject_id_created_at_idx" ON "audit_events"("subject_id", "created_at");
 CREATE INDEX "audit_events_actor_id_created_at_idx" ON "audit_events"("actor_id", "created_at");
 CREATE INDEX "audit_events_action_created_at_idx" ON "audit_events"("action", "created_at");
 DROP INDEX "audit_events_target_type_target_id_idx";
