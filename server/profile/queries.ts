@@ -122,6 +122,12 @@ export async function retryDelivery(db: TDb, userId: string, deliveryId: string)
   if (!account.network.isEnabled) {
     throw new DomainError("PRECONDITION_FAILED", `${account.network.displayName} is switched off at the moment.`);
   }
+  if (account.pausedAt !== null) {
+    throw new DomainError(
+      "PRECONDITION_FAILED",
+      `OneProfile support has paused syncing to this ${account.network.displayName} account; it gets your profile when support resumes it.`,
+    );
+  }
   await db.$transaction(async (tx) => {
     await reopenAccount(tx, { userId, accountId: account.id });
     await notifyActivity(tx, userId);
