@@ -12,3 +12,18 @@ export const ZReason = z
   .max(500, "Please keep the reason under 500 characters.");
 
 export const ZPageLimit = z.number().int().min(1).max(100).default(25);
+
+export const ZAuditRow = z.object({
+  id: z.string(),
+  createdAt: z.date(),
+  action: z.string(),
+  actorId: z.string().nullable(),
+  actorEmail: z.string().nullable(),
+  isActorDeleted: z.boolean(),
+  subjectId: z.string().nullable(),
+  subjectEmail: z.string().nullable(),
+  isSubjectDeleted: z.boolean(),
+  targetType: z.string(),
+  targetId: z.string(),
+  details: z.record(z.string(), z.unknown()),
+});
