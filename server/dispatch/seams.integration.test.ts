@@ -1,176 +1,46 @@
 /**
  * The engine's seams (issue 14): ordinary actions at the edges of the sync engine that used to
  * leave accounts disagreeing for good. Each test is one deterministic sequence on real parts —
- * Postgres, the sandbox vendor process and its webhooks (held and delivered in the order a test
+ * Postgres, the sandbox vendor process and its webhooks (webhooks.held and delivered in the order a test
  * chooses), the worker in this process — and ends by checking that every account shows the
  * profile's value. Each failed before the change that made observed state the latest observation
  * by the vendor's mark (server/sync/state.ts); the closing note of issue 14 says how.
  */
-import { randomBytes } from "node:crypto";
-import http from "node:http";
-import type { AddressInfo } from "node:net";
-import { afterAll, afterEach, describe, expect, it } from "vitest";
-import { setupTestDb } from "../../test/database";
-import { setupTestSandbox } from "../../test/sandbox";
-import type { TSandboxNetworkId } from "../../sandbox/networks";
-import { createConnectorResolver, NETWORK_DEFINITIONS, type TConnectorResolver } from "../connectors/registry";
-import { createKeyring } from "../crypto/secrets";
-import { receiveSandboxEvent } from "../monitor/receive-sandbox-event";
-import { currentSnapshot, updateProfile, type TProfileChanges } from "../profile/update";
+import { describe, expect, it } from "vitest";
+import { LOGINS, setupEngineHarness, type TAccounts } from "../../test/engine-harness";
+import { NETWORK_DEFINITIONS, type TConnectorResolver } from "../connectors/registry";
+import { updateProfile } from "../profile/update";
 import { setSyncFields, unlinkAccount } from "../registration/accounts";
 import { linkAccount, relinkAccount } from "../registration/link";
 import { setNetworkEnabled } from "../registration/networks";
-import { MAX_ATTEMPTS } from "../sync/retry-policy";
 import { claimJobs, endJobs, scheduleReadBacks } from "./queue";
-import { createWorker } from "./worker";
 
-const { db, url: databaseUrl } = await setupTestDb();
-const WEBHOOK_SECRET = "seams-test-webhook-secret";
-
-// ---- webhooks, delivered at once or held and delivered in the order a test chooses ----
-interface THeldEvent {
-  networkId: string;
-  timestamp: string;
-  signature: string;
-  body: string;
-}
-const held: THeldEvent[] = [];
-let isHolding = false;
-const deliver = (event: THeldEvent) =>
-  receiveSandboxEvent(db, { ...event, secret: WEBHOOK_SECRET }).then((outcome) => outcome.status);
-const receiver = http.createServer((req, res) => {
-  let body = "";
-  req.on("data", (chunk: Buffer) => (body += chunk.toString("utf8")));
-  req.on("end", () => {
-    const event = {
-      networkId: (req.url ?? "").split("/").pop() ?? "",
-      timestamp: String(req.headers["x-sandbox-timestamp"]),
-      signature: String(req.headers["x-sandbox-signature"]),
-      body,
-    };
-    if (isHolding) {
-      held.push(event);
-      res.writeHead(202).end();
-      return;
-    }
-    deliver(event)
-      .then((status) => res.writeHead(status).end())
-      .catch(() => res.writeHead(503).end());
-  });
-});
-await new Promise<void>((resolve) => receiver.listen(0, "127.0.0.1", resolve));
-afterAll(() => new Promise<void>((resolve) => receiver.close(() => resolve())));
-const webhookUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hooks`;
-
-const sandbox = await setupTestSandbox({ webhookUrl, webhookSecret: WEBHOOK_SECRET, webhookIntervalMs: 20 });
-const keyring = createKeyring(`k1:${randomBytes(32).toString("base64")}`, undefined);
-const connectors = createConnectorResolver({ sandboxUrl: sandbox.url, timeoutMs: 1000 });
-const worker = createWorker({ db, databaseUrl, connectors, keyring, concurrency: 8, leaseMs: 5_000, retryBaseMs: 5 });
-const admin = await db.user.create({
-  data: { email: `admin-${randomBytes(3).toString("hex")}@example.com`, passwordHash: "x", role: "ADMIN" },
-});
-
-afterEach(async () => {
-  isHolding = false;
-  held.length = 0;
-  await sandbox.clearFaults();
-  await sandbox.setWebhooks({});
-  for (const network of ["qq", "msn", "fetion", "facebook"]) await setNetworkEnabled(db, admin.id, network, true);
-  for (const network of ["qq", "msn", "fetion", "facebook"] as const) await sandbox.setWordFilter(network, []);
-});
-
-let counter = 0;
-const LOGINS: Record<TSandboxNetworkId, () => string> = {
-  qq: () => String(40_000 + Math.floor(Math.random() * 90_000_000)),
-  msn: () => `m${++counter}-${randomBytes(3).toString("hex")}@msn.example`,
-  fetion: () => `139${String(Math.floor(Math.random() * 1e8)).padStart(8, "0")}`,
-  facebook: () => `f${++counter}-${randomBytes(3).toString("hex")}@facebook.example`,
-};
-
-type TAccounts = Record<string, { id: string; login: string; password: string }>;
-
-/** Waits until nothing is left to do: no report in flight or unjudged, no job due, every job settled. */
-async function quiesce(userId: string): Promise<void> {
-  await expect
-    .poll(
-      async () => {
-        await worker.drain();
-        const [quiet, unjudged, pending] = await Promise.all([
-          sandbox.quiet(),
-          db.inboundEvent.count({ where: { linkedAccount: { userId }, processedAt: null } }),
-          db.job.count({ where: { userId, state: "PENDING" } }),
-        ]);
-        return quiet.isQuiet && unjudged === 0 && pending === 0;
-      },
-      { timeout: 30_000, interval: 30 },
-    )
-    .toBe(true);
-}
-
-/** A person with a profile, and fresh sandbox accounts on the networks, linked and in step. */
-async function personWith(
-  networks: TSandboxNetworkId[],
-  profile: TProfileChanges = { displayName: "Ada" },
-  linkWith: TConnectorResolver = connectors,
-) {
-  const user = await db.user.create({
-    data: { email: `s${++counter}-${randomBytes(3).toString("hex")}@example.com`, passwordHash: "x" },
-  });
-  await updateProfile(db, { userId: user.id, changes: profile, source: "portal" });
-  const accounts: TAccounts = {};
-  for (const network of networks) {
-    const login = LOGINS[network]();
-    const password = `pw-${randomBytes(5).toString("hex")}`;
-    await sandbox.createAccount(network, login, password);
-    const linked = await linkAccount({ db, connectors: linkWith, keyring }, user.id, {
-      networkId: network,
-      login,
-      secret: password,
-    });
-    accounts[network] = { id: linked.id, login, password };
-  }
-  await quiesce(user.id);
-  return { userId: user.id, accounts };
-}
-
-const shown = async (network: TSandboxNetworkId, accounts: TAccounts) =>
-  (await sandbox.account(network, accounts[network]!.login)) as unknown as {
-    displayName: string;
-    signature: string;
-    mood: string | null;
-    moodText: string;
-    version: number;
-  };
-const profileOf = async (userId: string) => (await currentSnapshot(db, userId)).snapshot;
-
-/** Runs `change` with the network's API down until the account's sync job has given up. */
-async function deadLetter(userId: string, accountId: string, network: TSandboxNetworkId, change: () => Promise<void>) {
-  await sandbox.setFaults(network, { isDown: true });
-  await change();
-  await expect
-    .poll(
-      async () => {
-        await worker.drain();
-        return (await db.job.findFirst({ where: { linkedAccountId: accountId, kind: "sync-account" } }))?.state;
-      },
-      { timeout: 30_000, interval: 20 },
-    )
-    .toBe("DEAD");
-  const job = await db.job.findFirstOrThrow({ where: { linkedAccountId: accountId, kind: "sync-account" } });
-  expect(job.attempts).toBe(MAX_ATTEMPTS);
-  void userId;
-}
+const {
+  db,
+  sandbox,
+  keyring,
+  connectors,
+  worker,
+  admin,
+  webhooks,
+  deliver,
+  quiesce,
+  personWith,
+  shown,
+  profileOf,
+  deadLetter,
+} = await setupEngineHarness();
 
 describe("the engine's seams (issue 14)", () => {
   it("K: a report judged while the account is switched off keeps its mark; an older one after is stale", async () => {
     const { userId, accounts } = await personWith(["qq", "msn"], { displayName: "Start" });
-    isHolding = true;
+    webhooks.isHolding = true;
     await setNetworkEnabled(db, admin.id, "qq", false);
     await sandbox.webChange("qq", accounts.qq!.login, { displayName: "A" });
     await sandbox.webChange("qq", accounts.qq!.login, { displayName: "B" });
-    await expect.poll(() => held.length).toBe(2);
-    const [reportA, reportB] = held.splice(0);
-    isHolding = false;
+    await expect.poll(() => webhooks.held.length).toBe(2);
+    const [reportA, reportB] = webhooks.held.splice(0);
+    webhooks.isHolding = false;
     expect(await deliver(reportB!)).toBe(202);
     await quiesce(userId);
     await setNetworkEnabled(db, admin.id, "qq", true);
@@ -190,7 +60,7 @@ describe("the engine's seams (issue 14)", () => {
 
   it("A: a dead-lettered write that never landed does not win over a change made inside the network since", async () => {
     const { userId, accounts } = await personWith(["qq", "msn"], { displayName: "P1" });
-    await deadLetter(userId, accounts.qq!.id, "qq", () =>
+    await deadLetter(accounts.qq!.id, "qq", () =>
       updateProfile(db, { userId, changes: { displayName: "P2" }, source: "portal" }).then(() => {}),
     );
     // Typed in QQ's own page (its web works while its API is down): a genuine change, fanned out.
@@ -397,7 +267,7 @@ describe("the engine's seams (issue 14)", () => {
 
   it("a person who types, inside the network, the value of a stuck write keeps that change", async () => {
     const { userId, accounts } = await personWith(["qq", "msn"], { displayName: "P0" });
-    await deadLetter(userId, accounts.qq!.id, "qq", async () => {
+    await deadLetter(accounts.qq!.id, "qq", async () => {
       await updateProfile(db, { userId, changes: { displayName: "P1" }, source: "portal" });
       await worker.drain();
       await updateProfile(db, { userId, changes: { displayName: "P2" }, source: "portal" });
@@ -417,10 +287,10 @@ describe("the engine's seams (issue 14)", () => {
 
   it("a report waiting out a backoff does not hold back its account's sync", async () => {
     const { userId, accounts } = await personWith(["qq"], { displayName: "Ada" });
-    isHolding = true;
+    webhooks.isHolding = true;
     await sandbox.webChange("qq", accounts.qq!.login, { signature: "typed" });
-    await expect.poll(() => held.length).toBe(1);
-    expect(await deliver(held.pop()!)).toBe(202);
+    await expect.poll(() => webhooks.held.length).toBe(1);
+    expect(await deliver(webhooks.held.pop()!)).toBe(202);
     // The report failed once and waits for its retry (a poison candidate); a save comes meanwhile.
     await db.job.updateMany({
       where: { linkedAccountId: accounts.qq!.id, kind: "inbound-event" },
@@ -443,15 +313,15 @@ describe("the engine's seams (issue 14)", () => {
   // Found by review after the first version of this change.
   it("a dead-lettered account brought back by a save is read back first: a change there whose report was lost is taken", async () => {
     const { userId, accounts } = await personWith(["qq", "msn"], { displayName: "P1" });
-    await deadLetter(userId, accounts.qq!.id, "qq", () =>
+    await deadLetter(accounts.qq!.id, "qq", () =>
       updateProfile(db, { userId, changes: { displayName: "P2" }, source: "portal" }).then(() => {}),
     );
     await sandbox.clearFaults();
-    isHolding = true;
+    webhooks.isHolding = true;
     await sandbox.webChange("qq", accounts.qq!.login, { displayName: "X" });
-    await expect.poll(() => held.length).toBe(1);
-    held.length = 0; // its webhook is lost
-    isHolding = false;
+    await expect.poll(() => webhooks.held.length).toBe(1);
+    webhooks.held.length = 0; // its webhook is lost
+    webhooks.isHolding = false;
     await updateProfile(db, { userId, changes: { signature: "later" }, source: "portal" });
     await quiesce(userId);
     expect((await profileOf(userId)).displayName).toBe("X");
@@ -461,13 +331,13 @@ describe("the engine's seams (issue 14)", () => {
 
   it("re-linking does not swallow a change made in the network whose report is still on its way", async () => {
     const { userId, accounts } = await personWith(["qq", "msn"], { displayName: "Ada", signature: "portal" });
-    isHolding = true;
+    webhooks.isHolding = true;
     await sandbox.webChange("qq", accounts.qq!.login, { signature: "typed" });
-    await expect.poll(() => held.length).toBe(1);
+    await expect.poll(() => webhooks.held.length).toBe(1);
     await sandbox.setPassword("qq", accounts.qq!.login, "a-new-password");
     await relinkAccount({ db, connectors, keyring }, userId, accounts.qq!.id, "a-new-password");
-    isHolding = false;
-    expect(await deliver(held.pop()!)).toBe(202);
+    webhooks.isHolding = false;
+    expect(await deliver(webhooks.held.pop()!)).toBe(202);
     await quiesce(userId);
     expect((await profileOf(userId)).signature).toBe("typed");
     expect((await shown("qq", accounts)).signature).toBe("typed");
