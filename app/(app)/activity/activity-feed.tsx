@@ -7,6 +7,7 @@ import Link from "next/link";
 import { useId, useRef } from "react";
 import type { AppRouter } from "@/server/api/root";
 import { moodLabel } from "@/server/sync/moods";
+import { DELIVERY_STATES } from "../../_components/delivery-state";
 import { describeTRPCError } from "../../_components/form-errors";
 import { FIELD_NAMES, MappingNotes } from "../../_components/mapping-notes";
 import { useTRPC } from "../../_components/trpc-provider";
@@ -22,19 +23,6 @@ const accountKey = (networkId: string, login: string) => `${networkId}\u0000${lo
 const SOURCE_NAMES: Record<string, string> = { portal: "in OneProfile" };
 const time = new Intl.DateTimeFormat(undefined, { timeStyle: "short" });
 const dateTime = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });
-
-const STATES: Record<TDelivery["state"], { label: string; className: string }> = {
-  QUEUED: { label: "Queued", className: "bg-slate-200 text-slate-700 dark:bg-slate-800 dark:text-slate-300" },
-  SENDING: { label: "Sending", className: "bg-sky-100 text-sky-800 dark:bg-sky-950 dark:text-sky-300" },
-  DELIVERED: {
-    label: "Delivered",
-    className: "bg-emerald-100 text-emerald-800 dark:bg-emerald-950 dark:text-emerald-300",
-  },
-  RETRYING: { label: "Will retry", className: "bg-amber-100 text-amber-900 dark:bg-amber-950 dark:text-amber-300" },
-  FAILED: { label: "Failed", className: "bg-red-100 text-red-800 dark:bg-red-950 dark:text-red-300" },
-  SKIPPED: { label: "Skipped", className: "bg-slate-200 text-slate-700 dark:bg-slate-800 dark:text-slate-300" },
-  SUPERSEDED: { label: "Superseded", className: "bg-slate-200 text-slate-600 dark:bg-slate-800 dark:text-slate-400" },
-};
 
 export function ActivityFeed() {
   const trpc = useTRPC();
@@ -211,7 +199,7 @@ function DeliveryRow({ delivery, accountStatus }: { delivery: TDelivery; account
       onSuccess: () => queryClient.invalidateQueries({ queryKey: trpc.activity.list.queryKey() }),
     }),
   );
-  const state = STATES[delivery.state];
+  const state = DELIVERY_STATES[delivery.state];
   const isFailed = delivery.state === "FAILED";
   const canRetry = isFailed && accountStatus === "active";
   let detail: string | null = null;
