@@ -1,5 +1,5 @@
 import { adminRouter } from "./routers/admin/router";
-import { authRouter } from "./routers/auth";
+import { authRouter } from "./routers/auth/router";
 import { activityRouter } from "./routers/activity/router";
 import { profileRouter } from "./routers/profile/router";
 import { registrationRouter } from "./routers/registration/router";
