@@ -233,6 +233,11 @@ export async function lockUsers(db: TExecutor, userIds: readonly string[]): Prom
     ORDER BY id FOR NO KEY UPDATE`;
 }
 
+/** Takes one user's row lock: one writer of a user's desired state at a time (see `lockUsers`). */
+export async function lockUser(db: TExecutor, userId: string): Promise<void> {
+  await lockUsers(db, [userId]);
+}
+
 /**
  * Which of these runs are still ours (their lease held, not ended), as `jobId:token` (a job
  * claimed twice has one current run)? Locks their rows for the rest

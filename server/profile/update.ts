@@ -6,7 +6,7 @@
  * account to the desired state it reads at send time.
  */
 import type { TDb, TTx } from "../db";
-import { lockUsers, markDirty, wakeWorkers } from "../dispatch/queue";
+import { lockUser, markDirty, wakeWorkers } from "../dispatch/queue";
 import { buildDeliveries, type TTargetAccount } from "../sync/build-deliveries";
 import {
   EMPTY_SNAPSHOT,
@@ -104,11 +104,6 @@ export async function loadTargets(db: Pick<TDb, "linkedAccount">, userId: string
       capabilities: network.capabilities,
     };
   });
-}
-
-/** Takes the user's row lock: one writer of a user's desired state at a time (see `lockUsers`). */
-export async function lockUser(tx: TTx, userId: string): Promise<void> {
-  await lockUsers(tx, [userId]);
 }
 
 /**

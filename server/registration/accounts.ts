@@ -1,9 +1,8 @@
 /** The user's application list: linked accounts, their health, and which fields each syncs. */
 import type { TDb } from "../db";
-import { markDirty, wakeWorkers } from "../dispatch/queue";
+import { lockUser, markDirty, wakeWorkers } from "../dispatch/queue";
 import { recordAudit } from "../data/audit";
 import { DomainError } from "../domain-error";
-import { lockUser } from "../profile/update";
 import type { TProfileField } from "../connectors/types";
 import { effectiveStatus, type TAccountStatus } from "../sync/account-status";
 

@@ -2,13 +2,13 @@
  * Linking an account (patent: the registration request). The vendor verifies the credentials
  * before anything is stored; only then is the account saved, its credentials encrypted.
  */
-import { markDirty, requestReadBack } from "../dispatch/queue";
+import { lockUser, markDirty, requestReadBack } from "../dispatch/queue";
 import { ConnectorError, type TConnector, type TCredentials, type TVendorProfile } from "../connectors/types";
 import type { TDb, TTx } from "../db";
 import { lockObserved, reopenAccount, writeObserved } from "../dispatch/account-state";
 import { reportHashes, reportOfProfile } from "../dispatch/observe-account";
 import { adoptRendition, storeOriginalAvatar } from "../profile/avatars";
-import { currentSnapshot, lockUser, recordProfileChange, type TProfileChanges } from "../profile/update";
+import { currentSnapshot, recordProfileChange, type TProfileChanges } from "../profile/update";
 import { moodFromNetwork } from "../sync/map-settings";
 import { observe, PROFILE_FIELDS, PROFILE_LIMITS, type TFieldVersions, type TObserved } from "../sync/state";
 import { normalizeDisplayName, profileTextProblem } from "../sync/text";
