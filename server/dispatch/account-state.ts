@@ -23,7 +23,7 @@ import {
 } from "../sync/state";
 import { syncOf } from "../registration/accounts";
 import { currentSnapshots, type TDesiredState } from "../profile/update";
-import { toNetworkView, type TNetworkView } from "../registration/networks";
+import { toNetworkView, type TNetworkView } from "../registration/network-view";
 import { lockUsers, markDirty, requestReadBack, wakeWorkers } from "./queue";
 
 type TExecutor = Pick<TDb, "$executeRaw" | "$queryRaw">;

@@ -2,7 +2,7 @@
 import type { TProfileField } from "../connectors/types";
 import type { TDb } from "../db";
 import { DomainError } from "../domain-error";
-import { toNetworkView } from "../registration/networks";
+import { toNetworkView } from "../registration/network-view";
 import { syncOf } from "../registration/accounts";
 import { effectiveStatus } from "../sync/account-status";
 import { mapSettings, type TProfileSnapshot, type TSkipped, type TWarning } from "../sync/map-settings";

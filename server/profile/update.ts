@@ -17,7 +17,7 @@ import {
   type TProfileSnapshot,
 } from "../sync/state";
 import { syncOf } from "../registration/accounts";
-import { toNetworkView } from "../registration/networks";
+import { toNetworkView } from "../registration/network-view";
 import { notifyActivity } from "./notify";
 
 export type TProfileChanges = Partial<TProfileSnapshot>;

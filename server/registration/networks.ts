@@ -3,46 +3,10 @@ import type { TDb } from "../db";
 import { reopenAccounts } from "../dispatch/account-state";
 import { DomainError } from "../domain-error";
 import { recordAudit } from "../data/audit";
-import type { TCapabilities, TLoginForm } from "../connectors/types";
+import { toNetworkView, type TNetworkView } from "./network-view";
 
-export interface TNetworkView {
-  id: string;
-  displayName: string;
-  isEnabled: boolean;
-  kind: "sandbox" | "planned";
-  /** Enabled and backed by a working connector. */
-  isLinkable: boolean;
-  color: string;
-  capabilities: TCapabilities;
-  loginForm: TLoginForm;
-}
-
-interface TCapabilitiesRecord {
-  fields: TCapabilities;
-  loginForm: TLoginForm;
-  color: string;
-}
-
-export function toNetworkView(row: {
-  id: string;
-  displayName: string;
-  isEnabled: boolean;
-  connectorKind: string;
-  capabilities: unknown;
-}): TNetworkView {
-  const record = row.capabilities as TCapabilitiesRecord;
-  const kind = row.connectorKind === "sandbox" ? "sandbox" : "planned";
-  return {
-    id: row.id,
-    displayName: row.displayName,
-    isEnabled: row.isEnabled,
-    kind,
-    isLinkable: row.isEnabled && kind !== "planned",
-    color: record.color,
-    capabilities: record.fields,
-    loginForm: record.loginForm,
-  };
-}
+// Also importable from here, as the dispatcher's jobs and the tests do; new code imports network-view.
+export { toNetworkView, type TNetworkView };
 
 export async function listNetworks(db: TDb): Promise<TNetworkView[]> {
   const rows = await db.network.findMany({ orderBy: { sortOrder: "asc" } });
