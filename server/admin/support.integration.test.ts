@@ -53,6 +53,23 @@ describe("support actions", () => {
     expect(page.rows.map((row) => row.action)).toContain("admin.delivery.retry");
   });
 
+  it("retries a value the network refused for good, once the network accepts it again", async () => {
+    const { userId, accounts } = await personWith(["qq", "msn"]);
+    await sandbox.setWordFilter("qq", ["forbidden"]);
+    await updateProfile(db, { userId, changes: { signature: "a forbidden word" }, source: "portal" });
+    await quiesce(userId);
+    const failed = await db.delivery.findFirstOrThrow({ where: { linkedAccountId: accounts.qq!.id, state: "FAILED" } });
+    expect(failed.lastError).toMatch(/QQ refused the signature/);
+    // Refused for good: nothing more is sent by itself.
+    expect((await shown("qq", accounts)).signature).not.toBe("a forbidden word");
+
+    await sandbox.setWordFilter("qq", []);
+    await support.admin.retryDelivery({ deliveryId: failed.id, reason: "QQ lifted its filter" });
+    await quiesce(userId);
+    expect((await shown("qq", accounts)).signature).toBe("a forbidden word");
+    expect((await db.delivery.findUniqueOrThrow({ where: { id: failed.id } })).state).toBe("DELIVERED");
+  });
+
   it("refuses to retry what is not failed, or an account that cannot be sent to, and writes nothing", async () => {
     const { userId, accounts } = await personWith(["qq", "msn"]);
     const delivered = await db.delivery.findFirst({ where: { userId, state: "DELIVERED" } });

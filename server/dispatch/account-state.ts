@@ -227,8 +227,12 @@ export async function reopenAccounts(
     });
     const desired = desiredOf.get(input.userId)!;
     // A write left unconfirmed before is dropped (after a re-link, the session that carried it no
-    // longer works): what differs is sent anew, with keys of its own.
-    await tx.$executeRaw`UPDATE linked_accounts SET pending_write = NULL, updated_at = now() WHERE id = ${input.accountId}::uuid`;
+    // longer works): what differs is sent anew, with keys of its own. Values it refused for good are
+    // forgotten: someone asked to try again (a retry, a re-link, support), so they are owed again.
+    await tx.$executeRaw`
+      UPDATE linked_accounts SET pending_write = NULL, updated_at = now(),
+        observed = coalesce((SELECT jsonb_object_agg(f.key, f.value - 'r') FROM jsonb_each(observed) f), '{}'::jsonb)
+      WHERE id = ${input.accountId}::uuid`;
     const reopened = await tx.delivery.updateMany({
       where: { linkedAccountId: input.accountId, state: { in: ["FAILED", "SKIPPED"] }, lastError: { not: null } },
       data: { state: "QUEUED", attempts: 0, nextAttemptAt: new Date(), lastError: null },
