@@ -29,7 +29,7 @@ export default defineConfig({
     { name: "setup", testMatch: /auth\.setup\.ts/, use: { ...devices["Desktop Chrome"] } },
     {
       name: "signed-out",
-      testMatch: /(auth|accounts|sync|security-headers)\.spec\.ts/,
+      testMatch: /(auth|accounts|admin|sync|security-headers)\.spec\.ts/,
       use: { ...devices["Desktop Chrome"] },
     },
     {

@@ -1,3 +1,4 @@
+import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { expect, type Page } from "@playwright/test";
@@ -111,4 +112,22 @@ export async function linkAccount(page: Page, networkId: string, networkName: st
   await dialog.getByRole("checkbox", { name: /I allow OneProfile/ }).check();
   await dialog.getByRole("button", { name: `Link ${networkName}` }).click();
   return dialog;
+}
+
+/** Words a sandbox network refuses in profile text from now on (a content fault); `[]` clears it. */
+export async function setSandboxWordFilter(network: string, words: string[]): Promise<void> {
+  const response = await fetch(`${e2eServer().sandboxUrl}/__admin/${network}/word-filter`, {
+    method: "PUT",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ words }),
+  });
+  if (!response.ok) throw new Error(`sandbox: ${response.status}`);
+}
+
+/** Makes a user an administrator with the support command, as support staff would. */
+export function promoteWithCommand(email: string, reason: string): string {
+  return execFileSync("npm", ["run", "--silent", "admin", "--", "promote", email, reason], {
+    env: { ...process.env, DATABASE_URL: e2eServer().databaseUrl },
+    encoding: "utf8",
+  });
 }
