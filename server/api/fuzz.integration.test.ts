@@ -243,6 +243,8 @@ const fitting: Record<string, fc.Arbitrary<unknown>> = {
   mood: fc.constantFrom(...MOOD_IDS, null),
   moodText: fc.string({ maxLength: 20 }),
   avatarBase64: fc.constant(null),
+  reason: fc.constantFrom("fuzzing the admin actions", "x"),
+  isPaused: fc.boolean(),
 };
 
 /** The top-level keys a procedure's input schema names (zod objects expose their shape). */
@@ -435,7 +437,7 @@ describe("inputs the fuzzing found", () => {
   it("answers a value the database refuses (a NUL in a search) with 400, not 500", async () => {
     for (const [path, input, kind] of [
       ["admin.users", { query: "a\u0000b" }, "query"],
-      ["admin.setNetworkEnabled", { networkId: "\u0000", isEnabled: false }, "mutation"],
+      ["admin.setNetworkEnabled", { networkId: "\u0000", isEnabled: false, reason: "maintenance" }, "mutation"],
     ] as const) {
       const before = await fingerprint();
       const { status, body } = await trpc(ADMIN, path, input, kind);
