@@ -99,14 +99,19 @@ describe("searchAudit", () => {
   it("filters by actor, person, action and email, newest first, a page at a time", async () => {
     const actor = await db.user.create({ data: { email: `${tag}-actor@example.com`, passwordHash: "x" } });
     const person = await db.user.create({ data: { email: `${tag}-person@example.com`, passwordHash: "x" } });
+    // A second apart, so the expected order is the time order (ties would be ordered by id).
+    const base = Date.now() - 60_000;
     for (let index = 0; index < 5; index++) {
-      await recordAudit(db, {
-        actorId: actor.id,
-        subjectId: person.id,
-        action: index % 2 === 0 ? "admin.account.pause" : "admin.account.resume",
-        targetType: "linked_account",
-        targetId: `acct-${index}`,
-        reason: `reason ${index}`,
+      await db.auditEvent.create({
+        data: {
+          actorId: actor.id,
+          subjectId: person.id,
+          action: index % 2 === 0 ? "admin.account.pause" : "admin.account.resume",
+          targetType: "linked_account",
+          targetId: `acct-${index}`,
+          details: { reason: `reason ${index}` },
+          createdAt: new Date(base + index * 1000),
+        },
       });
     }
     await recordAudit(db, {
