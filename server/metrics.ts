@@ -2,13 +2,18 @@
  * Prometheus metrics: one registry per process (the portal, each worker), served behind
  * `METRICS_TOKEN` at `/api/metrics` (portal) and on `WORKER_METRICS_PORT` (worker).
  *
+ * Beside the counters of this process, gauges read at scrape time from the database, through the
+ * definitions the admin dashboard uses (server/data/metrics.ts): the queue now, and the last
+ * finished minute of the rollup the workers write — the same figures, counted one way.
+ *
  * Every label takes its values from a bounded set: networks and job kinds come from our own
- * rows, procedures from the router, outcomes and statuses from code; nothing a caller types
- * becomes a label, so no secret can either.
+ * rows, procedures from the router, outcomes, results and statuses from code; nothing a caller
+ * types becomes a label, so no secret can either.
  */
 import { createHash, timingSafeEqual } from "node:crypto";
 import { createServer, type Server } from "node:http";
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
+import { DELIVERY_RESULTS, readLastMinute, readQueue, type TLastMinute, type TQueueNow } from "./data/metrics";
 import { db as processDb, type TDb } from "./db";
 import { INBOUND_EVENT, SYNC_ACCOUNT } from "./dispatch/queue";
 import { logError } from "./log";
@@ -41,44 +46,49 @@ interface TMetrics {
   httpRequestSeconds: Histogram<"route" | "status">;
   queueDepth: Gauge<"kind">;
   oldestDueSeconds: Gauge;
-  /** The database the queue gauges read at scrape time (tests point it at theirs). */
+  minute: Gauge;
+  minuteDeliveries: Gauge<"network" | "result">;
+  minuteSuccessRatio: Gauge;
+  minuteInboundEvents: Gauge<"network">;
+  minuteQueueDepth: Gauge;
+  minuteOldestDueSeconds: Gauge;
+  /** The database the gauges read at scrape time (tests point it at theirs). */
   queueDb: TDb;
 }
 
-interface TQueueStats {
-  depth: Map<string, number>;
-  oldestDueSeconds: number;
-}
-
-/** Due jobs per kind and the oldest one's wait: a range of the jobs(state, run_at, seq) index. */
-async function readQueue(db: TDb): Promise<TQueueStats> {
-  const rows = await db.$queryRaw<Array<{ kind: string; due: number; oldest: number }>>`
-    SELECT kind, count(*)::int AS due, EXTRACT(EPOCH FROM now() - min(run_at))::float8 AS oldest
-    FROM jobs WHERE state = 'PENDING' AND run_at <= now()
-    GROUP BY kind`;
-  return {
-    depth: new Map(rows.map((row) => [row.kind, row.due])),
-    oldestDueSeconds: Math.max(0, ...rows.map((row) => row.oldest)),
-  };
+/**
+ * A reading shared by the gauges it fills: the registry collects its metrics at once, so the later
+ * collects find the first one's query still running and share it. A failure is logged and read as
+ * null: the rest of the metrics still serve while the database is away.
+ */
+function sharedReading<T>(what: string, read: () => Promise<T>): () => Promise<T | null> {
+  let reading: Promise<T | null> | null = null;
+  return () =>
+    (reading ??= read()
+      .catch((error: unknown) => {
+        logError(`metrics: ${what}`, error, "warn");
+        return null;
+      })
+      .finally(() => {
+        reading = null;
+      }));
 }
 
 function createMetrics(): TMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
 
-  // Both queue gauges are filled from one query per scrape: the registry collects its metrics
-  // at once, so the second collect finds the first one's query still running and shares it.
-  let reading: Promise<TQueueStats | null> | null = null;
-  const readOnce = () =>
-    (reading ??= readQueue(metrics.queueDb)
-      .catch((error: unknown) => {
-        // The rest of the metrics still serve while the database is away.
-        logError("metrics: queue gauges", error, "warn");
-        return null;
-      })
-      .finally(() => {
-        reading = null;
-      }));
+  // Both queue gauges are filled from one query per scrape, the rollup's from one reading.
+  const readOnce = sharedReading<TQueueNow>("queue gauges", () => readQueue(metrics.queueDb));
+  const readMinute = sharedReading<TLastMinute | null>("rollup gauges", () => readLastMinute(metrics.queueDb));
+  /** Sets a rollup gauge from the last minute; a figure nobody knows is absent (0 would be a reading). */
+  const fromMinute = async (gauge: Gauge<string>, set: (minute: TLastMinute) => void) => {
+    const minute = await readMinute();
+    gauge.reset();
+    // An unlabelled gauge resets to 0, not to nothing.
+    gauge.remove({});
+    if (minute) set(minute);
+  };
 
   const metrics: TMetrics = {
     registry,
@@ -129,7 +139,69 @@ function createMetrics(): TMetrics {
       async collect() {
         const stats = await readOnce();
         this.reset();
-        if (stats) this.set(stats.oldestDueSeconds);
+        if (stats) this.set(stats.oldestDueMs / 1000);
+      },
+    }),
+    minute: new Gauge({
+      name: "oneprofile_minute_timestamp_seconds",
+      help: "The start of the last finished minute the rollup covers, which the oneprofile_minute_* gauges describe (absent: none in the last hour).",
+      registers: [registry],
+      async collect() {
+        await fromMinute(this, (minute) => this.set(minute.at.getTime() / 1000));
+      },
+    }),
+    minuteDeliveries: new Gauge({
+      name: "oneprofile_minute_deliveries",
+      help: "Deliveries in the rollup's last finished minute, by network and result (delivered, failed for good, retried).",
+      labelNames: ["network", "result"],
+      registers: [registry],
+      async collect() {
+        await fromMinute(this, (minute) => {
+          for (const counts of minute.counts) {
+            for (const result of DELIVERY_RESULTS) this.set({ network: counts.networkId, result }, counts[result]);
+          }
+        });
+      },
+    }),
+    minuteSuccessRatio: new Gauge({
+      name: "oneprofile_minute_delivery_success_ratio",
+      help: "Of the deliveries that ended in the rollup's last finished minute (delivered or failed for good), the share delivered (absent: none ended).",
+      registers: [registry],
+      async collect() {
+        await fromMinute(this, (minute) => {
+          if (minute.successRate !== null) this.set(minute.successRate);
+        });
+      },
+    }),
+    minuteInboundEvents: new Gauge({
+      name: "oneprofile_minute_inbound_events",
+      help: "Network reports received in the rollup's last finished minute, by network.",
+      labelNames: ["network"],
+      registers: [registry],
+      async collect() {
+        await fromMinute(this, (minute) => {
+          for (const counts of minute.counts) this.set({ network: counts.networkId }, counts.inbound);
+        });
+      },
+    }),
+    minuteQueueDepth: new Gauge({
+      name: "oneprofile_minute_queue_depth",
+      help: "The deepest the queue of due jobs was sampled in the rollup's last finished minute.",
+      registers: [registry],
+      async collect() {
+        await fromMinute(this, (minute) => {
+          if (minute.queueDepth !== null) this.set(minute.queueDepth);
+        });
+      },
+    }),
+    minuteOldestDueSeconds: new Gauge({
+      name: "oneprofile_minute_oldest_due_seconds",
+      help: "The longest a due job was sampled waiting in the rollup's last finished minute.",
+      registers: [registry],
+      async collect() {
+        await fromMinute(this, (minute) => {
+          if (minute.oldestDueMs !== null) this.set(minute.oldestDueMs / 1000);
+        });
       },
     }),
   };
@@ -142,7 +214,7 @@ const globalForMetrics = globalThis as unknown as { oneprofileMetrics?: TMetrics
 /** The process's metrics. */
 export const metrics: TMetrics = (globalForMetrics.oneprofileMetrics ??= createMetrics());
 
-/** Points the queue gauges at another database (tests); the process's own by default. */
+/** Points the database gauges at another database (tests); the process's own by default. */
 export function setQueueDatabase(db: TDb): void {
   metrics.queueDb = db;
 }
