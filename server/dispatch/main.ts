@@ -7,6 +7,7 @@ import { logger } from "../log";
 import { serveMetrics } from "../metrics";
 import { countRecorded } from "./delivery-metrics";
 import { cleanupJob } from "./jobs/cleanup";
+import { metricMinutesJob } from "./jobs/metric-minutes";
 import { createWorker } from "./worker";
 
 if (!env.DATABASE_URL) {
@@ -26,7 +27,7 @@ const worker = createWorker({
   quarantineBaseMs: env.WORKER_QUARANTINE_MS,
   readBack: { maxEveryMs: env.WORKER_READBACK_MAX_MS, perMinute: env.WORKER_READBACKS_PER_MINUTE },
   onRecorded: countRecorded,
-  scheduled: [cleanupJob({ deliveryRetentionDays: env.DELIVERY_RETENTION_DAYS })],
+  scheduled: [cleanupJob({ deliveryRetentionDays: env.DELIVERY_RETENTION_DAYS }), metricMinutesJob()],
 });
 await worker.start();
 logger.info(`Worker started (concurrency ${env.WORKER_CONCURRENCY}, batch ${env.WORKER_BATCH_SIZE}).`);

@@ -10,6 +10,8 @@
  *   or write, left on the account, so the echo rule (server/sync/state.ts) classes it stale;
  * - dead-lettered reports and their dead jobs, together, after the retention period (for whoever
  *   looks into them, as long as deliveries are kept);
+ * - the metric rollup's minutes after 30 days, and the delivery-failure log it is computed from
+ *   after a day (jobs/metric-minutes.ts);
  * - finished deliveries (delivered, failed, skipped, superseded) older than the retention period.
  *   Open ones stay, whatever their age. No sync decision reads a finished delivery: what an
  *   account owes comes from its observed state and the revisions (server/sync/state.ts); a failed
@@ -31,6 +33,7 @@ import { logError, logger } from "../../log";
 import { MAX_WEBHOOK_AGE_SECONDS } from "../../monitor/webhook-signature";
 import { defineScheduledJob } from "../define-job";
 import { INBOUND_EVENT } from "../queue";
+import { DELIVERY_FAILURE_MAX_AGE_MS, METRIC_RETENTION_DAYS } from "./metric-minutes";
 
 const HOUR_MS = 60 * 60_000;
 const DAY_MS = 24 * HOUR_MS;
@@ -68,6 +71,9 @@ export interface TCleanupReport {
   deadEvents: number;
   deadEventJobs: number;
   deliveries: number;
+  metricMinutes: number;
+  metricSamples: number;
+  deliveryFailures: number;
   avatars: number;
   avatarRenditions: number;
 }
@@ -80,6 +86,7 @@ const olderThan = (ms: number) => Prisma.sql`now() - make_interval(secs => ${ms 
  */
 export function cleanupStatements(options: TCleanupOptions) {
   const retention = Prisma.sql`now() - make_interval(days => ${options.deliveryRetentionDays})`;
+  const metricCutoff = Prisma.sql`now() - make_interval(days => ${METRIC_RETENTION_DAYS})`;
   return {
     rateLimitHits: (limit: number) => Prisma.sql`
       DELETE FROM rate_limit_hits WHERE id IN (
@@ -117,6 +124,18 @@ export function cleanupStatements(options: TCleanupOptions) {
         SELECT id FROM deliveries
         WHERE state IN ('DELIVERED', 'FAILED', 'SKIPPED', 'SUPERSEDED') AND updated_at < ${retention}
         ORDER BY updated_at LIMIT ${limit} FOR UPDATE SKIP LOCKED)`,
+    metricMinutes: (limit: number) => Prisma.sql`
+      DELETE FROM metric_minutes WHERE (minute, network_id) IN (
+        SELECT minute, network_id FROM metric_minutes WHERE minute < ${metricCutoff}
+        ORDER BY minute LIMIT ${limit} FOR UPDATE SKIP LOCKED)`,
+    metricSamples: (limit: number) => Prisma.sql`
+      DELETE FROM metric_samples WHERE minute IN (
+        SELECT minute FROM metric_samples WHERE minute < ${metricCutoff}
+        ORDER BY minute LIMIT ${limit} FOR UPDATE SKIP LOCKED)`,
+    deliveryFailures: (limit: number) => Prisma.sql`
+      DELETE FROM delivery_failures WHERE id IN (
+        SELECT id FROM delivery_failures WHERE failed_at < ${olderThan(DELIVERY_FAILURE_MAX_AGE_MS)}
+        ORDER BY failed_at LIMIT ${limit} FOR UPDATE SKIP LOCKED)`,
   };
 }
 
@@ -181,6 +200,9 @@ export async function runCleanup(
     deadEvents: 0,
     deadEventJobs: 0,
     deliveries: 0,
+    metricMinutes: 0,
+    metricSamples: 0,
+    deliveryFailures: 0,
     avatars: 0,
     avatarRenditions: 0,
   };
