@@ -1,6 +1,6 @@
 /** Reading the unified profile, previewing it per network, and the activity log. */
 import type { TProfileField } from "../connectors/types";
-import type { TDb } from "../db";
+import { db as processDb, type TDb } from "../db";
 import { DomainError } from "../domain-error";
 import { toNetworkView } from "../registration/network-view";
 import { syncOf } from "../registration/accounts";
@@ -132,4 +132,17 @@ export async function retryDelivery(db: TDb, userId: string, deliveryId: string)
     await reopenAccount(tx, { userId, accountId: account.id });
     await notifyActivity(tx, userId);
   });
+}
+
+/**
+ * A stored avatar by its content hash, for the avatar route (app/api/avatars): null when there is
+ * none, or when the hash is not one (64 lowercase hex digits), which is never looked up.
+ */
+export async function findAvatar(
+  sha256: string,
+  db: Pick<TDb, "avatar"> = processDb,
+): Promise<{ data: Uint8Array<ArrayBuffer>; contentType: string } | null> {
+  if (!/^[0-9a-f]{64}$/.test(sha256)) return null;
+  const avatar = await db.avatar.findUnique({ where: { sha256 } });
+  return avatar && { data: new Uint8Array(avatar.data), contentType: avatar.contentType };
 }
