@@ -1,4 +1,4 @@
-import { db } from "@/server/db";
+import { checkDatabase } from "@/server/database/health";
 import { logError } from "@/server/log";
 
 export const dynamic = "force-dynamic";
@@ -6,7 +6,7 @@ export const dynamic = "force-dynamic";
 /** Liveness and readiness: 200 when the database answers, 503 when it does not. */
 export async function GET() {
   try {
-    await db.$queryRaw`SELECT 1`;
+    await checkDatabase();
     return Response.json({ status: "ok" });
   } catch (error) {
     logError("health", error);
