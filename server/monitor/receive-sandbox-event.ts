@@ -5,7 +5,8 @@
  * a malformed payload ends as a recorded refusal instead of blocking anything.
  */
 import { z } from "zod";
-import type { TDb } from "../db";
+import { db as processDb, type TDb } from "../db";
+import { env } from "../env";
 import { isSandboxNetworkId } from "../../sandbox/networks";
 import { enqueueInboundEvent, wakeWorkers } from "../dispatch/queue";
 import { checkSignature } from "./webhook-signature";
@@ -69,17 +70,21 @@ export interface TWebhookOutcome {
   message: string;
 }
 
-export async function receiveSandboxEvent(
-  db: TDb,
-  input: {
-    networkId: string;
-    secret: string;
-    timestamp: string | null;
-    signature: string | null;
-    body: string;
-    now?: Date;
-  },
-): Promise<TWebhookOutcome> {
+export interface TSandboxEvent {
+  networkId: string;
+  secret: string;
+  timestamp: string | null;
+  signature: string | null;
+  body: string;
+  now?: Date;
+}
+
+/** The webhook route's entry (app/api/webhooks/sandbox): this process's database and webhook secret. */
+export function receiveSandboxWebhook(input: Omit<TSandboxEvent, "secret" | "now">): Promise<TWebhookOutcome> {
+  return receiveSandboxEvent(processDb, { ...input, secret: env.SANDBOX_WEBHOOK_SECRET });
+}
+
+export async function receiveSandboxEvent(db: TDb, input: TSandboxEvent): Promise<TWebhookOutcome> {
   if (!isSandboxNetworkId(input.networkId)) return { status: 404, message: "Unknown network." };
   if (Buffer.byteLength(input.body) > MAX_EVENT_BYTES) {
     return { status: 413, message: `Events are limited to ${MAX_EVENT_BYTES} bytes.` };

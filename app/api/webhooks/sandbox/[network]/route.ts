@@ -1,9 +1,7 @@
-import { db } from "@/server/db";
-import { env } from "@/server/env";
 import { logError } from "@/server/log";
 import { metrics, type TInboundOutcome } from "@/server/metrics";
 import { readBody } from "@/server/http/read-body";
-import { MAX_EVENT_BYTES, receiveSandboxEvent } from "@/server/monitor/receive-sandbox-event";
+import { MAX_EVENT_BYTES, receiveSandboxWebhook } from "@/server/monitor/receive-sandbox-event";
 
 export const dynamic = "force-dynamic";
 
@@ -18,9 +16,8 @@ export async function POST(request: Request, { params }: { params: Promise<{ net
       metrics.inboundEvents.inc({ network: "unknown", outcome: "rejected" });
       return Response.json({ message: `Events are limited to ${MAX_EVENT_BYTES} bytes.` }, { status: 413 });
     }
-    const outcome = await receiveSandboxEvent(db, {
+    const outcome = await receiveSandboxWebhook({
       networkId: network,
-      secret: env.SANDBOX_WEBHOOK_SECRET,
       timestamp: request.headers.get("x-sandbox-timestamp"),
       signature: request.headers.get("x-sandbox-signature"),
       body,
