@@ -1,9 +1,8 @@
 /**
  * The connector registry: every network OneProfile knows, and how to reach the ones that work.
- * The `networks` table mirrors it (syncNetworkRegistry), keeping the admin's on/off switch.
+ * The `networks` table mirrors it (server/database/prepare.ts), keeping the admin's on/off switch.
  */
 import { SANDBOX_NETWORK_IDS, isSandboxNetworkId } from "../../sandbox/networks";
-import type { TDb } from "../db";
 import { PLANNED_NETWORKS } from "./planned";
 import { createSandboxConnector, sandboxDefinition } from "./sandbox/connector";
 import type { TConnector, TNetworkDefinition } from "./types";
@@ -39,19 +38,4 @@ export function createConnectorResolver(options: {
 /** What the `networks.capabilities` column holds: everything the UI needs to offer a link. */
 export function capabilitiesRecord(definition: TNetworkDefinition) {
   return { fields: definition.capabilities, loginForm: definition.loginForm, color: definition.color };
-}
-
-/** Inserts new networks (enabled) and refreshes known ones, keeping each one's on/off switch. */
-export async function syncNetworkRegistry(db: TDb): Promise<void> {
-  await db.$transaction(
-    NETWORK_DEFINITIONS.map((definition, index) => {
-      const data = {
-        displayName: definition.displayName,
-        connectorKind: definition.kind,
-        capabilities: capabilitiesRecord(definition) as object,
-        sortOrder: index,
-      };
-      return db.network.upsert({ where: { id: definition.id }, create: { id: definition.id, ...data }, update: data });
-    }),
-  );
 }
