@@ -1,6 +1,7 @@
 /**
- * The job queue on Postgres: the one place with raw SQL, because Prisma cannot express
- * `FOR UPDATE SKIP LOCKED`, an upsert that bumps a counter, or one statement for a batch.
+ * The job queue on Postgres, in raw SQL because Prisma cannot express `FOR UPDATE SKIP LOCKED`,
+ * an upsert that bumps a counter, or one statement for a batch (README, "Architecture", lists the
+ * other places with raw SQL).
  *
  * - A job has a kind and a key, unique together: the "sync-account" job keyed by the account id
  *   is that account's dirty marker (PENDING = it may be behind); an "inbound-event" job per
