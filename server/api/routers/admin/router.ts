@@ -1,6 +1,7 @@
 import { createTRPCRouter } from "../../trpc";
 import { access } from "./access";
 import { audit } from "./audit";
+import { dashboard } from "./dashboard";
 import { networks } from "./networks";
 import { resendProfile } from "./resend-profile";
 import { retryDelivery } from "./retry-delivery";
@@ -13,6 +14,7 @@ import { users } from "./users";
 /** Support staff's view (issue 17). Every procedure is an adminProcedure (admin-router.test.ts walks them). */
 export const adminRouter = createTRPCRouter({
   access,
+  dashboard,
   users,
   user,
   retryDelivery,
