@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { metrics } from "../metrics";
 import type { TFinished } from "./define-job";
-import { countRecorded, networkOfJob } from "./delivery-metrics";
-import type { TSyncResult } from "./jobs/sync-account";
+import { countRecorded } from "./delivery-metrics";
+import { networkOfJob, type TSyncResult } from "./jobs/sync-account";
 import { INBOUND_EVENT, SYNC_ACCOUNT, type TClaimedJob } from "./queue";
 
 let next = 0;

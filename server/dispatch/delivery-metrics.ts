@@ -4,15 +4,12 @@
  * account and runs it again) is not counted twice.
  *
  * A claimed job does not say which network its account is on; the sync job's plan, which loads
- * the account, notes it here. Keyed by the job object itself, a note goes when its job does.
+ * the account, notes it (`networkOfJob`, in jobs/sync-account.ts).
  */
 import { metrics, type TDeliveryOutcome } from "../metrics";
 import type { TFinished, TJobOutcome } from "./define-job";
-import type { TSyncResult } from "./jobs/sync-account";
-import { SYNC_ACCOUNT, type TClaimedJob } from "./queue";
-
-/** The network of each planned sync job's account. */
-export const networkOfJob = new WeakMap<TClaimedJob, string>();
+import { networkOfJob, type TSyncResult } from "./jobs/sync-account";
+import { SYNC_ACCOUNT } from "./queue";
 
 /** What a sync run's outcome counts as; null when it settled nothing (its account is gone). */
 export function deliveryOutcomeOf(outcome: TJobOutcome): TDeliveryOutcome | null {

@@ -53,9 +53,14 @@ import {
   type TOpenMark,
 } from "../account-state";
 import { defineJob, type TJobDeps, type TJobOutcome, type TJobTask } from "../define-job";
-import { networkOfJob } from "../delivery-metrics";
 import { markDirty, requestReadBack, SYNC_ACCOUNT, type TClaimedJob } from "../queue";
 import { effectiveStatus } from "../../sync/account-status";
+
+/**
+ * The network of each planned job's account, noted by the plan (which loads the account) for the
+ * delivery metrics (delivery-metrics.ts). Keyed by the job object, a note goes when its job does.
+ */
+export const networkOfJob = new WeakMap<TClaimedJob, string>();
 
 /** What a run found out, for the batch's record. */
 export type TSyncResult =
