@@ -244,7 +244,10 @@ describe("sessions through next-auth", () => {
     [
       "a promotion",
       async (id: string) =>
-        void (await setRole(db, (await db.user.findUniqueOrThrow({ where: { id } })).email, "ADMIN", { actorId: null, reason: "test" })),
+        void (await setRole(db, (await db.user.findUniqueOrThrow({ where: { id } })).email, "ADMIN", {
+          actorId: null,
+          reason: "test",
+        })),
     ],
   ])("refuses a session begun before %s", async (_, end) => {
     const { user, browser } = await signedIn();

@@ -224,7 +224,10 @@ describe("device cookies", () => {
     [
       "a change of role",
       async (id: string) =>
-        void (await setRole(db, (await db.user.findUniqueOrThrow({ where: { id } })).email, "ADMIN", { actorId: null, reason: "test" })),
+        void (await setRole(db, (await db.user.findUniqueOrThrow({ where: { id } })).email, "ADMIN", {
+          actorId: null,
+          reason: "test",
+        })),
     ],
   ])("cookies collected before %s give no budget of their own", async (_, end) => {
     const email = uniqueEmail();
@@ -379,8 +382,13 @@ describe("roles", () => {
   it("promotes and demotes by email, in any case", async () => {
     const email = uniqueEmail();
     await newUser(email);
-    await expect(setRole(db, email.toUpperCase(), "ADMIN", { actorId: null, reason: "test" })).resolves.toMatchObject({ email, role: "ADMIN" });
-    await expect(setRole(db, email, "USER", { actorId: null, reason: "test" })).resolves.toMatchObject({ role: "USER" });
+    await expect(setRole(db, email.toUpperCase(), "ADMIN", { actorId: null, reason: "test" })).resolves.toMatchObject({
+      email,
+      role: "ADMIN",
+    });
+    await expect(setRole(db, email, "USER", { actorId: null, reason: "test" })).resolves.toMatchObject({
+      role: "USER",
+    });
     await expectDomainError(setRole(db, uniqueEmail(), "ADMIN", { actorId: null, reason: "test" }), "NOT_FOUND");
     await expectDomainError(setRole(db, "nope", "ADMIN", { actorId: null, reason: "test" }), "BAD_INPUT");
   });

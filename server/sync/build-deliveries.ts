@@ -51,7 +51,13 @@ export function buildDeliveries(input: {
     });
     const skipped = new Set(mapping.skipped.map((entry) => entry.field));
     const fields = input.changedFields.filter((field) => !skipped.has(field));
-    drafts.push({ accountId: target.id, networkId: target.networkId, fields, ...mapping, isSkipped: fields.length === 0 });
+    drafts.push({
+      accountId: target.id,
+      networkId: target.networkId,
+      fields,
+      ...mapping,
+      isSkipped: fields.length === 0,
+    });
   }
   return drafts;
 }

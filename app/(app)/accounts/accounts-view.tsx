@@ -31,7 +31,10 @@ const STATUS: Record<TAccount["status"], { label: string; className: string }> =
     label: "Needs re-auth",
     className: "bg-amber-100 text-amber-900 dark:bg-amber-950 dark:text-amber-300",
   },
-  paused: { label: "Paused by support", className: "bg-slate-200 text-slate-700 dark:bg-slate-800 dark:text-slate-300" },
+  paused: {
+    label: "Paused by support",
+    className: "bg-slate-200 text-slate-700 dark:bg-slate-800 dark:text-slate-300",
+  },
   disabled: { label: "Disabled", className: "bg-slate-200 text-slate-700 dark:bg-slate-800 dark:text-slate-300" },
 };
 
