@@ -2,6 +2,7 @@ import { createTRPCRouter } from "../../trpc";
 import { access } from "./access";
 import { audit } from "./audit";
 import { dashboard } from "./dashboard";
+import { deliveries } from "./deliveries";
 import { networks } from "./networks";
 import { resendProfile } from "./resend-profile";
 import { retryDelivery } from "./retry-delivery";
@@ -17,6 +18,7 @@ export const adminRouter = createTRPCRouter({
   dashboard,
   users,
   user,
+  deliveries,
   retryDelivery,
   retryFailed,
   setAccountPaused,
