@@ -4,7 +4,7 @@
  * about OneProfile's writes there.
  */
 import type { TApplyLogEntry } from "../sandbox/events";
-import { toNetworkView } from "../server/registration/networks";
+import { toNetworkView } from "../server/registration/network-view";
 import { mapSettings } from "../server/sync/map-settings";
 import { PROFILE_FIELDS, WRITE_KEY_PREFIX, type TMappedDraft, type TProfileSnapshot } from "../server/sync/state";
 

@@ -25,7 +25,7 @@ import { prepareDatabase } from "../database/prepare";
 import { createDb } from "../db";
 import { currentSnapshot, updateProfile } from "../profile/update";
 import { linkAccount } from "../registration/link";
-import { toNetworkView } from "../registration/networks";
+import { toNetworkView } from "../registration/network-view";
 import { mapSettings } from "../sync/map-settings";
 import { PROFILE_FIELDS, WRITE_KEY_PREFIX } from "../sync/state";
 

@@ -14,7 +14,7 @@ import { DomainError } from "../domain-error";
 import { adoptRendition, storeOriginalAvatar } from "../profile/avatars";
 import { currentSnapshot, recordProfileChange, type TProfileChanges } from "../profile/update";
 import { syncOf } from "../registration/accounts";
-import { toNetworkView, type TNetworkView } from "../registration/networks";
+import { toNetworkView, type TNetworkView } from "../registration/network-view";
 import { moodFromNetwork } from "../sync/map-settings";
 import { decideAfterFailure } from "../sync/retry-policy";
 import {

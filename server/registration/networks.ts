@@ -5,9 +5,6 @@ import { DomainError } from "../domain-error";
 import { recordAudit } from "../data/audit";
 import { toNetworkView, type TNetworkView } from "./network-view";
 
-// Also importable from here, as the dispatcher's jobs and the tests do; new code imports network-view.
-export { toNetworkView, type TNetworkView };
-
 export async function listNetworks(db: TDb): Promise<TNetworkView[]> {
   const rows = await db.network.findMany({ orderBy: { sortOrder: "asc" } });
   return rows.map(toNetworkView);

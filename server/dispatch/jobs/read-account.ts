@@ -11,7 +11,7 @@ import { ConnectorError } from "../../connectors/types";
 import type { TTx } from "../../db";
 import { logger } from "../../log";
 import { openCredentials } from "../../registration/credentials";
-import { toNetworkView } from "../../registration/networks";
+import { toNetworkView } from "../../registration/network-view";
 import { decideAfterFailure } from "../../sync/retry-policy";
 import { judgeObservation, reportOfProfile } from "../observe-account";
 import { defineJob, type TJobDeps, type TJobOutcome } from "../define-job";

@@ -23,7 +23,7 @@ import { timeVendorCall } from "../../metrics";
 import { currentSnapshots, type TDesiredState } from "../../profile/update";
 import { syncOf } from "../../registration/accounts";
 import { openCredentials } from "../../registration/credentials";
-import { toNetworkView } from "../../registration/networks";
+import { toNetworkView } from "../../registration/network-view";
 import { decideAfterFailure } from "../../sync/retry-policy";
 import {
   hashesOf,
