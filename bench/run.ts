@@ -4,9 +4,9 @@
  * sandbox vendor over HTTP, the portal's own HTTP endpoint. Prints a table and writes
  * bench/results/<date>.json. See bench/README.md for the figures and what limits them.
  *
- *   npm run bench                      # everything, about ten minutes on 2 cores
+ *   npm run bench                      # everything, about twelve minutes on 2 cores
  *   npm run bench -- --quick           # smaller sizes, about a minute
- *   npm run bench -- --only 1a,2       # some parts (1a 1b 2 3 4 5)
+ *   npm run bench -- --only 1a,2       # some parts (1a 1b 2 3 4 5 log)
  *   npm run bench -- --worker-args "--batch 128" --cpu-prof /tmp/prof   # tune, profile
  *   npm run bench -- --only 4 --reuse-build    # part 4 on the existing `next build`
  */
@@ -22,15 +22,17 @@ import { createDb } from "../server/db";
 import { clearBacklog, seedBacklog } from "./lib/backlog";
 import { measureCeiling } from "./lib/ceiling";
 import { cpuSecondsOf, type TCpuProbe } from "./lib/cpu";
+import { measureDeliveryLog } from "./lib/delivery-log";
 import { drainBacklog, type TDrainResult } from "./lib/drain";
 import { buildPortal, measureProfileUpdates } from "./lib/http";
 import { measureSteadyLoad, type TPercentiles } from "./lib/steady";
 import { startBenchVendor } from "./lib/vendor";
 
+const DEFAULT_PARTS = "1a,1b,2,3,4,5,log";
 const { values } = parseArgs({
   options: {
     quick: { type: "boolean", default: false },
-    only: { type: "string", default: "1a,1b,2,3,4,5" },
+    only: { type: "string", default: DEFAULT_PARTS },
     /** Extra arguments for every worker process, e.g. "--batch 128 --concurrency 64". */
     "worker-args": { type: "string", default: "" },
     /** Write a V8 CPU profile of every worker process into this folder (and of the sandbox into sandbox/). */
@@ -42,8 +44,8 @@ const { values } = parseArgs({
 const quick = values.quick;
 const parts = new Set(values.only.split(","));
 const SIZES = quick
-  ? { backlog: 3000, vendorBacklog: 1500, rss: 15_000, steadySeconds: 8, httpSeconds: 8 }
-  : { backlog: 20_000, vendorBacklog: 6000, rss: 100_000, steadySeconds: 30, httpSeconds: 30 };
+  ? { backlog: 3000, vendorBacklog: 1500, rss: 15_000, steadySeconds: 8, httpSeconds: 8, log: 100_000 }
+  : { backlog: 20_000, vendorBacklog: 6000, rss: 100_000, steadySeconds: 30, httpSeconds: 30, log: 1_000_000 };
 /** Connections each process's pool opens (pg's default, which Prisma's adapter keeps). */
 const CONNECTIONS = 10;
 
@@ -234,10 +236,32 @@ try {
     results.bytesPerDelivery = bytesPerDelivery;
   }
 
+  if (parts.has("log")) {
+    console.log(
+      `log. The delivery log at ${SIZES.log.toLocaleString("en-US")} deliveries: a page of 25 per filter combination`,
+    );
+    const log = await measureDeliveryLog({ clusterUrl: database.url, deliveries: SIZES.log, samples: 50 });
+    console.log(
+      `    seeded in ${Object.entries(log.seedMs)
+        .map(([step, ms]) => `${step} ${(ms / 1000).toFixed(1)} s`)
+        .join(", ")}; load average ${log.load.map((load) => load.toFixed(1)).join(" → ")}`,
+    );
+    for (const [label, page] of Object.entries(log.pages)) {
+      row(
+        `log ${label}: page p50/p95 (its deliveries statement)`,
+        `first ${page.first.p50}/${page.first.p95} (${page.firstQuery.p50}/${page.firstQuery.p95}) ms, ` +
+          `later ${page.later.p50}/${page.later.p95} (${page.laterQuery.p50}/${page.laterQuery.p95}) ms, ${page.rows} rows`,
+      );
+    }
+    results.deliveryLog = log;
+  }
+
   await db.$disconnect();
   const out = path.join(import.meta.dirname, "results");
   mkdirSync(out, { recursive: true });
-  const file = path.join(out, `${new Date().toISOString().slice(0, 10)}${quick ? "-quick" : ""}.json`);
+  // A run of some parts does not overwrite the day's full run: `<date>-only-log.json`.
+  const only = values.only === DEFAULT_PARTS ? "" : `-only-${[...parts].join("-")}`;
+  const file = path.join(out, `${new Date().toISOString().slice(0, 10)}${quick ? "-quick" : ""}${only}.json`);
   writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
   console.log(
     `\n| measure | result |\n|---|---|\n${table.map(([label, value]) => `| ${label} | ${value} |`).join("\n")}`,
