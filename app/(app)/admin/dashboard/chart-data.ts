@@ -75,9 +75,11 @@ export function formatPercent(share: number | null): string {
   return share === null ? "—" : `${oneDecimal.format(share * 100)}%`;
 }
 
-/** A wait, in the largest units that say it ("0 s", "42 s", "3 min 5 s", "2 h 10 min"); "—" when unknown. */
+/** A wait, in the largest units that say it ("0 s", "0.4 s", "42 s", "3 min 5 s", "2 h 10 min"); "—" when unknown. */
 export function formatDuration(ms: number | null): string {
   if (ms === null) return "—";
+  // Under ten seconds a tenth counts (a chart's ticks would otherwise all read "1 s").
+  if (ms > 0 && ms < 9_950) return `${oneDecimal.format(ms / 1000)} s`;
   const seconds = Math.round(ms / 1000);
   if (seconds < 60) return `${seconds} s`;
   const minutes = Math.floor(seconds / 60);

@@ -222,6 +222,7 @@ function Figures({
               from={data.from}
               to={data.to}
               format={(value) => (value === null ? "—" : `${formatNumber(value)}%`)}
+              allowDecimals
               yMax={100}
               unit="%"
               gaps={gaps}
@@ -269,6 +270,7 @@ function Figures({
             from={data.from}
             to={data.to}
             format={(value) => formatDuration(value === null ? null : value * 1000)}
+            allowDecimals
             unit="time waited"
             gaps={gaps}
           />

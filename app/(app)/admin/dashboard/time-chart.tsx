@@ -57,6 +57,7 @@ export function TimeChart({
   yMax,
   unit,
   gaps,
+  allowDecimals = false,
 }: {
   title: string;
   /** Says in words what the chart shows (read instead of the picture). */
@@ -72,6 +73,8 @@ export function TimeChart({
   unit: string;
   /** Spans of time nobody covered, shaded (their values are unknown, not zero). */
   gaps: ReadonlyArray<{ from: number; to: number }>;
+  /** Ticks between whole numbers (a share, a wait); counts are whole. */
+  allowDecimals?: boolean;
 }) {
   const id = useId();
   const children: ReactNode[] = [
@@ -93,7 +96,8 @@ export function TimeChart({
     <YAxis
       key="y"
       width={44}
-      allowDecimals
+      // Counts are whole; a share or a wait may not be.
+      allowDecimals={allowDecimals}
       domain={[0, yMax ?? "auto"]}
       tickFormatter={(value: number) => format(value)}
       stroke="var(--chart-grid)"

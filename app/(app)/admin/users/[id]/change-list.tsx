@@ -8,10 +8,13 @@ const dateTime = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeS
 /** A person's recent changes with each delivery: state, attempts, the vendor's message, Retry. */
 export function ChangeList({
   changes,
+  networkNames,
   isBusy,
   onAction,
 }: {
   changes: TDetail["changes"];
+  /** Network id → its name, for "changed inside QQ". */
+  networkNames: ReadonlyMap<string, string>;
   isBusy: boolean;
   onAction: (action: TPending) => void;
 }) {
@@ -29,8 +32,11 @@ export function ChangeList({
                   {change.changedFields.map((field) => FIELD_NAMES[field]).join(", ") || "No field"}
                 </span>{" "}
                 <span className="text-slate-600 dark:text-slate-400">
-                  changed {change.source === "portal" ? "in OneProfile" : `inside ${change.source}`} ·{" "}
-                  {dateTime.format(change.createdAt)} · version {change.version}
+                  changed{" "}
+                  {change.source === "portal"
+                    ? "in OneProfile"
+                    : `inside ${networkNames.get(change.source) ?? change.source}`}{" "}
+                  · {dateTime.format(change.createdAt)} · version {change.version}
                 </span>
               </p>
               {change.deliveries.length > 0 && (

@@ -117,7 +117,12 @@ export function UserDetail({ userId }: { userId: string }) {
       {notice && <Alert tone="info">{notice}</Alert>}
 
       <AccountsTable accounts={accounts} isBusy={isBusy} onAction={open} />
-      <ChangeList changes={changes} isBusy={isBusy} onAction={open} />
+      <ChangeList
+        changes={changes}
+        networkNames={new Map(accounts.map((account) => [account.networkId, account.networkName]))}
+        isBusy={isBusy}
+        onAction={open}
+      />
       <Card>
         <h2 className="mb-3 font-semibold">What support and the person did</h2>
         <AuditList rows={audit} />
