@@ -8,6 +8,8 @@ import { describe, expect, it } from "vitest";
 import { setupEngineHarness } from "../../test/engine-harness";
 import { createCaller } from "../api/root";
 import { updateProfile } from "../profile/update";
+import { unlinkAccount } from "../registration/accounts";
+import { linkAccount } from "../registration/link";
 
 const { db, sandbox, keyring, connectors, worker, admin, quiesce, personWith, shown, profileOf, deadLetter } =
   await setupEngineHarness();
@@ -177,6 +179,27 @@ describe("support actions", () => {
       ["admin.account.pause", "vendor asked us to stop"],
       ["admin.account.resume", "vendor says go"],
     ]);
+  });
+
+  it("a pause holds across an unlink and a new link of the same login", async () => {
+    const { userId, accounts } = await personWith(["qq", "msn"]);
+    await support.admin.setAccountPaused({ accountId: accounts.qq!.id, isPaused: true, reason: "abuse report" });
+    await unlinkAccount(db, userId, accounts.qq!.id);
+    const relinked = await linkAccount({ db, connectors, keyring }, userId, {
+      networkId: "qq",
+      login: accounts.qq!.login,
+      secret: accounts.qq!.password,
+    });
+    expect(relinked.status).toBe("paused");
+    await updateProfile(db, { userId, changes: { signature: "after relinking" }, source: "portal" });
+    await quiesce(userId);
+    expect((await shown("msn", accounts)).signature).toBe("after relinking");
+    expect((await shown("qq", accounts)).signature).not.toBe("after relinking");
+    // Resumed, the pause is gone for good: the next link of it is not paused.
+    await support.admin.setAccountPaused({ accountId: relinked.id, isPaused: false, reason: "resolved" });
+    await quiesce(userId);
+    expect((await shown("qq", accounts)).signature).toBe("after relinking");
+    expect(await db.supportPause.count({ where: { networkId: "qq", login: accounts.qq!.login } })).toBe(0);
   });
 
   it("resends the current profile after a read-back: corrects what no webhook told", async () => {

@@ -63,7 +63,11 @@ export async function retryDeliveryForUser(db: TDb, deliveryId: string, actor: T
       select: { id: true, state: true, userId: true, linkedAccountId: true },
     });
     if (!delivery) throw new DomainError("NOT_FOUND", "That delivery does not exist.");
-    if (delivery.state !== "FAILED")
+    // The person's lock first (the engine's order), so what is checked below holds until commit.
+    await lockUsers(tx, [delivery.userId]);
+    if (
+      (await tx.delivery.findUniqueOrThrow({ where: { id: deliveryId }, select: { state: true } })).state !== "FAILED"
+    )
       throw new DomainError(
         "PRECONDITION_FAILED",
         "Only a failed delivery can be retried; this one is not failed any more.",
@@ -71,7 +75,7 @@ export async function retryDeliveryForUser(db: TDb, deliveryId: string, actor: T
     const account = await readAccount(tx, delivery.linkedAccountId);
     const why = whyInactive(account);
     if (why) throw new DomainError("PRECONDITION_FAILED", why);
-    await reopenAccounts(tx, [{ userId: account.userId, accountId: account.id }]);
+    await reopenAccounts(tx, [{ userId: account.userId, accountId: account.id }], { isRetry: true });
     await recordAudit(tx, {
       actorId: actor.actorId,
       subjectId: account.userId,
@@ -94,6 +98,7 @@ export async function retryFailedForUser(
   return db.$transaction(async (tx) => {
     const user = await tx.user.findUnique({ where: { id: userId }, select: { id: true } });
     if (!user) throw new DomainError("NOT_FOUND", "No such user.");
+    await lockUsers(tx, [userId]);
     const failed = await tx.delivery.groupBy({ by: ["linkedAccountId"], where: { userId, state: "FAILED" } });
     if (failed.length === 0) throw new DomainError("PRECONDITION_FAILED", "This person has no failed deliveries.");
     const accounts = await tx.linkedAccount.findMany({
@@ -108,6 +113,7 @@ export async function retryFailedForUser(
     await reopenAccounts(
       tx,
       retried.map((account) => ({ userId, accountId: account.id })),
+      { isRetry: true },
     );
     await recordAudit(tx, {
       actorId: actor.actorId,
@@ -145,7 +151,13 @@ export async function setAccountPaused(
     // Paused: its sync job runs once to mark the open entries; resumed: it is brought up to date.
     if (isPaused) await markDirty(tx, input);
     else await reopenAccounts(tx, input);
-    await tx.linkedAccount.update({ where: { id: accountId }, data: { pausedAt: isPaused ? new Date() : null } });
+    const pausedAt = isPaused ? new Date() : null;
+    await tx.linkedAccount.update({ where: { id: accountId }, data: { pausedAt } });
+    // Held per network login too: a new link of it (after an unlink) takes the pause over.
+    const key = { networkId_login: { networkId: account.networkId, login: account.login } };
+    if (pausedAt)
+      await tx.supportPause.upsert({ where: key, create: { ...key.networkId_login, pausedAt }, update: { pausedAt } });
+    else await tx.supportPause.deleteMany({ where: { networkId: account.networkId, login: account.login } });
     await recordAudit(tx, {
       actorId: actor.actorId,
       subjectId: account.userId,
@@ -165,10 +177,11 @@ export async function setAccountPaused(
  */
 export async function resendProfile(db: TDb, accountId: string, actor: TSupportActor): Promise<void> {
   await db.$transaction(async (tx) => {
+    await lockUsers(tx, [(await readAccount(tx, accountId)).userId]);
     const account = await readAccount(tx, accountId);
     const why = whyInactive(account);
     if (why) throw new DomainError("PRECONDITION_FAILED", why);
-    await reopenAccounts(tx, [{ userId: account.userId, accountId }]);
+    await reopenAccounts(tx, [{ userId: account.userId, accountId }], { isRetry: true });
     await recordAudit(tx, {
       actorId: actor.actorId,
       subjectId: account.userId,

@@ -204,10 +204,14 @@ export async function markOpenDeliveries(db: TExecutor, marks: readonly TOpenMar
  * meanwhile may have gone unreported). What they owe follows from values (server/sync/state.ts):
  * nothing is forgotten. Lock order (define-job.ts): the people in id order, then the accounts'
  * jobs (in account order), then the accounts in id order.
+ *
+ * `isRetry`: someone asked to try again (a person's Retry, support's retry or resend): values the
+ * accounts refused for good are forgotten, so they are owed, and sent, again.
  */
 export async function reopenAccounts(
   tx: TTx,
   inputs: ReadonlyArray<{ userId: string; accountId: string }>,
+  options: { isRetry?: boolean } = {},
 ): Promise<void> {
   if (inputs.length === 0) return;
   await lockUsers(
@@ -227,12 +231,14 @@ export async function reopenAccounts(
     });
     const desired = desiredOf.get(input.userId)!;
     // A write left unconfirmed before is dropped (after a re-link, the session that carried it no
-    // longer works): what differs is sent anew, with keys of its own. Values it refused for good are
-    // forgotten: someone asked to try again (a retry, a re-link, support), so they are owed again.
-    await tx.$executeRaw`
-      UPDATE linked_accounts SET pending_write = NULL, updated_at = now(),
-        observed = coalesce((SELECT jsonb_object_agg(f.key, f.value - 'r') FROM jsonb_each(observed) f), '{}'::jsonb)
-      WHERE id = ${input.accountId}::uuid`;
+    // longer works): what differs is sent anew, with keys of its own.
+    await tx.$executeRaw`UPDATE linked_accounts SET pending_write = NULL, updated_at = now() WHERE id = ${input.accountId}::uuid`;
+    if (options.isRetry) {
+      await tx.$executeRaw`
+        UPDATE linked_accounts
+        SET observed = coalesce((SELECT jsonb_object_agg(f.key, f.value - 'r') FROM jsonb_each(observed) f), '{}'::jsonb)
+        WHERE id = ${input.accountId}::uuid`;
+    }
     const reopened = await tx.delivery.updateMany({
       where: { linkedAccountId: input.accountId, state: { in: ["FAILED", "SKIPPED"] }, lastError: { not: null } },
       data: { state: "QUEUED", attempts: 0, nextAttemptAt: new Date(), lastError: null },
@@ -261,8 +267,12 @@ export async function reopenAccounts(
   await wakeWorkers(tx);
 }
 
-export async function reopenAccount(tx: TTx, input: { userId: string; accountId: string }): Promise<void> {
-  await reopenAccounts(tx, [input]);
+export async function reopenAccount(
+  tx: TTx,
+  input: { userId: string; accountId: string },
+  options: { isRetry?: boolean } = {},
+): Promise<void> {
+  await reopenAccounts(tx, [input], options);
 }
 
 /** The same, in a transaction of its own. */

@@ -342,7 +342,7 @@ export async function scheduleReadBacks(
       SELECT a.id FROM linked_accounts a
       JOIN networks n ON n.id = a.network_id AND n.is_enabled
       JOIN jsonb_to_recordset(${json(intervals)}::jsonb) AS x(network_id text, secs float8) ON x.network_id = a.network_id
-      WHERE a.status = 'ACTIVE'
+      WHERE a.status = 'ACTIVE' AND a.paused_at IS NULL
         AND (a.read_at IS NULL OR a.read_at + make_interval(secs => x.secs) <= now())
       ORDER BY a.read_at NULLS FIRST, a.id
       LIMIT ${options.limit}

@@ -129,7 +129,7 @@ export async function retryDelivery(db: TDb, userId: string, deliveryId: string)
     );
   }
   await db.$transaction(async (tx) => {
-    await reopenAccount(tx, { userId, accountId: account.id });
+    await reopenAccount(tx, { userId, accountId: account.id }, { isRetry: true });
     await notifyActivity(tx, userId);
   });
 }

@@ -207,6 +207,10 @@ export async function linkAccount(
   try {
     const { row, initialSync } = await db.$transaction(async (tx) => {
       await lockUser(tx, userId);
+      // Support's pause of this login outlives an unlink: the new link is paused too.
+      const pause = await tx.supportPause.findUnique({
+        where: { networkId_login: { networkId: network.id, login: credentials.login } },
+      });
       const created = await tx.linkedAccount.create({
         data: {
           userId,
@@ -215,6 +219,7 @@ export async function linkAccount(
           credentials: sealed,
           credentialsKeyId: keyring.current.id,
           verifiedAt: new Date(),
+          pausedAt: pause?.pausedAt ?? null,
         },
         select: ACCOUNT_SELECT,
       });

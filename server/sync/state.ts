@@ -17,8 +17,8 @@
  *   when linked (left alone).
  * - **Owed is computed from values:** an account owes a field it syncs and its network supports when
  *   the desired hash differs from the observed one — and from a value it refused for good (not owed
- *   again until the person's value changes, or someone asks to try again: reopening an account —
- *   a retry, a re-link, support's actions — forgets its refusals). A field the person never set is owed — its empty value —
+ *   again until the person's value changes, or someone asks to try again: a Retry, support's
+ *   retry or resend forget the account's refusals). A field the person never set is owed — its empty value —
  *   only when the account is known to show something other than what it showed when first seen (a
  *   value we did not take there is cleared, so every account ends on one value); unknown, nothing is
  *   owed until an observation says. No version decides what an account shows, so there is no epoch.

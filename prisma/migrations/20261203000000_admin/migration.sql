@@ -8,7 +8,10 @@ ALTER TABLE "audit_events" DROP CONSTRAINT "audit_events_actor_id_fkey";
 -- list everything about one person; also an id with no foreign key.
 ALTER TABLE "audit_events" ADD COLUMN "subject_id" UUID;
 UPDATE "audit_events" e SET "subject_id" = CASE
-  WHEN e."target_type" = 'linked_account' THEN (SELECT a."user_id" FROM "linked_accounts" a WHERE a."id"::text = e."target_id")
+  -- Until now every account.* entry was written by the account's owner: an unlinked account's
+  -- entries keep their person that way.
+  WHEN e."target_type" = 'linked_account' THEN COALESCE(
+    (SELECT a."user_id" FROM "linked_accounts" a WHERE a."id" = e."target_id"::uuid), e."actor_id")
   WHEN e."target_type" = 'user' THEN e."target_id"::uuid
   ELSE NULL END;
 CREATE INDEX "audit_events_subject_id_created_at_idx" ON "audit_events"("subject_id", "created_at");
@@ -28,8 +31,16 @@ CREATE TRIGGER "audit_events_no_truncate" BEFORE TRUNCATE ON "audit_events"
   FOR EACH STATEMENT EXECUTE FUNCTION "audit_events_append_only"();
 
 -- Paused by support: no deliveries to the account, reports from it only record the vendor's
--- mark; the person sees it and cannot resume it.
+-- mark; the person sees it and cannot resume it. The pause is held per network login, so
+-- unlinking and linking the account again does not lift it: a new link takes it over.
 ALTER TABLE "linked_accounts" ADD COLUMN "paused_at" TIMESTAMPTZ(3);
+CREATE TABLE "support_pauses" (
+    "network_id" TEXT NOT NULL,
+    "login" TEXT NOT NULL,
+    "paused_at" TIMESTAMPTZ(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
+
+    CONSTRAINT "support_pauses_pkey" PRIMARY KEY ("network_id", "login")
+);
 
 -- The delivery log filters by network without a join: each delivery names its account's network.
 ALTER TABLE "deliveries" ADD COLUMN "network_id" TEXT;
