@@ -6,7 +6,7 @@
  */
 import { afterEach, describe, expect, it } from "vitest";
 import { setupTestDb } from "../../test/database";
-import { readDashboard, readLastMinute, successRate, type TDashboard } from "./metrics";
+import { readDashboard, readLastMinute, readSuccessLastHour, successRate, type TDashboard } from "./metrics";
 
 const { db } = await setupTestDb();
 
@@ -125,6 +125,20 @@ describe("the last hour", () => {
     expect((await pointAt(dashboard, -5)).successRate).toBeNull();
     expect(dashboard.totals.successRate).toBe(3 / 6);
     expect(successRate({ delivered: 0, failed: 0 })).toBeNull();
+  });
+
+  it("gives each network's success rate over the last hour (the Networks page), minutes before it left out", async () => {
+    const rates = await inOneMinute(async () => {
+      await cover(-90, -1);
+      await seedCounts(-4, "qq", { delivered: 3, failed: 1 });
+      await seedCounts(-59, "qq", { delivered: 4 });
+      await seedCounts(-70, "qq", { failed: 9 }); // more than an hour ago
+      await seedCounts(-2, "msn", { retried: 5 });
+      await seedCounts(0, "msn", { failed: 1 }); // the unfinished minute
+      return readSuccessLastHour(db);
+    });
+    expect(rates.get("qq")).toEqual({ successRate: 7 / 8, delivered: 7, failed: 1 });
+    expect(rates.get("msn")).toEqual({ successRate: null, delivered: 0, failed: 0 });
   });
 
   it("shows the queue depth and the oldest due age as sampled, the latest minute's for the headline", async () => {

@@ -299,3 +299,21 @@ export async function readLastMinute(db: TExecutor): Promise<TLastMinute | null>
   );
   return { at: minute, counts: span!.byNetwork, ...figuresOf(span!) };
 }
+
+/** Each network's success rate over the last hour (the Networks page), by the same definition. */
+export async function readSuccessLastHour(
+  db: TExecutor,
+): Promise<Map<string, { successRate: number | null; delivered: number; failed: number }>> {
+  const to = await currentMinute(db);
+  const from = new Date(to.getTime() - 60 * MINUTE_MS);
+  const { spans } = await readSpans(db, { from, to, bucketMinutes: 60 }, []);
+  const rates = new Map<string, { successRate: number | null; delivered: number; failed: number }>();
+  for (const counts of spans.flatMap((span) => span.byNetwork)) {
+    const sum = rates.get(counts.networkId) ?? { successRate: null, delivered: 0, failed: 0 };
+    sum.delivered += counts.delivered;
+    sum.failed += counts.failed;
+    sum.successRate = successRate(sum);
+    rates.set(counts.networkId, sum);
+  }
+  return rates;
+}

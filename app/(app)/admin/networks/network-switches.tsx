@@ -87,13 +87,21 @@ export function NetworkSwitches() {
             </label>
           </div>
           <p className="text-sm text-slate-600 dark:text-slate-400">{capabilitiesOf(network)}</p>
+          <p className="text-sm">
+            <span className="text-slate-600 dark:text-slate-400">Success, last hour: </span>
+            <span className="font-semibold tabular-nums">
+              {network.health.successRateLastHour === null
+                ? "no deliveries ended"
+                : `${(network.health.successRateLastHour * 100).toFixed(1)}% of ${network.health.endedLastHour}`}
+            </span>
+          </p>
           <dl className="grid grid-cols-3 gap-3 text-sm">
             <Figure label="Linked accounts" value={network.health.linkedAccounts} />
             <Figure
-              label="Failing accounts"
+              label="Accounts failing in a row"
               value={network.health.failingAccounts}
               tone="bad"
-              href={`/admin/deliveries?network=${network.id}&state=FAILED`}
+              href={`/admin/deliveries?network=${network.id}`}
             />
             <Figure label="Retrying jobs" value={network.health.retryingJobs} tone="bad" />
             <Figure label="Quarantined" value={network.health.quarantinedAccounts} tone="bad" />

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { readSuccessLastHour } from "../../../data/metrics";
 import { networkHealth } from "../../../data/network-health";
 import { listNetworks } from "../../../registration/networks";
 import { adminProcedure } from "../../trpc";
@@ -11,6 +12,9 @@ export const ZNetworkHealth = z.object({
   needsReauth: z.number(),
   retryingJobs: z.number(),
   quarantinedAccounts: z.number(),
+  /** Delivered ÷ (delivered + failed for good) over the last hour; null when none ended. */
+  successRateLastHour: z.number().nullable(),
+  endedLastHour: z.number(),
 });
 
 const EMPTY_HEALTH = {
@@ -26,9 +30,21 @@ const EMPTY_HEALTH = {
 export const networks = adminProcedure
   .output(z.array(ZNetworkView.extend({ health: ZNetworkHealth })))
   .query(async ({ ctx }) => {
-    const [views, health] = await Promise.all([listNetworks(ctx.db), networkHealth(ctx.db)]);
+    const [views, health, success] = await Promise.all([
+      listNetworks(ctx.db),
+      networkHealth(ctx.db),
+      readSuccessLastHour(ctx.db),
+    ]);
     return views.map((view) => {
       const { networkId: _networkId, ...figures } = health.get(view.id) ?? { networkId: view.id, ...EMPTY_HEALTH };
-      return { ...view, health: figures };
+      const rate = success.get(view.id);
+      return {
+        ...view,
+        health: {
+          ...figures,
+          successRateLastHour: rate?.successRate ?? null,
+          endedLastHour: (rate?.delivered ?? 0) + (rate?.failed ?? 0),
+        },
+      };
     });
   });
