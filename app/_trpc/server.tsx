@@ -33,8 +33,8 @@ export function HydrateClient({ children }: { children: ReactNode }) {
 }
 
 /**
- * Runs a page's query on the server. Awaited, so the page renders with its data; a failure is
- * dehydrated too, and the client component shows it (and may retry).
+ * Runs a page's query on the server. Awaited, so the page renders with its data. A failure is not
+ * handed over: the page may act on it (a 404), and the client component fetches again and shows it.
  */
 export async function prefetch(options: { queryKey: readonly unknown[] }): Promise<void> {
   const queryClient = getQueryClient();

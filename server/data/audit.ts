@@ -4,6 +4,8 @@
  * transaction of the action it records. Never holds credentials.
  */
 import type { TDb, TTx } from "../db";
+import { Prisma } from "../generated/prisma/client";
+import { containsPattern } from "./like";
 
 /** Every action the log records. */
 export const AUDIT_ACTIONS = [
@@ -55,6 +57,8 @@ export interface TAuditFilter {
   actorId?: string;
   /** The person the entries are about. */
   subjectId?: string;
+  /** What they were done to: an account, a delivery, a network ("qq"), a user. */
+  targetId?: string;
   action?: TAuditAction;
   /** Part of the actor's or the person's email (case-insensitive). */
   email?: string;
@@ -80,37 +84,46 @@ export interface TAuditRow {
 
 export type TCursor = { createdAt: Date; id: string };
 
-/** Newest first, by (createdAt, id); filters combine. */
+/**
+ * Newest first, by (createdAt, id); filters combine. Raw SQL: the email filter matches the actor's
+ * or the person's current email through an EXISTS on users (no foreign key joins them, so Prisma
+ * has no relation to filter through), however many users match.
+ */
 export async function searchAudit(
   db: TDb,
   filter: TAuditFilter,
 ): Promise<{ rows: TAuditRow[]; nextCursor: TCursor | null }> {
   const email = filter.email?.trim().toLowerCase();
-  const emailUserIds = email
-    ? (await db.user.findMany({ where: { email: { contains: email } }, select: { id: true }, take: 1000 })).map(
-        (user) => user.id,
-      )
-    : undefined;
-  const rows = await db.auditEvent.findMany({
-    where: {
-      AND: [
-        filter.actorId ? { actorId: filter.actorId } : {},
-        filter.subjectId ? { subjectId: filter.subjectId } : {},
-        filter.action ? { action: filter.action } : {},
-        emailUserIds ? { OR: [{ actorId: { in: emailUserIds } }, { subjectId: { in: emailUserIds } }] } : {},
-        filter.cursor
-          ? {
-              OR: [
-                { createdAt: { lt: filter.cursor.createdAt } },
-                { createdAt: filter.cursor.createdAt, id: { lt: filter.cursor.id } },
-              ],
-            }
-          : {},
-      ],
-    },
-    orderBy: [{ createdAt: "desc" }, { id: "desc" }],
-    take: filter.limit + 1,
-  });
+  const conditions = [
+    filter.actorId ? Prisma.sql`e.actor_id = ${filter.actorId}::uuid` : null,
+    filter.subjectId ? Prisma.sql`e.subject_id = ${filter.subjectId}::uuid` : null,
+    filter.targetId ? Prisma.sql`e.target_id = ${filter.targetId}` : null,
+    filter.action ? Prisma.sql`e.action = ${filter.action}` : null,
+    email
+      ? Prisma.sql`EXISTS (SELECT 1 FROM users u WHERE u.id IN (e.actor_id, e.subject_id) AND u.email LIKE ${containsPattern(email)})`
+      : null,
+    filter.cursor
+      ? Prisma.sql`(e.created_at, e.id) < (${filter.cursor.createdAt}::timestamptz, ${filter.cursor.id}::uuid)`
+      : null,
+  ].filter((condition) => condition !== null);
+  const rows = await db.$queryRaw<
+    Array<{
+      id: string;
+      createdAt: Date;
+      action: string;
+      actorId: string | null;
+      subjectId: string | null;
+      targetType: string;
+      targetId: string;
+      details: unknown;
+    }>
+  >`
+    SELECT e.id, e.created_at AS "createdAt", e.action, e.actor_id AS "actorId", e.subject_id AS "subjectId",
+      e.target_type AS "targetType", e.target_id AS "targetId", e.details
+    FROM audit_events e
+    ${conditions.length > 0 ? Prisma.sql`WHERE ${Prisma.join(conditions, " AND ")}` : Prisma.empty}
+    ORDER BY e.created_at DESC, e.id DESC
+    LIMIT ${filter.limit + 1}`;
   const page = rows.slice(0, filter.limit);
   const ids = new Set(page.flatMap((row) => [row.actorId, row.subjectId]).filter((id): id is string => id !== null));
   const users = await db.user.findMany({ where: { id: { in: [...ids] } }, select: { id: true, email: true } });

@@ -44,6 +44,17 @@ describe("searchUsers", () => {
     expect(seen).toEqual(expected);
   });
 
+  it("takes % and _ in a search literally", async () => {
+    await db.user.create({ data: { email: `${tag}_under@example.com`, passwordHash: "x" } });
+    await db.user.create({ data: { email: `${tag}xunder@example.com`, passwordHash: "x" } });
+    await db.user.create({ data: { email: `${tag}100%@example.com`, passwordHash: "x" } });
+    expect((await searchUsers(db, { query: `${tag}_under`, limit: 10 })).rows.map((row) => row.email)).toEqual([
+      `${tag}_under@example.com`,
+    ]);
+    expect((await searchUsers(db, { query: `${tag}1%`, limit: 10 })).rows).toHaveLength(0);
+    expect((await searchUsers(db, { query: `${tag}100%`, limit: 10 })).rows).toHaveLength(1);
+  });
+
   it("counts each person's accounts, re-auths, last change and failed deliveries of the last day", async () => {
     const user = await db.user.create({ data: { email: `${tag}-counted@example.com`, passwordHash: "x" } });
     const account = (login: string, status: "ACTIVE" | "NEEDS_REAUTH") =>

@@ -1,6 +1,7 @@
 /** Support's view of people: search, and the figures that say who needs help. */
 import type { TDb } from "../db";
 import type { TCursor } from "./audit";
+import { escapeLike } from "./like";
 
 export interface TUserRow {
   id: string;
@@ -25,7 +26,8 @@ export async function searchUsers(
   const users = await db.user.findMany({
     where: {
       AND: [
-        query ? { email: { contains: query } } : {},
+        // Escaped by hand: Prisma's `contains` would take % and _ as wildcards (./like.ts).
+        query ? { email: { contains: escapeLike(query) } } : {},
         input.cursor
           ? {
               OR: [

@@ -40,10 +40,9 @@ export function AuditLog({ initial }: { initial: TAuditSearch }) {
             id="audit-email"
             type="search"
             value={email}
-            onChange={(event) => {
-              setEmail(event.target.value);
-              update({ email: event.target.value });
-            }}
+            onChange={(event) => setEmail(event.target.value)}
+            // The URL (a link to this view) follows when the field is left, not on every keystroke.
+            onBlur={() => update({ email })}
             placeholder="part of an email"
             className="mt-1 block w-full rounded-lg border border-slate-300 bg-white px-3 py-2 text-sm outline-none focus:ring-2 focus:ring-indigo-500 dark:border-slate-700 dark:bg-slate-900"
           />
@@ -70,7 +69,15 @@ export function AuditLog({ initial }: { initial: TAuditSearch }) {
           </select>
         </div>
         {(initial.actor || initial.subject) && (
-          <Button type="button" variant="secondary" onClick={() => router.replace(pathname)}>
+          <Button
+            type="button"
+            variant="secondary"
+            onClick={() => {
+              setEmail("");
+              setAction("");
+              router.replace(pathname);
+            }}
+          >
             Show everyone
           </Button>
         )}

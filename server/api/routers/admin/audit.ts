@@ -9,6 +9,7 @@ export const audit = adminProcedure
     z.object({
       actorId: z.uuid("Unknown actor.").optional(),
       subjectId: z.uuid("Unknown person.").optional(),
+      targetId: z.string().trim().min(1).max(64).optional(),
       action: z.enum(AUDIT_ACTIONS).optional(),
       email: z.string().trim().max(254).optional(),
       cursor: ZCursor.nullish(),

@@ -74,6 +74,7 @@ export function AccountsTable({
                         variant="secondary"
                         className="px-3 py-1"
                         disabled={isBusy}
+                        aria-label={`${account.isPaused ? "Resume" : "Pause"} ${account.networkName} ${account.login}`}
                         onClick={() => onAction({ kind: account.isPaused ? "resume" : "pause", account })}
                       >
                         {account.isPaused ? "Resume" : "Pause"}
@@ -82,6 +83,7 @@ export function AccountsTable({
                         variant="secondary"
                         className="px-3 py-1"
                         disabled={isBusy || account.status !== "active"}
+                        aria-label={`Resend the profile to ${account.networkName} ${account.login}`}
                         onClick={() => onAction({ kind: "resend", account })}
                       >
                         Resend profile

@@ -62,6 +62,7 @@ export function ChangeList({
                         <Button
                           variant="secondary"
                           className="ml-auto px-3 py-1"
+                          aria-label={`Retry the delivery to ${delivery.networkName} ${delivery.login}`}
                           disabled={isBusy}
                           onClick={() =>
                             onAction({
