@@ -148,9 +148,10 @@ describe("admin.users", () => {
 
     const asAdmin = await call("admin.users", { query: "PLAIN" }, { kind: "query", session: sessionOf({ ...admin }) });
     expect(asAdmin.status).toBe(200);
-    expect(asAdmin.body.result?.data.json).toEqual([
-      expect.objectContaining({ email: "plain@example.com", role: "USER" }),
-    ]);
+    expect(asAdmin.body.result?.data.json).toEqual({
+      rows: [expect.objectContaining({ email: "plain@example.com", role: "USER" })],
+      nextCursor: null,
+    });
     expect(asAdmin.text).not.toContain("passwordHash");
   });
 });
