@@ -5,27 +5,8 @@
  */
 import type { TDb, TTx } from "../db";
 import { Prisma } from "../generated/prisma/client";
+import type { TAuditAction, TAuditTargetType } from "./audit-actions";
 import { containsPattern } from "./like";
-
-/** Every action the log records. */
-export const AUDIT_ACTIONS = [
-  "user.signup",
-  "user.role",
-  "account.link",
-  "account.unlink",
-  "account.relink",
-  "network.enable",
-  "network.disable",
-  "admin.delivery.retry",
-  "admin.deliveries.retry_failed",
-  "admin.account.pause",
-  "admin.account.resume",
-  "admin.account.resend",
-] as const;
-export type TAuditAction = (typeof AUDIT_ACTIONS)[number];
-
-export const AUDIT_TARGET_TYPES = ["user", "linked_account", "network", "delivery"] as const;
-export type TAuditTargetType = (typeof AUDIT_TARGET_TYPES)[number];
 
 export interface TAuditEntryInput {
   /** The user who acted; null for the system or a support command run on the server. */

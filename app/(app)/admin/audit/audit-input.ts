@@ -1,4 +1,4 @@
-import { AUDIT_ACTIONS, type TAuditAction } from "@/server/data/audit";
+import { AUDIT_ACTIONS, type TAuditAction } from "@/server/data/audit-actions";
 
 /** The audit page's search parameters: a filtered view can be linked to. */
 export interface TAuditSearch {

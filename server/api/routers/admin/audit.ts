@@ -1,5 +1,6 @@
 import { z } from "zod";
-import { AUDIT_ACTIONS, searchAudit } from "../../../data/audit";
+import { searchAudit } from "../../../data/audit";
+import { AUDIT_ACTIONS } from "../../../data/audit-actions";
 import { adminProcedure } from "../../trpc";
 import { ZAuditRow, ZCursor, ZPageLimit } from "./schemas";
 
