@@ -16,6 +16,8 @@ import {
 const WORD = `nope${randomBytes(3).toString("hex")}`;
 
 test("support finds a person whose delivery failed, reads why, retries it, and it is audited", async ({ browser }) => {
+  // Two people, a link, two saves and a retry, on two busy cores.
+  test.setTimeout(240_000);
   // The person: links QQ and saves a signature QQ refuses.
   const person = await browser.newPage({ storageState: { cookies: [], origins: [] } });
   const personEmail = uniqueEmail("stuck");

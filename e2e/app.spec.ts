@@ -55,9 +55,10 @@ test("the promotion is in the audit log, with its reason", async ({ browser }) =
   await signIn(page, email);
   await page.goto("/admin/audit");
   await page.getByLabel("Actor’s or person’s email").fill(email);
-  const rows = page.getByTestId("audit-rows");
-  await expect(rows.locator('[data-action="user.role"]')).toContainText("“audits the auditors”");
-  await expect(rows.locator('[data-action="user.role"]')).toContainText("support command");
-  await expect(rows.locator('[data-action="user.signup"]')).toBeVisible();
+  // This person's entries (other tests promote people too).
+  const rows = page.getByTestId("audit-rows").locator("tr", { hasText: email });
+  await expect(rows.and(page.locator('[data-action="user.role"]'))).toContainText("“audits the auditors”");
+  await expect(rows.and(page.locator('[data-action="user.role"]'))).toContainText("support command");
+  await expect(rows.and(page.locator('[data-action="user.signup"]'))).toBeVisible();
   await page.close();
 });
