@@ -65,6 +65,26 @@ const config = [
     },
   },
   {
+    // The sandbox is an emulated vendor: OneProfile knows it only through its API, as it knows a real
+    // network (server/connectors/sandbox/ encodes what that API documents). Tests may start it.
+    files: ["server/**", "app/**"],
+    ignores: ["**/*.test.ts", "**/*.test.tsx"],
+    rules: {
+      "import/no-restricted-paths": [
+        "error",
+        {
+          zones: [
+            {
+              target: ["./server", "./app"],
+              from: "./sandbox",
+              message: "OneProfile speaks to the sandbox through its API only (server/connectors/sandbox/).",
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     // The sandbox is its own program with its own configuration reader and launcher.
     files: [
       "server/env.ts",

@@ -29,7 +29,7 @@ const { values } = parseArgs({
 const firstSent = new Map<string, number>();
 const connectors =
   values.connector === "sandbox"
-    ? createConnectorResolver({ sandboxUrl: values.sandbox! })
+    ? createConnectorResolver({ sandbox: { url: values.sandbox!, webhookSecret: "bench-worker-sends-only" } })
     : instantConnectors({
         latencyMs: Number(values.latency),
         ...(values.calls

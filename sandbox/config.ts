@@ -4,7 +4,7 @@ import { z } from "zod";
 const ZSandboxEnv = z.object({
   SANDBOX_PORT: z.coerce.number().int().min(0).max(65535).default(4010),
   SANDBOX_DATA_DIR: z.string().min(1).default(".data/sandbox"),
-  /** Where profile changes are pushed: OneProfile's webhook base (…/api/webhooks/sandbox). */
+  /** Where profile changes are pushed: OneProfile's webhook base (…/api/webhooks). */
   SANDBOX_WEBHOOK_URL: z.url().optional(),
   SANDBOX_WEBHOOK_SECRET: z.string().min(16).optional(),
   /** Webhook sender tick, and retry backoff (base·2^attempts up to max); tests shorten them. */

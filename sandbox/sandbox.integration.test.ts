@@ -5,7 +5,7 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import sharp from "sharp";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { checkSignature } from "../server/monitor/webhook-signature";
+import { checkSignature } from "../server/connectors/sandbox/webhook-signature";
 import { setupTestSandbox, startTestSandbox } from "../test/sandbox";
 import type { TSandboxWebhookEvent } from "./events";
 import { SANDBOX_NETWORKS, type TSandboxNetworkId } from "./networks";

@@ -21,7 +21,7 @@ await prepareDatabase(database.url);
 const webhookSecret = randomBytes(24).toString("base64url");
 const sandbox = await startSandboxProcess({
   dataDir: path.join(dir, "sandbox"),
-  webhookUrl: `http://127.0.0.1:${E2E_PORT}/api/webhooks/sandbox`,
+  webhookUrl: `http://127.0.0.1:${E2E_PORT}/api/webhooks`,
   webhookSecret,
 });
 

@@ -11,7 +11,8 @@ import type { TSandboxNetworkId } from "../sandbox/networks";
 import { createConnectorResolver, type TConnectorResolver } from "../server/connectors/registry";
 import { createKeyring } from "../server/crypto/secrets";
 import { createWorker } from "../server/dispatch/worker";
-import { receiveSandboxEvent } from "../server/monitor/receive-sandbox-event";
+import { receiveWebhook } from "../server/monitor/receive-webhook";
+import { fetchHeaders, webhookConnectors } from "../scripts/lib/webhook-receiver";
 import { currentSnapshot, updateProfile, type TProfileChanges } from "../server/profile/update";
 import { linkAccount } from "../server/registration/link";
 import { setNetworkEnabled } from "../server/registration/networks";
@@ -24,8 +25,7 @@ const NETWORKS = ["qq", "msn", "fetion", "facebook"] as const;
 
 export interface THeldEvent {
   networkId: string;
-  timestamp: string;
-  signature: string;
+  headers: Headers;
   body: string;
 }
 
@@ -46,15 +46,14 @@ export async function setupEngineHarness() {
   // ---- webhooks, delivered at once or held and delivered in the order a test chooses ----
   const webhooks = { isHolding: false, held: [] as THeldEvent[] };
   const deliver = (event: THeldEvent) =>
-    receiveSandboxEvent(db, { ...event, secret: WEBHOOK_SECRET }).then((outcome) => outcome.status);
+    receiveWebhook(db, webhookConnectors(WEBHOOK_SECRET), event).then((outcome) => outcome.status);
   const receiver = http.createServer((req, res) => {
     let body = "";
     req.on("data", (chunk: Buffer) => (body += chunk.toString("utf8")));
     req.on("end", () => {
       const event = {
         networkId: (req.url ?? "").split("/").pop() ?? "",
-        timestamp: String(req.headers["x-sandbox-timestamp"]),
-        signature: String(req.headers["x-sandbox-signature"]),
+        headers: fetchHeaders(req.headers),
         body,
       };
       if (webhooks.isHolding) {
@@ -73,7 +72,9 @@ export async function setupEngineHarness() {
 
   const sandbox = await setupTestSandbox({ webhookUrl, webhookSecret: WEBHOOK_SECRET, webhookIntervalMs: 20 });
   const keyring = createKeyring(`k1:${randomBytes(32).toString("base64")}`, undefined);
-  const connectors = createConnectorResolver({ sandboxUrl: sandbox.url, timeoutMs: 1000 });
+  const connectors = createConnectorResolver({
+    sandbox: { url: sandbox.url, webhookSecret: WEBHOOK_SECRET, timeoutMs: 1000 },
+  });
   const worker = createWorker({ db, databaseUrl, connectors, keyring, concurrency: 8, leaseMs: 5_000, retryBaseMs: 5 });
   const admin = await db.user.create({
     data: { email: `admin-${randomBytes(3).toString("hex")}@example.com`, passwordHash: "x", role: "ADMIN" },

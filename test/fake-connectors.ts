@@ -5,6 +5,7 @@
  * for that network; `parseReport` does what the test says.
  */
 import { createHash } from "node:crypto";
+import { z } from "zod";
 import { definitionOf, type TConnectorResolver } from "../server/connectors/registry";
 import {
   ConnectorError,
@@ -36,30 +37,35 @@ export function fakeConnectors(
       };
     return {
       definition,
-      verify: async (credentials) => shown(credentials.login),
-      read: async (credentials) => shown(credentials.login),
+      credentialsSchema: z.object({ login: z.string(), secret: z.string(), session: z.string().optional() }),
+      feed: { kind: "poll" },
       parseReport:
         options.parseReport ??
         (() => {
           throw new ConnectorError("permanent", "No events in this test.");
         }),
-      downloadAvatar: async () => Buffer.alloc(0),
-      async apply(credentials, settings) {
-        const answer = options.answerOf?.(networkId) ?? "ok";
-        if (answer !== "ok") throw new ConnectorError(answer, `${networkId} answered ${answer}`);
-        const { avatar, ...text } = settings;
-        const before = shown(credentials.login);
-        const mark = options.nextMark?.() ?? Number(before.mark) + 1;
-        const after: TVendorProfile = { ...before, ...text, mark };
-        if (avatar !== undefined) {
-          const sha256 = avatar ? createHash("sha256").update(avatar.bytes).digest("hex") : null;
-          after.avatar = sha256 ? { url: `https://fake.invalid/${sha256}`, sha256 } : null;
-        }
-        accounts.set(`${networkId}|${credentials.login}`, after);
-        const fields = Object.keys(text).map((field) => (field === "moodText" ? "mood" : field));
-        if (avatar !== undefined) fields.push("avatar");
-        return { marks: Object.fromEntries(fields.map((field) => [field, after.mark])) };
-      },
+      client: ({ credentials }) => ({
+        verify: async () => shown(credentials.login),
+        read: async () => shown(credentials.login),
+        downloadAvatar: async () => Buffer.alloc(0),
+        close: async () => {},
+        async apply(settings) {
+          const answer = options.answerOf?.(networkId) ?? "ok";
+          if (answer !== "ok") throw new ConnectorError(answer, `${networkId} answered ${answer}`);
+          const { avatar, ...text } = settings;
+          const before = shown(credentials.login);
+          const mark = options.nextMark?.() ?? Number(before.mark) + 1;
+          const after: TVendorProfile = { ...before, ...text, mark };
+          if (avatar !== undefined) {
+            const sha256 = avatar ? createHash("sha256").update(avatar.bytes).digest("hex") : null;
+            after.avatar = sha256 ? { url: `https://fake.invalid/${sha256}`, sha256 } : null;
+          }
+          accounts.set(`${networkId}|${credentials.login}`, after);
+          const fields = Object.keys(text).map((field) => (field === "moodText" ? "mood" : field));
+          if (avatar !== undefined) fields.push("avatar");
+          return { marks: Object.fromEntries(fields.map((field) => [field, after.mark])) };
+        },
+      }),
     };
   };
 }

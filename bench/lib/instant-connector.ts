@@ -2,6 +2,7 @@
  * An in-process connector for the bench: answers every write at once (or after a fixed latency)
  * with a vendor mark, so what is measured is OneProfile's own dispatch, not a vendor.
  */
+import { z } from "zod";
 import type { TConnector } from "../../server/connectors/types";
 import { ConnectorError } from "../../server/connectors/types";
 import { definitionOf, type TConnectorResolver } from "../../server/connectors/registry";
@@ -23,23 +24,28 @@ export function instantConnectors(options: {
       };
       connector = {
         definition,
-        verify: refuse,
-        read: refuse,
+        credentialsSchema: z.object({ login: z.string(), secret: z.string(), session: z.string().optional() }),
+        feed: { kind: "poll" },
         parseReport: () => {
           throw new ConnectorError("permanent", "The bench connector receives no events.");
         },
-        downloadAvatar: refuse,
-        async apply(_credentials, settings) {
-          options.onApply?.(settings);
-          if (options.latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, options.latencyMs));
-          mark += 1;
-          const marks: Record<string, number> = {};
-          for (const field of ["displayName", "signature", "mood"] as const) {
-            if (settings[field] !== undefined) marks[field] = mark;
-          }
-          if (settings.avatar !== undefined) marks.avatar = mark;
-          return { marks };
-        },
+        client: () => ({
+          verify: refuse,
+          read: refuse,
+          downloadAvatar: refuse,
+          close: async () => {},
+          async apply(settings) {
+            options.onApply?.(settings);
+            if (options.latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, options.latencyMs));
+            mark += 1;
+            const marks: Record<string, number> = {};
+            for (const field of ["displayName", "signature", "mood"] as const) {
+              if (settings[field] !== undefined) marks[field] = mark;
+            }
+            if (settings.avatar !== undefined) marks.avatar = mark;
+            return { marks };
+          },
+        }),
       };
       cache.set(networkId, connector);
     }

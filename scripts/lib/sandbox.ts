@@ -13,7 +13,7 @@ export async function connectSandbox(portalPort: number): Promise<TSandboxProces
   return startSandboxProcess({
     dataDir: path.join(env.ONEPROFILE_DATA_DIR, "sandbox"),
     port: env.SANDBOX_PORT,
-    webhookUrl: `http://127.0.0.1:${portalPort}/api/webhooks/sandbox`,
+    webhookUrl: `http://127.0.0.1:${portalPort}/api/webhooks`,
     webhookSecret: env.SANDBOX_WEBHOOK_SECRET,
   });
 }

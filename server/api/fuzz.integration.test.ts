@@ -15,7 +15,7 @@ import superjson from "superjson";
 import { afterAll, describe, expect, it, vi } from "vitest";
 import { setupTestDb } from "@/test/database";
 import { setupTestSandbox } from "@/test/sandbox";
-import { signPayload } from "@/server/monitor/webhook-signature";
+import { signPayload } from "@/server/connectors/sandbox/webhook-signature";
 import { SANDBOX_NETWORK_IDS } from "@/sandbox/networks";
 import { MOOD_IDS } from "@/server/sync/moods";
 import { PROFILE_FIELDS } from "@/server/sync/state";
@@ -41,7 +41,7 @@ vi.stubEnv("DATABASE_URL", url);
 vi.stubEnv("SANDBOX_URL", sandbox.url);
 vi.stubEnv("SANDBOX_WEBHOOK_SECRET", WEBHOOK_SECRET);
 const trpcRoute = await import("@/app/api/trpc/[trpc]/route");
-const webhookRoute = await import("@/app/api/webhooks/sandbox/[network]/route");
+const webhookRoute = await import("@/app/api/webhooks/[network]/route");
 const { appRouter } = await import("./root");
 afterAll(async () => {
   vi.unstubAllEnvs();
@@ -475,7 +475,7 @@ describe("the sandbox webhook route's body", () => {
     });
     const before = await fingerprint();
     const response = await webhookRoute.POST(
-      new Request("http://localhost/api/webhooks/sandbox/qq", { method: "POST", body, duplex: "half" } as RequestInit),
+      new Request("http://localhost/api/webhooks/qq", { method: "POST", body, duplex: "half" } as RequestInit),
       { params: Promise.resolve({ network: "qq" }) },
     );
     expect(response.status).toBe(413);
@@ -682,7 +682,7 @@ describe("fuzzing the sandbox webhook route", () => {
       const path = network instanceof Huge ? network.unit.repeat(Math.min(network.times, 2000)) : network;
       const before = await fingerprint();
       const response = await webhookRoute.POST(
-        new Request(`http://localhost/api/webhooks/sandbox/${encodeSegment(path)}`, {
+        new Request(`http://localhost/api/webhooks/${encodeSegment(path)}`, {
           method: "POST",
           headers,
           body: text,

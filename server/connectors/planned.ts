@@ -104,13 +104,20 @@ const planned = (
 ): TNetworkDefinition => ({
   id,
   displayName,
-  kind: "planned",
   color,
   capabilities,
   // Not linkable yet; when they are, networks that cannot push are read back every few minutes.
   readBackEveryMs: 5 * 60 * 1000,
-  loginForm: { loginLabel, loginPlaceholder, loginHint: "", secretLabel: "Password or token" },
-  loginSchema: z.string().trim().min(1),
+  loginFlows: [
+    {
+      kind: "password",
+      loginLabel,
+      loginPlaceholder,
+      loginHint: "",
+      secretLabel: "Password or token",
+      loginSchema: z.string().trim().min(1),
+    },
+  ],
 });
 
 export const PLANNED_NETWORKS: TNetworkDefinition[] = [

@@ -9,7 +9,12 @@ let resolver: TConnectorResolver | undefined;
 export function processConnectors(): TConnectorResolver {
   return (resolver ??= createConnectorResolver({
     // The sandbox networks are a demo: in production they are off unless SANDBOX_URL names one.
-    sandboxUrl: env.IS_SANDBOX_ENABLED ? (env.SANDBOX_URL ?? DEFAULT_SANDBOX_URL) : null,
-    timeoutMs: env.CONNECTOR_TIMEOUT_MS,
+    sandbox: env.IS_SANDBOX_ENABLED
+      ? {
+          url: env.SANDBOX_URL ?? DEFAULT_SANDBOX_URL,
+          webhookSecret: env.SANDBOX_WEBHOOK_SECRET,
+          timeoutMs: env.CONNECTOR_TIMEOUT_MS,
+        }
+      : null,
   }));
 }

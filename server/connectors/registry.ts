@@ -1,16 +1,22 @@
 /**
- * The connector registry: every network OneProfile knows, and how to reach the ones that work.
- * The `networks` table mirrors it (server/database/prepare.ts), keeping the admin's on/off switch.
+ * The connector registry: every network OneProfile knows, and the connectors of the ones that work.
+ * A network can be linked when a connector is registered for it and support has it switched on;
+ * the others are listed as coming soon. The `networks` table mirrors the definitions
+ * (server/database/prepare.ts), keeping the admin's on/off switch.
  */
-import { SANDBOX_NETWORK_IDS, isSandboxNetworkId } from "../../sandbox/networks";
 import { PLANNED_NETWORKS } from "./planned";
-import { createSandboxConnector, sandboxDefinition } from "./sandbox/connector";
+import { createSandboxConnector, type TSandboxConfig } from "./sandbox/connector";
+import { sandboxDefinition } from "./sandbox/definition";
+import { SANDBOX_NETWORK_IDS } from "./sandbox/networks";
 import type { TConnector, TNetworkDefinition } from "./types";
 
 export const NETWORK_DEFINITIONS: TNetworkDefinition[] = [
   ...SANDBOX_NETWORK_IDS.map(sandboxDefinition),
   ...PLANNED_NETWORKS,
 ];
+
+/** The networks this build has a connector for; the others are listed as coming soon. */
+export const CONNECTED_NETWORK_IDS: readonly string[] = [...SANDBOX_NETWORK_IDS];
 
 export function definitionOf(networkId: string): TNetworkDefinition | undefined {
   return NETWORK_DEFINITIONS.find((definition) => definition.id === networkId);
@@ -19,23 +25,21 @@ export function definitionOf(networkId: string): TNetworkDefinition | undefined 
 /** Finds the connector for a network; null when the network has none (yet). */
 export type TConnectorResolver = (networkId: string) => TConnector | null;
 
-/** `sandboxUrl: null`: the sandbox networks are off (production without SANDBOX_URL); they have no connector. */
-export function createConnectorResolver(options: {
-  sandboxUrl: string | null;
-  timeoutMs?: number;
-}): TConnectorResolver {
-  const cache = new Map<string, TConnector>();
-  const { sandboxUrl } = options;
-  return (networkId) => {
-    if (!isSandboxNetworkId(networkId) || sandboxUrl === null) return null;
-    let connector = cache.get(networkId);
-    if (!connector)
-      cache.set(networkId, (connector = createSandboxConnector(networkId, sandboxUrl, options.timeoutMs)));
-    return connector;
-  };
+export interface TConnectorConfig {
+  /** The sandbox vendor; null: the sandbox networks are off (production without SANDBOX_URL). */
+  sandbox: TSandboxConfig | null;
+}
+
+export function createConnectorResolver(config: TConnectorConfig): TConnectorResolver {
+  const connectors = new Map<string, TConnector>();
+  if (config.sandbox) {
+    for (const id of SANDBOX_NETWORK_IDS) connectors.set(id, createSandboxConnector(id, config.sandbox));
+  }
+  return (networkId) => connectors.get(networkId) ?? null;
 }
 
 /** What the `networks.capabilities` column holds: everything the UI needs to offer a link. */
 export function capabilitiesRecord(definition: TNetworkDefinition) {
-  return { fields: definition.capabilities, loginForm: definition.loginForm, color: definition.color };
+  const { loginSchema: _schema, kind: _kind, ...loginForm } = definition.loginFlows[0];
+  return { fields: definition.capabilities, loginForm, color: definition.color };
 }

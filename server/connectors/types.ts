@@ -3,33 +3,48 @@
  * id, capabilities, how to log in — and a client that verifies, reads and applies a profile.
  * Vendor errors never leave a connector raw: they become a ConnectorError with a kind.
  */
-import type { z } from "zod";
+import { z } from "zod";
 import type { TMappedDraft, TProfileField, TVendorMark } from "../sync/state";
 
 export { PROFILE_FIELDS, type TProfileField } from "../sync/state";
 
-export interface TCapabilities {
-  /** Text limits in grapheme clusters; a missing field is not supported by the network. */
-  displayName?: { maxGraphemes: number };
-  signature?: { maxGraphemes: number };
-  mood?: {
-    /** The network's own mood words. */
-    vocabulary: readonly string[];
-    /** OneProfile mood id (server/sync/moods.ts) → the network's word. */
-    map: Readonly<Record<string, string>>;
-    /** The word sent for a mood the network has no equivalent for; null: not sent. */
-    fallback: string | null;
-    /** Mood text length; 0 when the network shows none. */
-    maxTextGraphemes: number;
-  };
-  avatar?: {
-    formats: readonly ("png" | "jpeg" | "gif" | "webp")[];
-    maxBytes: number;
-    minPx: number;
-    maxPx: number;
-    isSquare: boolean;
-  };
-}
+const ZTextLimit = z.object({ maxGraphemes: z.number().int().positive() });
+
+/**
+ * What a network can show, as one schema: the definitions are checked against it, and the
+ * `networks.capabilities` column and a linked account's own capabilities are read through it. A
+ * missing field is one the network does not have.
+ */
+export const ZCapabilities = z.object({
+  /** Text limits in grapheme clusters. */
+  displayName: ZTextLimit.optional(),
+  signature: ZTextLimit.optional(),
+  mood: z
+    .object({
+      /** The network's own mood words. */
+      vocabulary: z.array(z.string().min(1)).readonly(),
+      /** OneProfile mood id (server/sync/moods.ts) → the network's word. */
+      map: z.record(z.string(), z.string()).readonly(),
+      /** The word sent for a mood the network has no equivalent for; null: not sent. */
+      fallback: z.string().nullable(),
+      /** Mood text length; 0 when the network shows none. */
+      maxTextGraphemes: z.number().int().nonnegative(),
+    })
+    .optional(),
+  avatar: z
+    .object({
+      formats: z
+        .array(z.enum(["png", "jpeg", "gif", "webp"]))
+        .min(1)
+        .readonly(),
+      maxBytes: z.number().int().positive(),
+      minPx: z.number().int().positive(),
+      maxPx: z.number().int().positive(),
+      isSquare: z.boolean(),
+    })
+    .optional(),
+});
+export type TCapabilities = z.infer<typeof ZCapabilities>;
 
 export interface TLoginForm {
   /** The network's own name for the login ("QQ number", "MSN email"). */
@@ -39,16 +54,24 @@ export interface TLoginForm {
   secretLabel: string;
 }
 
+/**
+ * How a person links an account. Today every network signs in with a login and a secret (a
+ * password, an app password); OAuth and pasted tokens will be further kinds.
+ */
+export interface TPasswordLogin extends TLoginForm {
+  kind: "password";
+  /** Validates and normalises the login as the network writes it. */
+  loginSchema: z.ZodType<string, string>;
+}
+export type TLoginFlow = TPasswordLogin;
+
 export interface TNetworkDefinition {
   id: string;
   displayName: string;
-  /** "sandbox": a working connector; "planned": listed as coming soon, not linkable. */
-  kind: "sandbox" | "planned";
   color: string;
   capabilities: TCapabilities;
-  loginForm: TLoginForm;
-  /** Validates and normalises the login as the network writes it. */
-  loginSchema: z.ZodType<string, string>;
+  /** The ways to link an account; the first is offered first. */
+  loginFlows: readonly [TLoginFlow, ...TLoginFlow[]];
   /**
    * How often the worker reads an account back to correct what no report told (server/sync/state.ts):
    * long for a network that pushes every change, short for one that can only be polled.
@@ -56,9 +79,15 @@ export interface TNetworkDefinition {
   readBackEveryMs: number;
 }
 
+/**
+ * What OneProfile keeps, encrypted, to act for a linked account: the login and the secret the
+ * person gave, and the session a client opened with them (tokens it may refresh), as its connector
+ * writes it. Only the connector reads `session`.
+ */
 export interface TCredentials {
   login: string;
   secret: string;
+  session?: string;
 }
 
 /** The settings as the vendor shows them. */
@@ -114,16 +143,79 @@ export interface TApplyOptions {
   signal?: AbortSignal;
 }
 
+/** What a client is given for its account: the credentials, and one way to write refreshed ones back. */
+export interface TAccountContext {
+  credentials: TCredentials;
+  /**
+   * Stores credentials the client refreshed (a new session token), encrypted, in place of the
+   * old ones. A client that lost its session for good throws ConnectorError("auth") instead.
+   */
+  saveCredentials(next: TCredentials): Promise<void>;
+}
+
+/** One change the network pushed to a watching client, recorded as webhook events are. */
+export interface TWatchedEvent {
+  /** The vendor's id of the event (unique per network): a repeat is recorded once. */
+  id: string;
+  /** What `parseReport` reads. */
+  payload: object;
+}
+
+/**
+ * A client for one linked account (mautrix bridgev2's NetworkAPI). It may hold a connection or a
+ * session; the worker keeps it while it is used (./clients.ts) and closes it when the account is
+ * unlinked, its credentials change or the bound is reached.
+ */
+export interface TAccountClient {
+  /** Checks the credentials with the vendor; returns what the vendor shows for the account. */
+  verify(signal?: AbortSignal): Promise<TVendorProfile>;
+  read(signal?: AbortSignal): Promise<TVendorProfile>;
+  apply(settings: TMappedSettings, options: TApplyOptions): Promise<TApplyResult>;
+  /**
+   * Networks that push over a connection: delivers every change the account's network pushes until
+   * `signal` aborts; resolves when the connection ends (the caller reconnects, and reads first).
+   */
+  watch?(onEvent: (event: TWatchedEvent) => Promise<void>, signal: AbortSignal): Promise<void>;
+  /** Downloads an avatar the network reported (only from the vendor's own store, capped). */
+  downloadAvatar(url: string, signal?: AbortSignal): Promise<Buffer>;
+  close(): Promise<void>;
+}
+
+/** A webhook request as the route received it. */
+export interface TWebhookRequest {
+  headers: Headers;
+  body: string;
+  now: Date;
+}
+
+/** A webhook the connector checked: the event's id, the login it names and its payload; or why not. */
+export type TWebhookVerdict =
+  | { isValid: true; id: string; login: string; payload: object }
+  | { isValid: false; status: 400 | 401; message: string };
+
+/**
+ * How a network tells of changes made inside it: webhooks to /api/webhooks/<network> (verified and
+ * opened by the connector), a watch over each account's own connection, or nothing (polled through
+ * `read()` every `readBackEveryMs`).
+ */
+export type TChangeFeed =
+  | { kind: "webhook"; maxBytes: number; open(request: TWebhookRequest): TWebhookVerdict }
+  | { kind: "watch" }
+  | { kind: "poll" };
+
+/**
+ * Everything OneProfile knows about one network (mautrix bridgev2's NetworkConnector): its
+ * definition, its clients, its change feed and how to read what the feed records.
+ */
 export interface TConnector {
   definition: TNetworkDefinition;
-  /** Checks the credentials with the vendor; returns what the vendor shows for the account. */
-  verify(credentials: TCredentials): Promise<TVendorProfile>;
-  read(credentials: TCredentials): Promise<TVendorProfile>;
-  apply(credentials: TCredentials, settings: TMappedSettings, options: TApplyOptions): Promise<TApplyResult>;
+  /** Checks and completes what is stored for an account (a login form's answer, a refreshed session). */
+  credentialsSchema: z.ZodType<TCredentials>;
+  /** A client for one account; nothing is sent until it is used. */
+  client(context: TAccountContext): TAccountClient;
+  feed: TChangeFeed;
   /** Parses a recorded event's payload; throws ConnectorError("permanent") when it is not valid. */
   parseReport(payload: unknown): TNetworkReport;
-  /** Downloads an avatar the network reported (only from the vendor's own host, capped). */
-  downloadAvatar(url: string, signal?: AbortSignal): Promise<Buffer>;
 }
 
 /**

@@ -212,7 +212,7 @@ export async function readSpans(
 async function liveNetworks(db: TExecutor): Promise<Array<{ id: string; displayName: string }>> {
   return db.$queryRaw<Array<{ id: string; displayName: string }>>`
     SELECT id, display_name AS "displayName" FROM networks
-    WHERE is_enabled AND connector_kind <> 'planned' ORDER BY sort_order, id`;
+    WHERE is_enabled AND has_connector ORDER BY sort_order, id`;
 }
 
 async function displayNames(db: TExecutor, ids: readonly string[]): Promise<Map<string, string>> {

@@ -1,4 +1,4 @@
-import { capabilitiesRecord, NETWORK_DEFINITIONS } from "../connectors/registry";
+import { capabilitiesRecord, CONNECTED_NETWORK_IDS, NETWORK_DEFINITIONS } from "../connectors/registry";
 import { createDb, type TDb } from "../db";
 import { migrate } from "./migrate";
 
@@ -20,7 +20,7 @@ async function syncNetworkRegistry(db: TDb): Promise<void> {
     NETWORK_DEFINITIONS.map((definition, index) => {
       const data = {
         displayName: definition.displayName,
-        connectorKind: definition.kind,
+        hasConnector: CONNECTED_NETWORK_IDS.includes(definition.id),
         capabilities: capabilitiesRecord(definition) as object,
         sortOrder: index,
       };

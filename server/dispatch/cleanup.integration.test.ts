@@ -14,8 +14,9 @@ import { fakeConnectors } from "../../test/fake-connectors";
 import { captureLogs } from "../../test/log-capture";
 import { createKeyring } from "../crypto/secrets";
 import { Prisma } from "../generated/prisma/client";
-import { receiveSandboxEvent } from "../monitor/receive-sandbox-event";
-import { signPayload } from "../monitor/webhook-signature";
+import { webhookConnectors } from "../../scripts/lib/webhook-receiver";
+import { signPayload } from "../connectors/sandbox/webhook-signature";
+import { receiveWebhook } from "../monitor/receive-webhook";
 import { storeOriginalAvatar } from "../profile/avatars";
 import { updateProfile } from "../profile/update";
 import { runScheduledJob } from "./define-job";
@@ -502,11 +503,12 @@ describe("what a cleanup run looks at", () => {
       JSON.stringify({ id: `evt_${randomUUID()}`, network: "qq", login, signature, mark });
     const receive = (body: string) => {
       const timestamp = Math.floor(Date.now() / 1000);
-      return receiveSandboxEvent(db, {
+      return receiveWebhook(db, webhookConnectors(secret), {
         networkId: "qq",
-        secret,
-        timestamp: String(timestamp),
-        signature: signPayload(secret, timestamp, body),
+        headers: new Headers({
+          "x-sandbox-timestamp": String(timestamp),
+          "x-sandbox-signature": signPayload(secret, timestamp, body),
+        }),
         body,
       });
     };

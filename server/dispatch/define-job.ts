@@ -21,6 +21,7 @@
  */
 import pg from "pg";
 import type { TConnectorResolver } from "../connectors/registry";
+import type { TClientPool } from "./clients";
 import type { TKeyring } from "../crypto/secrets";
 import type { TDb, TTx } from "../db";
 import { notifyActivity } from "../profile/notify";
@@ -34,6 +35,8 @@ export interface TJobDeps {
   connectors: TConnectorResolver;
   keyring: TKeyring;
   retryBaseMs: number;
+  /** The worker's open clients, one per account in use (./clients.ts). */
+  clients: TClientPool;
 }
 
 export interface TJobOutcome<TResult = unknown> {

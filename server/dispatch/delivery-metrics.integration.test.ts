@@ -14,7 +14,9 @@ import { createWorker } from "./worker";
 const { db, url: databaseUrl } = await setupTestDb();
 const sandbox = await setupTestSandbox();
 const keyring = createKeyring(`k1:${randomBytes(32).toString("base64")}`, undefined);
-const connectors = createConnectorResolver({ sandboxUrl: sandbox.url, timeoutMs: 2_000 });
+const connectors = createConnectorResolver({
+  sandbox: { url: sandbox.url, webhookSecret: "unused-webhook-secret", timeoutMs: 2_000 },
+});
 const worker = createWorker({
   db,
   databaseUrl,

@@ -30,7 +30,9 @@ const sandbox = await setupTestSandbox({
 });
 const KEY = `k1:${randomBytes(32).toString("base64")}`;
 const keyring = createKeyring(KEY, undefined);
-const connectors = createConnectorResolver({ sandboxUrl: sandbox.url, timeoutMs: 500 });
+const connectors = createConnectorResolver({
+  sandbox: { url: sandbox.url, webhookSecret: WEBHOOK_SECRET, timeoutMs: 500 },
+});
 const worker = createWorker({ db, databaseUrl, connectors, keyring, concurrency: 8, leaseMs: 5_000, retryBaseMs: 20 });
 
 afterEach(() => sandbox.clearFaults());

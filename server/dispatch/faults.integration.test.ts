@@ -63,7 +63,9 @@ const sandbox = await setupTestSandbox({
   webhookIntervalMs: 50,
 });
 const keyring = createKeyring(KEY, undefined);
-const connectors = createConnectorResolver({ sandboxUrl: sandbox.url, timeoutMs: 2000 });
+const connectors = createConnectorResolver({
+  sandbox: { url: sandbox.url, webhookSecret: WEBHOOK_SECRET, timeoutMs: 2000 },
+});
 
 const workers = new Set<ChildProcess>();
 function startWorker(): ChildProcess {

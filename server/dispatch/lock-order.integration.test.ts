@@ -3,6 +3,7 @@
  * connection holds a row so that two transactions queue up behind it in the worst order; once it
  * lets go, both must finish (no `deadlock detected`). Each case failed before its fix.
  */
+import { createClientPool } from "./clients";
 import { randomBytes } from "node:crypto";
 import pg from "pg";
 import { describe, expect, it } from "vitest";
@@ -21,7 +22,7 @@ const keyring = createKeyring(`k1:${randomBytes(32).toString("base64")}`, undefi
 let counter = 0;
 const connectors = fakeConnectors();
 const definitions = new Map(JOB_DEFINITIONS.map((definition) => [definition.kind, definition]));
-const deps = { db, connectors, keyring, retryBaseMs: 50 };
+const deps = { db, connectors, keyring, retryBaseMs: 50, clients: createClientPool({ db, connectors, keyring }) };
 
 async function linkedUser(accounts: number) {
   const user = await db.user.create({

@@ -347,7 +347,9 @@ describe("cleanup", () => {
 });
 
 describe("end to end", () => {
-  const connectors = createConnectorResolver({ sandboxUrl: sandbox.url, timeoutMs: 2_000 });
+  const connectors = createConnectorResolver({
+    sandbox: { url: sandbox.url, webhookSecret: "unused-webhook-secret", timeoutMs: 2_000 },
+  });
 
   it("counts a delivery that failed once, then went through, in the minutes it happened", async () => {
     const worker = createWorker({

@@ -59,7 +59,9 @@ const sandbox = await setupTestSandbox({
   webhookIntervalMs: 50,
 });
 const keyring = createKeyring(KEY, undefined);
-const connectors = createConnectorResolver({ sandboxUrl: sandbox.url, timeoutMs: 1000 });
+const connectors = createConnectorResolver({
+  sandbox: { url: sandbox.url, webhookSecret: WEBHOOK_SECRET, timeoutMs: 1000 },
+});
 const admin = await db.user.create({
   data: { email: `admin-${randomBytes(3).toString("hex")}@example.com`, passwordHash: "x", role: "ADMIN" },
 });

@@ -7,7 +7,7 @@
  * control characters, a mood OneProfile has no word for, an unreadable avatar) stays observed, so the
  * account owes the profile's value and is put back. The connector parses the vendor's payload.
  */
-import { ConnectorError, type TConnector, type TNetworkReport, type TVendorProfile } from "../connectors/types";
+import { ConnectorError, type TNetworkReport, type TVendorProfile } from "../connectors/types";
 import type { TTx } from "../db";
 import type { Prisma } from "../generated/prisma/client";
 import { DomainError } from "../domain-error";
@@ -83,9 +83,12 @@ interface TAccepted {
   refused: Array<{ field: TProfileField; reason: string }>;
 }
 
+/** Fetches an avatar a network reported, through the account's client. */
+export type TAvatarDownload = (url: string, signal: AbortSignal) => Promise<Buffer>;
+
 /** The genuine fields' values in OneProfile's vocabulary; the avatar is downloaded and stored. */
 async function acceptValues(
-  context: { db: TJobDeps["db"]; connector: TConnector; network: TNetworkView; signal: AbortSignal },
+  context: { db: TJobDeps["db"]; download: TAvatarDownload; network: TNetworkView; signal: AbortSignal },
   report: TNetworkReport,
   fields: readonly TProfileField[],
   mood: TMoodTake,
@@ -127,7 +130,7 @@ async function acceptValues(
         result.changes.avatarSha256 = null;
       } else {
         try {
-          const bytes = await context.connector.downloadAvatar(values.avatar.url, context.signal);
+          const bytes = await context.download(values.avatar.url, context.signal);
           const original = await storeOriginalAvatar(context.db, bytes);
           // What the network shows is its rendition of the original: it is not sent its own picture back.
           await adoptRendition(context.db, { sourceSha256: original, networkId: context.network.id, bytes });
@@ -175,14 +178,15 @@ export async function judgeObservation(
   input: {
     job: TClaimedJob;
     account: TAccountRow;
-    connector: TConnector;
+    /** Fetches an avatar the observation names, through the account's client. */
+    download: TAvatarDownload;
     report: TNetworkReport;
     kind: "report" | "answer";
     signal: AbortSignal;
   },
 ): Promise<TJobOutcome<TObservationRecord>> {
   const { db } = deps;
-  const { job, account, connector, report } = input;
+  const { job, account, report } = input;
   const network = toNetworkView(account.network);
   const isActive = isAccountActive({ ...account, network });
   const sync = syncOf(account);
@@ -219,7 +223,7 @@ export async function judgeObservation(
   let values: TAccepted = { changes: {}, accepted: [], refused: [] };
   let deadReason: string | null = null;
   try {
-    values = await acceptValues({ db, connector, network, signal: input.signal }, report, genuine, mood);
+    values = await acceptValues({ db, download: input.download, network, signal: input.signal }, report, genuine, mood);
   } catch (error) {
     const failure =
       error instanceof ConnectorError ? error : new ConnectorError("transient", "The change could not be read.");

@@ -4,6 +4,7 @@
  * entry superseded, one job's lease is taken over meanwhile — and one `recordOutcomes` call
  * settles the whole batch in one transaction, each job and entry as if it had been recorded alone.
  */
+import { createClientPool } from "./clients";
 import { randomBytes, randomUUID } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { setupTestDb } from "../../test/database";
@@ -78,7 +79,10 @@ describe("recordOutcomes", () => {
     const jobs = await claimJobs(db, 30_000, 100);
     expect(jobs.map((job) => job.linkedAccountId).sort()).toEqual([...Object.values(first.ids), second.ids.qq].sort());
     const syncJob = definitions.get("sync-account")!;
-    const tasks = await syncJob.plan({ db, connectors, keyring, retryBaseMs: 50 }, jobs);
+    const tasks = await syncJob.plan(
+      { db, connectors, keyring, retryBaseMs: 50, clients: createClientPool({ db, connectors, keyring }) },
+      jobs,
+    );
     const finished: TFinished[] = [];
     for (const job of jobs) finished.push({ job, outcome: await tasks.get(job.id)!(new AbortController().signal) });
     // Another worker took the second person's account over (its lease ran out): it records nothing.

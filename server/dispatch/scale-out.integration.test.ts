@@ -50,7 +50,9 @@ const sandbox = await setupTestSandbox({
   webhookIntervalMs: 50,
 });
 const keyring = createKeyring(KEY, undefined);
-const connectors = createConnectorResolver({ sandboxUrl: sandbox.url, timeoutMs: 15_000 });
+const connectors = createConnectorResolver({
+  sandbox: { url: sandbox.url, webhookSecret: WEBHOOK_SECRET, timeoutMs: 15_000 },
+});
 
 const children = new Set<ChildProcess>();
 afterAll(() => {

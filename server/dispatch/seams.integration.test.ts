@@ -205,13 +205,18 @@ describe("the engine's seams (issue 14)", () => {
       return (
         connector && {
           ...connector,
-          async verify(credentials) {
-            const profile = await connector.verify(credentials);
-            await sandbox.webChange("qq", credentials.login, { displayName: "Mid-link" });
-            await expect
-              .poll(() => db.inboundEvent.count({ where: { login: credentials.login, outcome: "ignored" } }))
-              .toBe(1);
-            return profile;
+          client(context) {
+            const client = connector.client(context);
+            const { login } = context.credentials;
+            return {
+              ...client,
+              async verify(signal) {
+                const profile = await client.verify(signal);
+                await sandbox.webChange("qq", login, { displayName: "Mid-link" });
+                await expect.poll(() => db.inboundEvent.count({ where: { login, outcome: "ignored" } })).toBe(1);
+                return profile;
+              },
+            };
           },
         }
       );

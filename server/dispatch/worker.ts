@@ -33,6 +33,7 @@ import {
 import { NETWORK_DEFINITIONS } from "../connectors/registry";
 import { inboundEventJob } from "./jobs/inbound-event";
 import { readAccountJob } from "./jobs/read-account";
+import { createClientPool } from "./clients";
 import { syncAccountJob } from "./jobs/sync-account";
 import { claimJobs, renewLeases, reviveQuarantined, scheduleReadBacks, WORK_CHANNEL, type TClaimedJob } from "./queue";
 
@@ -43,7 +44,7 @@ const READ_BACK_EVERY_MS = new Map(
   NETWORK_DEFINITIONS.map((definition) => [definition.id, definition.readBackEveryMs]),
 );
 
-export interface TWorkerOptions extends TJobDeps {
+export interface TWorkerOptions extends Omit<TJobDeps, "clients"> {
   databaseUrl: string;
   /** Jobs running their outside work at once. */
   concurrency: number;
@@ -103,8 +104,10 @@ interface TReady {
   task: TJobTask;
 }
 
-export function createWorker(options: TWorkerOptions): TWorker {
-  const { db } = options;
+export function createWorker(workerOptions: TWorkerOptions): TWorker {
+  const { db } = workerOptions;
+  const clients = createClientPool(workerOptions);
+  const options = { ...workerOptions, clients };
   const pollMs = options.pollMs ?? 1000;
   const batchSize = options.batchSize ?? Math.max(options.concurrency, 32);
   /** Jobs held at most (claimed, not yet recorded): the pipeline's bound. */
@@ -470,6 +473,7 @@ export function createWorker(options: TWorkerOptions): TWorker {
       if (renewTimer) clearInterval(renewTimer);
       await listener?.end().catch(() => {});
       await listening;
+      await clients.closeAll();
     },
   };
 }

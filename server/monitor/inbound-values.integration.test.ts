@@ -138,7 +138,10 @@ describe("values from a network", () => {
         return (
           connector && {
             ...connector,
-            verify: async (credentials) => ({ ...(await connector.verify(credentials)), displayName }),
+            client(context) {
+              const client = connector.client(context);
+              return { ...client, verify: async (signal) => ({ ...(await client.verify(signal)), displayName }) };
+            },
           }
         );
       };

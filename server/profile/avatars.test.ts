@@ -1,7 +1,7 @@
 import sharp from "sharp";
 import { describe, expect, it } from "vitest";
 import { SANDBOX_NETWORK_IDS } from "../../sandbox/networks";
-import { sandboxDefinition } from "../connectors/sandbox/connector";
+import { sandboxDefinition } from "../connectors/sandbox/definition";
 import { makeRendition } from "./avatars";
 
 /** A noisy photo-like image: hard to compress, so byte limits really bite. */

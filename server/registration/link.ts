@@ -3,7 +3,13 @@
  * before anything is stored; only then is the account saved, its credentials encrypted.
  */
 import { lockUser, markDirty, requestReadBack } from "../dispatch/queue";
-import { ConnectorError, type TConnector, type TCredentials, type TVendorProfile } from "../connectors/types";
+import {
+  ConnectorError,
+  type TAccountClient,
+  type TConnector,
+  type TCredentials,
+  type TVendorProfile,
+} from "../connectors/types";
 import type { TDb, TTx } from "../db";
 import { lockObserved, reopenAccount, writeObserved } from "../dispatch/account-state";
 import { reportHashes, reportOfProfile } from "../dispatch/observe-account";
@@ -29,15 +35,25 @@ function isUniqueViolation(error: unknown): boolean {
   return typeof error === "object" && error !== null && (error as { code?: unknown }).code === "P2002";
 }
 
+/**
+ * A client for an account being linked: its credentials are not stored yet, so what it refreshes
+ * (a session opened by verify) is kept here and stored with the link.
+ */
+function linkingClient(connector: TConnector, credentials: TCredentials) {
+  const held = { credentials };
+  const client = connector.client({
+    credentials,
+    saveCredentials: async (next) => {
+      held.credentials = next;
+    },
+  });
+  return { client, held };
+}
+
 /** The vendor checks the credentials; its refusal or silence becomes a message for the user. */
-async function verifyWithVendor(
-  connector: TConnector,
-  name: string,
-  loginLabel: string,
-  credentials: TCredentials,
-): Promise<TVendorProfile> {
+async function verifyWithVendor(client: TAccountClient, name: string, loginLabel: string): Promise<TVendorProfile> {
   try {
-    return await connector.verify(credentials);
+    return await client.verify();
   } catch (error) {
     if (!(error instanceof ConnectorError)) throw error;
     if (error.kind === "auth") {
@@ -63,7 +79,12 @@ async function verifyWithVendor(
 export type TInitialSync = "imported" | "sent" | "nothing";
 
 /** The vendor's profile in OneProfile's words, for an import; values we could not take are left out. */
-async function importableProfile(db: TDb, connector: TConnector, profile: TVendorProfile): Promise<TProfileChanges> {
+async function importableProfile(
+  db: TDb,
+  connector: TConnector,
+  client: TAccountClient,
+  profile: TVendorProfile,
+): Promise<TProfileChanges> {
   // The portal's own text rule: a value it would refuse from a person is not imported either.
   const fits = (value: string | null, max: number): value is string =>
     value !== null && value !== "" && profileTextProblem("", value, max) === null;
@@ -81,7 +102,7 @@ async function importableProfile(db: TDb, connector: TConnector, profile: TVendo
   }
   if (profile.avatar) {
     try {
-      const bytes = await connector.downloadAvatar(profile.avatar.url);
+      const bytes = await client.downloadAvatar(profile.avatar.url);
       changes.avatarSha256 = await storeOriginalAvatar(db, bytes);
       // The account shows its own picture: that is its rendition of the imported original.
       await adoptRendition(db, { sourceSha256: changes.avatarSha256, networkId: connector.definition.id, bytes });
@@ -164,12 +185,12 @@ export async function linkAccount(
   userId: string,
   input: TLinkInput,
 ): Promise<TAccountView & { initialSync: TInitialSync }> {
-  const { db, connectors, keyring } = deps;
+  const { db, connectors } = deps;
   const network = await db.network.findUnique({ where: { id: input.networkId } });
   const definition = definitionOf(input.networkId);
   if (!network || !definition) throw new DomainError("NOT_FOUND", "That network is not supported.");
   const name = network.displayName;
-  if (definition.kind === "planned") {
+  if (!network.hasConnector) {
     throw new DomainError("PRECONDITION_FAILED", `${name} is coming soon; it cannot be linked yet.`);
   }
   if (!network.isEnabled) {
@@ -178,13 +199,34 @@ export async function linkAccount(
   const connector = connectors(network.id);
   if (!connector) throw new DomainError("PRECONDITION_FAILED", `${name} cannot be linked yet.`);
 
-  const parsedLogin = definition.loginSchema.safeParse(input.login);
+  const [login] = definition.loginFlows;
+  const parsedLogin = login.loginSchema.safeParse(input.login);
   if (!parsedLogin.success) {
     throw new DomainError("BAD_INPUT", parsedLogin.error.issues[0]?.message ?? "Invalid login.", { field: "login" });
   }
-  const credentials = { login: parsedLogin.data, secret: input.secret };
+  const { client, held } = linkingClient(connector, { login: parsedLogin.data, secret: input.secret });
+  try {
+    return await linkVerified(deps, userId, { network, connector, client, held });
+  } finally {
+    await client.close();
+  }
+}
 
-  const vendorProfile = await verifyWithVendor(connector, name, definition.loginForm.loginLabel, credentials);
+async function linkVerified(
+  deps: TRegistrationDeps,
+  userId: string,
+  input: {
+    network: { id: string; displayName: string };
+    connector: TConnector;
+    client: TAccountClient;
+    held: { credentials: TCredentials };
+  },
+): Promise<TAccountView & { initialSync: TInitialSync }> {
+  const { db, keyring } = deps;
+  const { network, connector, client, held } = input;
+  const name = network.displayName;
+  const vendorProfile = await verifyWithVendor(client, name, connector.definition.loginFlows[0].loginLabel);
+  const { credentials } = held;
 
   // Checked after the vendor's verification, so only the account's owner learns who has it.
   const existing = await db.linkedAccount.findUnique({
@@ -201,9 +243,10 @@ export async function linkAccount(
     );
   }
 
-  const sealed = sealCredentials(keyring, network.id, credentials);
+  // With what verify refreshed (its session), as the vendor accepted them.
+  const sealed = sealCredentials(keyring, network.id, held.credentials);
   const isPortalEmpty = (await currentSnapshot(db, userId)).version === 0;
-  const imported = isPortalEmpty ? await importableProfile(db, connector, vendorProfile) : {};
+  const imported = isPortalEmpty ? await importableProfile(db, connector, client, vendorProfile) : {};
   try {
     const { row, initialSync } = await db.$transaction(async (tx) => {
       await lockUser(tx, userId);
@@ -269,8 +312,13 @@ export async function relinkAccount(
   if (!definition || !connector || !account.network.isEnabled) {
     throw new DomainError("PRECONDITION_FAILED", `${name} is switched off at the moment; try again later.`);
   }
-  const credentials = { login: account.login, secret };
-  await verifyWithVendor(connector, name, definition.loginForm.loginLabel, credentials);
+  const { client, held } = linkingClient(connector, { login: account.login, secret });
+  try {
+    await verifyWithVendor(client, name, definition.loginFlows[0].loginLabel);
+  } finally {
+    await client.close();
+  }
+  const { credentials } = held;
   // Active again: it owes the current profile, whatever it was sent before.
   const row = await db.$transaction(async (tx) => {
     // Lock order (server/dispatch/define-job.ts): the user, the account's job, then the account.

@@ -3,14 +3,15 @@
  * types below it, so the dispatcher, the profile and the registration server all read it
  * without importing each other.
  */
-import type { TCapabilities, TLoginForm } from "../connectors/types";
+import { ZCapabilities, type TCapabilities, type TLoginForm } from "../connectors/types";
 
 export interface TNetworkView {
   id: string;
   displayName: string;
   isEnabled: boolean;
-  kind: "sandbox" | "planned";
-  /** Enabled and backed by a working connector. */
+  /** A connector is registered for it; without one it is coming soon. */
+  hasConnector: boolean;
+  /** Enabled and backed by a connector. */
   isLinkable: boolean;
   color: string;
   capabilities: TCapabilities;
@@ -18,7 +19,7 @@ export interface TNetworkView {
 }
 
 interface TCapabilitiesRecord {
-  fields: TCapabilities;
+  fields: unknown;
   loginForm: TLoginForm;
   color: string;
 }
@@ -28,19 +29,18 @@ export function toNetworkView(row: {
   id: string;
   displayName: string;
   isEnabled: boolean;
-  connectorKind: string;
+  hasConnector: boolean;
   capabilities: unknown;
 }): TNetworkView {
   const record = row.capabilities as TCapabilitiesRecord;
-  const kind = row.connectorKind === "sandbox" ? "sandbox" : "planned";
   return {
     id: row.id,
     displayName: row.displayName,
     isEnabled: row.isEnabled,
-    kind,
-    isLinkable: row.isEnabled && kind !== "planned",
+    hasConnector: row.hasConnector,
+    isLinkable: row.isEnabled && row.hasConnector,
     color: record.color,
-    capabilities: record.fields,
+    capabilities: ZCapabilities.parse(record.fields),
     loginForm: record.loginForm,
   };
 }

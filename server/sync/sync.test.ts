@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { sandboxDefinition } from "../connectors/sandbox/connector";
+import { sandboxDefinition } from "../connectors/sandbox/definition";
 import { PLANNED_NETWORKS } from "../connectors/planned";
 import type { TProfileField } from "../connectors/types";
 import { buildDeliveries, type TTargetAccount } from "./build-deliveries";

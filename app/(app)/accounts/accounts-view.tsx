@@ -115,8 +115,8 @@ export function AccountsView() {
   }
 
   const byNetwork = (id: string) => accounts.data.filter((account) => account.networkId === id);
-  const available = networks.data.filter((n) => n.kind !== "planned");
-  const planned = networks.data.filter((n) => n.kind === "planned");
+  const available = networks.data.filter((n) => n.hasConnector);
+  const planned = networks.data.filter((n) => !n.hasConnector);
 
   return (
     <>

@@ -6,7 +6,7 @@ import { randomBytes, randomUUID } from "node:crypto";
 import { afterAll, afterEach, describe, expect, it, vi } from "vitest";
 import { setupTestDb } from "@/test/database";
 import { markDirty } from "@/server/dispatch/queue";
-import { signPayload } from "@/server/monitor/webhook-signature";
+import { signPayload } from "@/server/connectors/sandbox/webhook-signature";
 
 const { db, url } = await setupTestDb();
 const TOKEN = `metrics-${randomBytes(16).toString("hex")}`;
@@ -20,7 +20,7 @@ async function loadRoutes(settings: Record<string, string | undefined>) {
   for (const [name, value] of Object.entries(settings)) vi.stubEnv(name, value);
   return {
     metrics: await import("./route"),
-    webhook: await import("../webhooks/sandbox/[network]/route"),
+    webhook: await import("../webhooks/[network]/route"),
   };
 }
 
@@ -68,7 +68,7 @@ describe("GET /api/metrics", () => {
     const post = (body: string, signature: string) => {
       const timestamp = String(Math.floor(Date.now() / 1000));
       return webhook.POST(
-        new Request("http://localhost/api/webhooks/sandbox/qq", {
+        new Request("http://localhost/api/webhooks/qq", {
           method: "POST",
           headers: { "x-sandbox-timestamp": timestamp, "x-sandbox-signature": signature },
           body,

@@ -30,7 +30,7 @@
 import type { TDb } from "../../db";
 import { Prisma } from "../../generated/prisma/client";
 import { logError, logger } from "../../log";
-import { MAX_WEBHOOK_AGE_SECONDS } from "../../monitor/webhook-signature";
+import { MAX_WEBHOOK_AGE_SECONDS } from "../../connectors/event-json";
 import { defineScheduledJob } from "../define-job";
 import { INBOUND_EVENT } from "../queue";
 import { DELIVERY_FAILURE_MAX_AGE_MS, METRIC_RETENTION_DAYS } from "./metric-minutes";

@@ -7,6 +7,7 @@
  */
 import { ConnectorError, type TNetworkReport } from "../../connectors/types";
 import type { TTx } from "../../db";
+import { openCredentials } from "../../registration/credentials";
 import { judgeObservation, type TObservationNote, type TObservationRecord } from "../observe-account";
 import { defineJob, type TJobDeps, type TJobOutcome } from "../define-job";
 import { INBOUND_EVENT, markDirty, requestReadBack, type TClaimedJob } from "../queue";
@@ -47,7 +48,16 @@ async function run(deps: TJobDeps, job: TClaimedJob, signal: AbortSignal): Promi
   if (report.login !== account.login) return finish("rejected", "The event names another account.");
   if (report.fields.length === 0) return finish("unchanged", "The event changed no profile field.");
 
-  const judged = await judgeObservation(deps, { job, account, connector, report, kind: "report", signal });
+  const download = async (url: string, abort: AbortSignal) => {
+    let credentials;
+    try {
+      credentials = openCredentials(deps.keyring, account);
+    } catch {
+      throw new ConnectorError("permanent", "The saved password could not be read. Link the account again.");
+    }
+    return deps.clients.clientOf(account, credentials)!.downloadAvatar(url, abort);
+  };
+  const judged = await judgeObservation(deps, { job, account, download, report, kind: "report", signal });
   return {
     end: judged.end,
     ...(judged.result ? { result: ended(judged.result, { outcome: "unchanged", note: "" }) } : {}),

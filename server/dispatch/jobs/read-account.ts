@@ -7,7 +7,7 @@
  * active again, after a poison report, and periodically (each network's interval; networks that
  * can only be polled live on this).
  */
-import { ConnectorError } from "../../connectors/types";
+import { ConnectorError, type TAccountClient } from "../../connectors/types";
 import type { TTx } from "../../db";
 import { logger } from "../../log";
 import { openCredentials } from "../../registration/credentials";
@@ -31,8 +31,10 @@ async function run(deps: TJobDeps, job: TClaimedJob, signal: AbortSignal): Promi
   // Not active: it is read back when it is again (reopenAccounts asks for it).
   if (!connector || !isAccountActive({ ...account, network })) return { end: { state: "done" } };
   let profile;
+  let client: TAccountClient;
   try {
-    profile = await connector.read(openCredentials(deps.keyring, account));
+    client = deps.clients.clientOf(account, openCredentials(deps.keyring, account))!;
+    profile = await client.read(signal);
   } catch (error) {
     if (!(error instanceof ConnectorError)) throw error;
     const decision = decideAfterFailure(error, job.attempts, { baseDelayMs: deps.retryBaseMs });
@@ -44,7 +46,7 @@ async function run(deps: TJobDeps, job: TClaimedJob, signal: AbortSignal): Promi
   const judged = await judgeObservation(deps, {
     job,
     account,
-    connector,
+    download: (url, abort) => client.downloadAvatar(url, abort),
     report: reportOfProfile(account.login, profile),
     kind: "answer",
     signal,

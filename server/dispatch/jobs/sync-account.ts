@@ -200,12 +200,12 @@ async function send(
 ): Promise<TOutcome> {
   const { job, account, write } = input;
   const network = toNetworkView(account.network);
-  const connector = deps.connectors(account.networkId)!;
+  const client = deps.clients.clientOf(account, input.credentials)!;
   const settings: TMappedSettings = { ...write.text };
   if (write.avatarSha256 !== undefined) settings.avatar = input.image;
   try {
     const answer = await timeVendorCall(account.networkId, () =>
-      connector.apply(input.credentials, settings, { idempotencyKeys: write.keys, signal }),
+      client.apply(settings, { idempotencyKeys: write.keys, signal }),
     );
     return done({
       type: "sent",

@@ -69,7 +69,7 @@ export function NetworkSwitches() {
           <div className="flex items-center gap-3" data-testid={`admin-network-${network.id}`}>
             <h2 className="flex-1 font-semibold">{network.displayName}</h2>
             <span className="text-xs text-slate-600 dark:text-slate-400">
-              {network.kind === "planned" ? "coming soon" : "sandbox connector"}
+              {network.hasConnector ? "connector registered" : "coming soon"}
             </span>
             <label className="flex items-center gap-2 text-sm">
               <input

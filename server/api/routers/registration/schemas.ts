@@ -1,5 +1,6 @@
 import { z } from "zod";
 
+import { ZCapabilities } from "../../../connectors/types";
 import { ZProfileField as ZField } from "../../../sync/state";
 
 export { ZField };
@@ -8,30 +9,10 @@ export const ZNetworkView = z.object({
   id: z.string(),
   displayName: z.string(),
   isEnabled: z.boolean(),
-  kind: z.enum(["sandbox", "planned"]),
+  hasConnector: z.boolean(),
   isLinkable: z.boolean(),
   color: z.string(),
-  capabilities: z.object({
-    displayName: z.object({ maxGraphemes: z.number() }).optional(),
-    signature: z.object({ maxGraphemes: z.number() }).optional(),
-    mood: z
-      .object({
-        vocabulary: z.array(z.string()).readonly(),
-        map: z.record(z.string(), z.string()),
-        fallback: z.string().nullable(),
-        maxTextGraphemes: z.number(),
-      })
-      .optional(),
-    avatar: z
-      .object({
-        formats: z.array(z.enum(["png", "jpeg", "gif", "webp"])).readonly(),
-        maxBytes: z.number(),
-        minPx: z.number(),
-        maxPx: z.number(),
-        isSquare: z.boolean(),
-      })
-      .optional(),
-  }),
+  capabilities: ZCapabilities,
   loginForm: z.object({
     loginLabel: z.string(),
     loginPlaceholder: z.string(),

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { signWebhook } from "../../sandbox/webhooks";
+import { signWebhook } from "../../../sandbox/webhooks";
 import { checkSignature, signPayload } from "./webhook-signature";
 
 const secret = "a-shared-secret-of-some-length";

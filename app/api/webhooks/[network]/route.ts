@@ -1,27 +1,28 @@
 import { logError } from "@/server/log";
 import { metrics, type TInboundOutcome } from "@/server/metrics";
 import { readBody } from "@/server/http/read-body";
-import { MAX_EVENT_BYTES, receiveSandboxWebhook } from "@/server/monitor/receive-sandbox-event";
+import { processConnectors } from "@/server/connectors/process";
+import { receiveProcessWebhook, webhookMaxBytes } from "@/server/monitor/receive-webhook";
 
 export const dynamic = "force-dynamic";
 
 const OUTCOME_OF_STATUS: Record<number, TInboundOutcome> = { 202: "accepted", 409: "duplicate" };
 
-/** Webhooks from the sandbox networks: a profile changed inside QQ, MSN, Fetion or Facebook. */
+/** Webhooks from the networks that send them: a profile changed inside QQ, MSN, Fetion or Facebook. */
 export async function POST(request: Request, { params }: { params: Promise<{ network: string }> }) {
   const { network } = await params;
   try {
-    const body = await readBody(request, MAX_EVENT_BYTES);
-    if (body === null) {
+    const maxBytes = webhookMaxBytes(processConnectors(), network);
+    if (maxBytes === null) {
       metrics.inboundEvents.inc({ network: "unknown", outcome: "rejected" });
-      return Response.json({ message: `Events are limited to ${MAX_EVENT_BYTES} bytes.` }, { status: 413 });
+      return Response.json({ message: "Unknown network." }, { status: 404 });
     }
-    const outcome = await receiveSandboxWebhook({
-      networkId: network,
-      timestamp: request.headers.get("x-sandbox-timestamp"),
-      signature: request.headers.get("x-sandbox-signature"),
-      body,
-    });
+    const body = await readBody(request, maxBytes);
+    if (body === null) {
+      metrics.inboundEvents.inc({ network, outcome: "rejected" });
+      return Response.json({ message: `Events are limited to ${maxBytes} bytes.` }, { status: 413 });
+    }
+    const outcome = await receiveProcessWebhook({ networkId: network, headers: request.headers, body });
     metrics.inboundEvents.inc({
       // The path is the caller's: it becomes a label only once the receiver knew the network.
       network: outcome.status === 404 ? "unknown" : network,

@@ -1,11 +1,11 @@
 /**
  * Verifying a vendor webhook: HMAC-SHA256 over "timestamp.body" with the shared secret,
  * compared in constant time, and a timestamp no more than five minutes away (replays of the
- * same event are refused by the event id; see receive-sandbox-event.ts).
+ * same event are refused by the event id: server/monitor/receive-webhook.ts).
  */
 import { createHmac, timingSafeEqual } from "node:crypto";
 
-export const MAX_WEBHOOK_AGE_SECONDS = 5 * 60;
+import { MAX_WEBHOOK_AGE_SECONDS } from "../event-json";
 
 export type TSignatureCheck = "valid" | "bad_signature" | "stale" | "malformed";
 

@@ -1,11 +1,14 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { setupTestDb } from "../../test/database";
-import { receiveSandboxEvent } from "./receive-sandbox-event";
-import { signPayload } from "./webhook-signature";
+import { webhookConnectors } from "../../scripts/lib/webhook-receiver";
+import { signPayload } from "../connectors/sandbox/webhook-signature";
+import { receiveWebhook, type TWebhookInput } from "./receive-webhook";
 
 const { db } = await setupTestDb();
 const secret = "the-shared-webhook-secret";
+const connectors = webhookConnectors(secret);
+const receiveSandboxEvent = (_db: typeof db, input: TWebhookInput) => receiveWebhook(db, connectors, input);
 
 function event(login: string, id = `evt_${randomUUID()}`) {
   return JSON.stringify({
@@ -18,19 +21,22 @@ function event(login: string, id = `evt_${randomUUID()}`) {
     profile: { mood: "😀" },
   });
 }
-function signed(body: string, now = new Date(), key = secret) {
+function signed(body: string, now = new Date(), key = secret): TWebhookInput {
   const timestamp = Math.floor(now.getTime() / 1000);
-  return {
-    networkId: "qq",
-    secret,
-    body,
-    timestamp: String(timestamp),
-    signature: signPayload(key, timestamp, body),
-    now,
-  };
+  const headers = new Headers({
+    "x-sandbox-timestamp": String(timestamp),
+    "x-sandbox-signature": signPayload(key, timestamp, body),
+  });
+  return { networkId: "qq", body, headers, now };
 }
 
-describe("receiveSandboxEvent", () => {
+function unsigned(input: TWebhookInput): TWebhookInput {
+  const headers = new Headers(input.headers);
+  headers.delete("x-sandbox-signature");
+  return { ...input, headers };
+}
+
+describe("receiveWebhook (the sandbox feed)", () => {
   it("records a verified event against the linked account", async () => {
     const user = await db.user.create({
       data: { email: `w${randomBytes(3).toString("hex")}@example.com`, passwordHash: "x" },
@@ -63,7 +69,7 @@ describe("receiveSandboxEvent", () => {
     expect((await receiveSandboxEvent(db, signed(body, new Date(), "some-other-secret"))).status).toBe(401);
     const old = signed(body, new Date(Date.now() - 6 * 60_000));
     expect((await receiveSandboxEvent(db, { ...old, now: new Date() })).status).toBe(400);
-    expect((await receiveSandboxEvent(db, { ...signed(body), signature: null })).status).toBe(400);
+    expect((await receiveSandboxEvent(db, unsigned(signed(body)))).status).toBe(400);
     expect((await receiveSandboxEvent(db, { ...signed(body), networkId: "icq" })).status).toBe(404);
     expect(await db.inboundEvent.count({ where: { login: "77777" } })).toBe(0);
   });
