@@ -203,11 +203,10 @@ export async function judgeObservation(
   };
   const before = ZObserved.parse(account.observed);
   const firstLook = observe(before, observation, desired.fields);
-  const isOurWrite = report.writeKey?.startsWith(`${WRITE_KEY_PREFIX}${account.id}:`)
-    ? true
-    : report.isWriterKnown
-      ? false
-      : null;
+  // Any OneProfile write is ours, whichever link made it: a write of this login's earlier link (or of
+  // another person's, before they unlinked it) that lands or is reported after a re-link is no
+  // change made there. Its value is observed, and what differs from the profile is owed.
+  const isOurWrite = report.writeKey?.startsWith(WRITE_KEY_PREFIX) ? true : report.isWriterKnown ? false : null;
   const { verdicts, mood } = judgeReport({
     before,
     result: firstLook,

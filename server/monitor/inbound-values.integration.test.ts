@@ -3,7 +3,7 @@
  * refused value is recorded on the event (outcome "rejected", with the reason), the network is
  * sent the portal's value again, and the account's next event is taken as usual.
  */
-import { randomBytes } from "node:crypto";
+import { randomBytes, randomUUID } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { setupTestDb } from "../../test/database";
 import { fakeConnectors } from "../../test/fake-connectors";
@@ -21,14 +21,18 @@ let mark = 100;
 // The test's payload is the account's login and the report's values; the marks rise like a vendor's version.
 const connectors = fakeConnectors({
   parseReport: (payload) => {
-    const { login, values } = payload as { login: string; values: TNetworkReport["values"] };
+    const { login, values, writeKey } = payload as {
+      login: string;
+      values: TNetworkReport["values"];
+      writeKey?: string;
+    };
     return {
       login,
       fields: Object.keys(values).filter((key) => key !== "moodText") as TNetworkReport["fields"],
       values,
       mark: ++mark,
-      writeKey: null,
-      isWriterKnown: false,
+      writeKey: writeKey ?? null,
+      isWriterKnown: writeKey !== undefined,
     };
   },
   nextMark: () => ++mark,
@@ -51,7 +55,7 @@ async function linkedUser(linkWith: TConnectorResolver = connectors) {
 
 const latest = (userId: string) => db.profileRevision.findFirst({ where: { userId }, orderBy: { version: "desc" } });
 
-async function report(userId: string, accountId: string, values: TNetworkReport["values"]) {
+async function report(userId: string, accountId: string, values: TNetworkReport["values"], writeKey?: string) {
   const { login } = await db.linkedAccount.findUniqueOrThrow({ where: { id: accountId } });
   const event = await db.inboundEvent.create({
     data: {
@@ -59,7 +63,7 @@ async function report(userId: string, accountId: string, values: TNetworkReport[
       externalId: `e-${randomBytes(4).toString("hex")}`,
       login,
       linkedAccountId: accountId,
-      payload: { login, values },
+      payload: { login, values, ...(writeKey === undefined ? {} : { writeKey }) },
     },
   });
   await enqueueInboundEvent(db, { userId, accountId, eventId: event.id });
@@ -68,6 +72,28 @@ async function report(userId: string, accountId: string, values: TNetworkReport[
 }
 
 describe("values from a network", () => {
+  // Model seed 395837001 (path 37): after "unlink facebook, then link it again", Facebook's report of
+  // a value OneProfile had written became a revision "from Facebook" — a write key of the login's
+  // earlier link was not recognised as ours.
+  it("written by OneProfile under an earlier link of the login are echoes, never changes made there", async () => {
+    const { userId, accountId } = await linkedUser();
+    await updateProfile(db, { userId, changes: { displayName: "Now" }, source: "portal" });
+    await worker.drain();
+    const before = await latest(userId);
+    const echo = await report(
+      userId,
+      accountId,
+      { displayName: "Earlier" },
+      `oneprofile:${randomUUID()}:m1:profile:displayName=1`,
+    );
+    expect(echo.outcome).not.toBe("update");
+    expect((await latest(userId))?.version).toBe(before?.version);
+    // What it shows now differs from the profile: it is sent the profile's value again.
+    const { login } = await db.linkedAccount.findUniqueOrThrow({ where: { id: accountId } });
+    const client = connectors("qq")!.client({ credentials: { login, secret: "pw" }, saveCredentials: async () => {} });
+    expect((await client.read()).displayName).toBe("Now");
+  });
+
   it("are refused with a reason when they break the text rules, and the next event is taken", async () => {
     const user = await db.user.create({
       data: { email: `v-${randomBytes(4).toString("hex")}@example.com`, passwordHash: "x" },
