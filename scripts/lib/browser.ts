@@ -3,11 +3,9 @@
  * pure: everything it asks of the machine comes in as a `TBrowserHost`, so the tests can hand it
  * fake machines; `realBrowserHost()` is the real one.
  */
-import { spawnSync } from "node:child_process";
-import { accessSync, constants, existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
-import path from "node:path";
-import { childEnv } from "../../server/env";
+import { isDebian, succeeds, which } from "./host";
 
 /** Where Debian's `chromium` package puts the browser. */
 export const DEBIAN_CHROMIUM = "/usr/bin/chromium";
@@ -114,32 +112,6 @@ export function chromiumLaunchOptions(executablePath: string | undefined, playwr
       "--no-first-run",
     ],
   };
-}
-
-function which(command: string): string | undefined {
-  for (const dir of (childEnv({}).PATH ?? "").split(path.delimiter)) {
-    if (!dir) continue;
-    const file = path.join(dir, command);
-    try {
-      accessSync(file, constants.X_OK);
-      return file;
-    } catch {
-      // not here
-    }
-  }
-  return undefined;
-}
-
-function isDebian(): boolean {
-  try {
-    return /^ID="?debian"?$/m.test(readFileSync("/etc/os-release", "utf8"));
-  } catch {
-    return false;
-  }
-}
-
-function succeeds(command: string, args: string[], extraEnv: Record<string, string> = {}): boolean {
-  return spawnSync(command, args, { stdio: "inherit", env: childEnv(extraEnv) }).status === 0;
 }
 
 /** This machine. `playwrightChromium` comes from the caller, which has Playwright loaded. */

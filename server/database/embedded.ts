@@ -22,7 +22,8 @@ function urlFor(port: number): string {
   return `postgresql://${USER}:${PASSWORD}@127.0.0.1:${port}/${DATABASE}`;
 }
 
-function isPortOpen(port: number): Promise<boolean> {
+/** Whether something accepts connections on a loopback port. */
+export function isPortOpen(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = net.connect({ host: "127.0.0.1", port });
     socket.once("connect", () => {
