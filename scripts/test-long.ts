@@ -1,6 +1,7 @@
 /**
  * The long runs of the suites whose short versions are part of `npm test`:
- *   npm run test:model -- --runs N [--seed S] the convergence model, N random runs (S: the same ones)
+ *   npm run test:model -- --runs N [--seed S] the convergence model, N random runs (S: the same ones;
+ *                                             --seed S --path P replays the one run a failure names)
  *   npm run test:faults -- --users U --saves S the fault suite, U people × 3 networks × S saves per scenario
  *   npm run test:fuzz -- --runs N             the API fuzz test, N inputs per procedure and route
  */
@@ -15,6 +16,7 @@ const { values } = parseArgs({
   options: {
     runs: { type: "string" },
     seed: { type: "string" },
+    path: { type: "string" },
     users: { type: "string" },
     saves: { type: "string" },
   },
@@ -22,7 +24,11 @@ const { values } = parseArgs({
 const SUITES: Record<string, { file: string; env: Record<string, string> }> = {
   model: {
     file: "server/dispatch/model.integration.test.ts",
-    env: { MODEL_RUNS: values.runs ?? "25", ...(values.seed ? { MODEL_SEED: values.seed } : {}) },
+    env: {
+      MODEL_RUNS: values.runs ?? "25",
+      ...(values.seed ? { MODEL_SEED: values.seed } : {}),
+      ...(values.path ? { MODEL_PATH: values.path } : {}),
+    },
   },
   faults: {
     file: "server/dispatch/faults.integration.test.ts",

@@ -41,6 +41,8 @@ import { SANDBOX_NETWORKS } from "../../sandbox/networks";
 const RUNS = Number(process.env.MODEL_RUNS ?? 3);
 /** MODEL_SEED: the same sequences every time (CI's bounded run); unset, new ones each run. */
 const SEED = process.env.MODEL_SEED ? Number(process.env.MODEL_SEED) : undefined;
+/** MODEL_PATH (with MODEL_SEED): replays the one run a failure names (fast-check's `path`). */
+const PATH = process.env.MODEL_PATH;
 const NETWORKS: TSandboxNetworkId[] = ["qq", "msn", "fetion", "facebook"];
 /** The word the networks' filters refuse when a command sets one (portal saves sometimes hold it). */
 const FILTERED = "darn";
@@ -73,8 +75,10 @@ function startWorker(): ChildProcess {
     databaseUrl,
     sandboxUrl: sandbox.url,
     encryptionKey: KEY,
-    // Every account is read back within a couple of seconds (the networks' own intervals are hours).
-    settings: { WORKER_READBACK_MAX_MS: "1500" },
+    // Every account is read back within a couple of seconds (the networks' own intervals are hours),
+    // and a job's eight attempts are spread over about a second, so an outage reaches its dead letter
+    // quickly (the retries' timing is no invariant; their count and order are the same).
+    settings: { WORKER_READBACK_MAX_MS: "1500", WORKER_RETRY_BASE_MS: "10" },
   });
   workers.add(child);
   child.once("exit", () => workers.delete(child));
@@ -607,7 +611,13 @@ describe("convergence model", () => {
         fc.asyncProperty(fc.array(commandArb, { minLength: 5, maxLength: 24 }), async (commands) => {
           commandsRun += await runSequence(commands);
         }),
-        { numRuns: RUNS, endOnFailure: true, verbose: 1, ...(SEED === undefined ? {} : { seed: SEED }) },
+        {
+          numRuns: RUNS,
+          endOnFailure: true,
+          verbose: 1,
+          ...(SEED === undefined ? {} : { seed: SEED }),
+          ...(PATH === undefined ? {} : { path: PATH }),
+        },
       );
       console.log(
         `convergence model: ${RUNS} runs, ${commandsRun} commands, ${((Date.now() - started) / 1000).toFixed(1)} s`,
