@@ -53,6 +53,8 @@ const ZEnv = z.object({
   /** How long a worker's hold on an account lasts unless renewed (it renews every third of it
    * while a job runs); after a crash, another worker takes the account over once it runs out. */
   WORKER_LEASE_MS: z.coerce.number().int().min(1000).default(30_000),
+  /** Test-only: servers a person types (XMPP) may be on loopback. Refused in production. */
+  CONNECTOR_LOOPBACK_ALLOWED: z.stringbool().default(false),
   /** A vendor request that takes longer than this counts as a timeout (retried). */
   CONNECTOR_TIMEOUT_MS: z.coerce.number().int().min(50).default(10_000),
   /** How often the reconcile sweep looks for quarantined accounts to try again. */
@@ -146,6 +148,9 @@ export function loadEnv(source: NodeJS.ProcessEnv): TEnv {
   const values = parsed.data;
   const isProduction = values.NODE_ENV === "production";
   const isSandboxEnabled = !isProduction || values.SANDBOX_URL !== undefined;
+  if (isProduction && values.CONNECTOR_LOOPBACK_ALLOWED) {
+    throw new Error("OneProfile: CONNECTOR_LOOPBACK_ALLOWED is for tests; it cannot be set in production.");
+  }
   const required = SECRET_NAMES.filter((name) => isSandboxEnabled || name !== "SANDBOX_WEBHOOK_SECRET");
   const missing = required.filter((name) => !values[name]);
   if (missing.length > 0) {

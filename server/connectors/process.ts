@@ -16,5 +16,6 @@ export function processConnectors(): TConnectorResolver {
           timeoutMs: env.CONNECTOR_TIMEOUT_MS,
         }
       : null,
+    xmpp: { isLoopbackAllowed: env.CONNECTOR_LOOPBACK_ALLOWED, timeoutMs: env.CONNECTOR_TIMEOUT_MS },
   }));
 }

@@ -9,14 +9,17 @@ import { createSandboxConnector, type TSandboxConfig } from "./sandbox/connector
 import { sandboxDefinition } from "./sandbox/definition";
 import { SANDBOX_NETWORK_IDS } from "./sandbox/networks";
 import type { TConnector, TNetworkDefinition } from "./types";
+import { createXmppConnector, type TXmppConfig } from "./xmpp/connector";
+import { XMPP_DEFINITION } from "./xmpp/definition";
 
 export const NETWORK_DEFINITIONS: TNetworkDefinition[] = [
   ...SANDBOX_NETWORK_IDS.map(sandboxDefinition),
+  XMPP_DEFINITION,
   ...PLANNED_NETWORKS,
 ];
 
 /** The networks this build has a connector for; the others are listed as coming soon. */
-export const CONNECTED_NETWORK_IDS: readonly string[] = [...SANDBOX_NETWORK_IDS];
+export const CONNECTED_NETWORK_IDS: readonly string[] = [...SANDBOX_NETWORK_IDS, XMPP_DEFINITION.id];
 
 export function definitionOf(networkId: string): TNetworkDefinition | undefined {
   return NETWORK_DEFINITIONS.find((definition) => definition.id === networkId);
@@ -28,6 +31,8 @@ export type TConnectorResolver = (networkId: string) => TConnector | null;
 export interface TConnectorConfig {
   /** The sandbox vendor; null: the sandbox networks are off (production without SANDBOX_URL). */
   sandbox: TSandboxConfig | null;
+  /** XMPP: always on in production; tests pass loopback servers. */
+  xmpp?: TXmppConfig;
 }
 
 export function createConnectorResolver(config: TConnectorConfig): TConnectorResolver {
@@ -35,6 +40,7 @@ export function createConnectorResolver(config: TConnectorConfig): TConnectorRes
   if (config.sandbox) {
     for (const id of SANDBOX_NETWORK_IDS) connectors.set(id, createSandboxConnector(id, config.sandbox));
   }
+  connectors.set(XMPP_DEFINITION.id, createXmppConnector(config.xmpp ?? { isLoopbackAllowed: false }));
   return (networkId) => connectors.get(networkId) ?? null;
 }
 

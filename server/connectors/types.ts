@@ -100,6 +100,8 @@ export interface TVendorProfile {
   avatar: { url: string; sha256: string } | null;
   /** The vendor's mark (version) of what it shows. */
   mark: TVendorMark;
+  /** Where each field has a mark of its own (XMPP: each is a PEP item with its id), those marks. */
+  fieldMarks?: Partial<Record<TProfileField, TVendorMark>>;
 }
 
 /** Settings already mapped to this network: only the fields to change, the avatar as bytes. */
@@ -129,6 +131,8 @@ export interface TNetworkReport {
     avatar?: { url: string; sha256: string } | null;
   };
   mark: TVendorMark;
+  /** Where each field has a mark of its own, those marks (`mark` for the others). */
+  fieldMarks?: Partial<Record<TProfileField, TVendorMark>>;
   writeKey: string | null;
   /**
    * The vendor names the idempotency key behind every change its API made, so a report without one

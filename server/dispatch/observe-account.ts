@@ -61,6 +61,7 @@ export function reportOfProfile(login: string, profile: TVendorProfile): TNetwor
       avatar: profile.avatar,
     },
     mark: profile.mark,
+    ...(profile.fieldMarks ? { fieldMarks: profile.fieldMarks } : {}),
     writeKey: null,
     isWriterKnown: false,
   };
@@ -199,7 +200,7 @@ export async function judgeObservation(
   const observation: TObservation = {
     kind: input.kind,
     hashes,
-    marks: Object.fromEntries(report.fields.map((field) => [field, report.mark])),
+    marks: Object.fromEntries(report.fields.map((field) => [field, report.fieldMarks?.[field] ?? report.mark])),
   };
   const before = ZObserved.parse(account.observed);
   const firstLook = observe(before, observation, desired.fields);

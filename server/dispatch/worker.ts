@@ -33,6 +33,7 @@ import {
 import { NETWORK_DEFINITIONS } from "../connectors/registry";
 import { inboundEventJob } from "./jobs/inbound-event";
 import { readAccountJob } from "./jobs/read-account";
+import { createWatcher } from "../monitor/watches";
 import { createClientPool } from "./clients";
 import { syncAccountJob } from "./jobs/sync-account";
 import { claimJobs, renewLeases, reviveQuarantined, scheduleReadBacks, WORK_CHANNEL, type TClaimedJob } from "./queue";
@@ -65,6 +66,8 @@ export interface TWorkerOptions extends Omit<TJobDeps, "clients"> {
   stopGraceMs?: number;
   /** Called after each recorded batch (metrics). */
   onRecorded?: (finished: readonly TFinished[]) => void;
+  /** The watches of accounts on networks that push over a connection (server/monitor/watches.ts). */
+  watches?: { everyMs?: number; maxWatches?: number };
   /** Housekeeping run on timers (`npm run worker` passes the cleanup job). */
   scheduled?: readonly TScheduledJob[];
 }
@@ -76,6 +79,8 @@ export interface TWorker {
   drain(): Promise<number>;
   start(): Promise<void>;
   stop(): Promise<void>;
+  /** The accounts this worker watches (networks that push over a connection). */
+  readonly watching: ReadonlySet<string>;
 }
 
 /**
@@ -108,6 +113,7 @@ export function createWorker(workerOptions: TWorkerOptions): TWorker {
   const { db } = workerOptions;
   const clients = createClientPool(workerOptions);
   const options = { ...workerOptions, clients };
+  const watcher = createWatcher({ ...workerOptions, ...workerOptions.watches });
   const pollMs = options.pollMs ?? 1000;
   const batchSize = options.batchSize ?? Math.max(options.concurrency, 32);
   /** Jobs held at most (claimed, not yet recorded): the pipeline's bound. */
@@ -414,8 +420,12 @@ export function createWorker(workerOptions: TWorkerOptions): TWorker {
       for (let ran = await runBatch(batchSize); ran > 0; ran = await runBatch(batchSize)) count += ran;
       return count;
     },
+    get watching() {
+      return watcher.watching;
+    },
     async start() {
       isRunning = true;
+      await watcher.start();
       scheduledStop = new AbortController();
       listening = listen();
       loops = [
@@ -473,6 +483,7 @@ export function createWorker(workerOptions: TWorkerOptions): TWorker {
       if (renewTimer) clearInterval(renewTimer);
       await listener?.end().catch(() => {});
       await listening;
+      await watcher.stop();
       await clients.closeAll();
     },
   };

@@ -133,7 +133,8 @@ function observedAtLink(
   return observed;
 }
 
-const markOf = (profile: TVendorProfile) => Object.fromEntries(PROFILE_FIELDS.map((field) => [field, profile.mark]));
+const markOf = (profile: TVendorProfile) =>
+  Object.fromEntries(PROFILE_FIELDS.map((field) => [field, profile.fieldMarks?.[field] ?? profile.mark]));
 
 /**
  * A newly linked account converges at once: when the person's portal profile is still empty it

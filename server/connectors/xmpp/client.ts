@@ -1,0 +1,205 @@
+/**
+ * A client for one XMPP account: one session (./protocol.ts) opened on first use and kept, reopened
+ * when it closed; a second, watching session for `watch`. Each field is a PEP node; a write
+ * publishes the field's item under an id made of its write key (the avatar's id is its bytes'
+ * SHA-1, as XEP-0084 says), and that id is the field's mark.
+ */
+import { createHash } from "node:crypto";
+import sharp from "sharp";
+import { checkPublicHost } from "../public-address";
+import {
+  ConnectorError,
+  type TAccountClient,
+  type TAccountContext,
+  type TApplyResult,
+  type TVendorProfile,
+} from "../types";
+import { connectXmpp, PEP_NODE, type TPepItem, type TXmppSession } from "./protocol";
+import { itemIdOf, markOf, type TXmppEvent } from "./report";
+
+export interface TXmppConfig {
+  /** Test-only: servers on loopback may be reached (the tests' Prosody); never in production. */
+  isLoopbackAllowed: boolean;
+  /** Test-only: where to reach a domain (host and port), as /etc/hosts would say. */
+  servers?: Readonly<Record<string, { host: string; port: number }>>;
+  timeoutMs?: number;
+}
+
+const AVATAR_URL_PREFIX = "xmpp-avatar:";
+/** The watching session's resource: one per account, so the server keeps one set of subscriptions. */
+const WATCH_RESOURCE = "oneprofile-watch";
+
+const sha256 = (bytes: Buffer | string) => createHash("sha256").update(bytes).digest("hex");
+
+export function createXmppClient(context: TAccountContext, config: TXmppConfig): TAccountClient {
+  const { login: jid, secret: password } = context.credentials;
+  const domain = jid.slice(jid.lastIndexOf("@") + 1);
+  let session: TXmppSession | null = null;
+  let opening: Promise<TXmppSession> | null = null;
+
+  async function open(resource?: string, signal?: AbortSignal): Promise<TXmppSession> {
+    const server = config.servers?.[domain];
+    const host = server?.host ?? domain;
+    await checkPublicHost(host, { isLoopbackAllowed: config.isLoopbackAllowed });
+    return connectXmpp({
+      jid,
+      password,
+      host,
+      ...(server ? { port: server.port } : {}),
+      ...(resource ? { resource } : {}),
+      isInsecureLoopbackAllowed: config.isLoopbackAllowed,
+      ...(config.timeoutMs ? { timeoutMs: config.timeoutMs } : {}),
+      ...(signal ? { signal } : {}),
+    });
+  }
+
+  /** The kept session, opened (again) when there is none or it closed. */
+  async function kept(signal?: AbortSignal): Promise<TXmppSession> {
+    if (session && session.state !== "closed") return session;
+    opening ??= open(undefined, signal).finally(() => (opening = null));
+    session = await opening;
+    return session;
+  }
+
+  async function avatarOf(current: TXmppSession, id: string): Promise<{ url: string; sha256: string } | null> {
+    const bytes = await current.readAvatarData(id);
+    return bytes ? { url: `${AVATAR_URL_PREFIX}${id}`, sha256: sha256(bytes) } : null;
+  }
+
+  async function read(current: TXmppSession): Promise<TVendorProfile> {
+    const profile = await current.readProfile();
+    const displayName = profile.nickname?.payload?.nickname ?? "";
+    const signature = profile.signature?.payload?.signature ?? "";
+    const info = profile.avatar?.payload?.avatar ?? null;
+    return {
+      displayName,
+      signature,
+      mood: profile.mood?.payload?.mood ?? null,
+      moodText: profile.mood?.payload?.text ?? "",
+      avatar: info ? await avatarOf(current, info.id) : null,
+      mark: null,
+      fieldMarks: {
+        displayName: markOf("displayName", profile.nickname?.itemId ?? null, displayName),
+        signature: markOf("signature", profile.signature?.itemId ?? null, signature),
+        mood: markOf("mood", profile.mood?.itemId ?? null, null),
+        avatar: markOf("avatar", profile.avatar?.itemId ?? null, null),
+      },
+    };
+  }
+
+  /** A watched item as the event the monitor records. */
+  async function eventOf(current: TXmppSession, item: TPepItem): Promise<TXmppEvent | null> {
+    const base = { login: jid, itemId: item.itemId };
+    switch (item.node) {
+      case PEP_NODE.nickname:
+        return { ...base, field: "displayName", values: { displayName: item.payload?.nickname ?? "" } };
+      case PEP_NODE.vcard4:
+        return { ...base, field: "signature", values: { signature: item.payload?.signature ?? "" } };
+      case PEP_NODE.mood:
+        return {
+          ...base,
+          field: "mood",
+          values: { mood: item.payload?.mood ?? null, moodText: item.payload?.text ?? "" },
+        };
+      case PEP_NODE.avatar: {
+        const info = item.payload?.avatar ?? null;
+        return { ...base, field: "avatar", values: { avatar: info ? await avatarOf(current, info.id) : null } };
+      }
+      default:
+        return null;
+    }
+  }
+
+  return {
+    async verify(signal) {
+      return read(await kept(signal));
+    },
+
+    async read() {
+      return read(await kept());
+    },
+
+    async apply(settings, { idempotencyKeys, signal }) {
+      const current = await kept(signal);
+      const marks: TApplyResult["marks"] = {};
+      const key = idempotencyKeys.profile;
+      if (settings.displayName !== undefined) {
+        const itemId = itemIdOf(key, "displayName");
+        marks.displayName = await current.publishNickname(settings.displayName || null, { itemId });
+      }
+      if (settings.signature !== undefined) {
+        const itemId = itemIdOf(key, "signature");
+        const stored = await current.publishSignature(settings.signature || null, { itemId });
+        marks.signature = markOf("signature", stored, settings.signature);
+      }
+      if (settings.mood !== undefined || settings.moodText !== undefined) {
+        // One item holds both parts: the part not being changed is kept as it is there.
+        const shown = settings.mood === undefined || settings.moodText === undefined ? await current.readMood() : null;
+        const word = settings.mood !== undefined ? settings.mood : (shown?.payload?.mood ?? null);
+        const text = settings.moodText !== undefined ? settings.moodText : (shown?.payload?.text ?? "");
+        marks.mood = await current.publishMood(word ? { mood: word, text: text || null } : null, {
+          itemId: itemIdOf(key, "mood"),
+        });
+      }
+      if (settings.avatar !== undefined) {
+        const image = settings.avatar;
+        if (image) {
+          const { width, height } = await sharp(image.bytes).metadata();
+          marks.avatar = await current.publishAvatar({
+            bytes: image.bytes,
+            type: image.contentType,
+            ...(width ? { width } : {}),
+            ...(height ? { height } : {}),
+          });
+        } else {
+          marks.avatar = await current.publishAvatar(null);
+        }
+      }
+      return { marks };
+    },
+
+    async watch(onEvent, signal) {
+      const watching = await open(WATCH_RESOURCE, signal);
+      try {
+        const ended = new Promise<void>((resolve) => {
+          if (signal.aborted) resolve();
+          signal.addEventListener("abort", () => resolve(), { once: true });
+          watching.onState((state) => {
+            if (state === "closed") resolve();
+          });
+        });
+        // Items are recorded in the order they came, one at a time.
+        let queue = Promise.resolve();
+        watching.onItem((item) => {
+          queue = queue.then(async () => {
+            const event = await eventOf(watching, item);
+            if (!event) return;
+            const id = `${event.field}:${sha256(JSON.stringify([event.itemId, event.values])).slice(0, 40)}`;
+            await onEvent({ id, payload: event });
+          });
+          queue.catch(() => {});
+        });
+        await watching.watch();
+        await ended;
+        await queue.catch(() => {});
+      } finally {
+        await watching.close().catch(() => {});
+      }
+    },
+
+    async downloadAvatar(url) {
+      if (!url.startsWith(AVATAR_URL_PREFIX)) {
+        throw new ConnectorError("permanent", "The network reported an avatar OneProfile cannot fetch.");
+      }
+      const bytes = await (await kept()).readAvatarData(url.slice(AVATAR_URL_PREFIX.length));
+      if (!bytes) throw new ConnectorError("permanent", "The reported avatar is no longer there.");
+      return bytes;
+    },
+
+    async close() {
+      const open = session;
+      session = null;
+      await open?.close();
+    },
+  };
+}

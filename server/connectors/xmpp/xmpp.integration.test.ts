@@ -1,0 +1,154 @@
+/**
+ * XMPP end to end, against a real Prosody (test/prosody.ts), a real Postgres, the sandbox vendor
+ * and a real worker with its watches: link with the right and a wrong password, a portal save
+ * read back from another XMPP client, a mood changed from that client reaching QQ and the portal,
+ * and a watch that resumes after Prosody restarts.
+ */
+import { randomBytes } from "node:crypto";
+import sharp from "sharp";
+import { afterAll, describe, expect, it } from "vitest";
+import { setupTestDb } from "../../../test/database";
+import { setupTestProsody } from "../../../test/prosody";
+import { setupTestSandbox } from "../../../test/sandbox";
+import { setupWebhookReceiver } from "../../../test/sync-harness";
+import { createKeyring } from "../../crypto/secrets";
+import { createWorker } from "../../dispatch/worker";
+import { storeOriginalAvatar } from "../../profile/avatars";
+import { currentSnapshot, updateProfile } from "../../profile/update";
+import { linkAccount } from "../../registration/link";
+import { createConnectorResolver } from "../registry";
+import { connectXmpp, type TXmppSession } from "./protocol";
+
+const WEBHOOK_SECRET = "xmpp-test-webhook-secret-0123";
+const PASSWORD = "xmpp-pass";
+const prosody = await setupTestProsody();
+const { db, url: databaseUrl } = await setupTestDb();
+const webhookUrl = await setupWebhookReceiver(db, WEBHOOK_SECRET);
+const sandbox = await setupTestSandbox({ webhookUrl, webhookSecret: WEBHOOK_SECRET, webhookIntervalMs: 20 });
+const keyring = createKeyring(`k1:${randomBytes(32).toString("base64")}`, undefined);
+const connectors = createConnectorResolver({
+  sandbox: { url: sandbox.url, webhookSecret: WEBHOOK_SECRET, timeoutMs: 5_000 },
+  xmpp: {
+    isLoopbackAllowed: true,
+    servers: { [prosody.domain]: { host: "127.0.0.1", port: prosody.port } },
+  },
+});
+const worker = createWorker({
+  db,
+  databaseUrl,
+  connectors,
+  keyring,
+  concurrency: 4,
+  leaseMs: 10_000,
+  retryBaseMs: 20,
+  sweepMs: 200,
+  watches: { everyMs: 200 },
+});
+await worker.start();
+const opened: TXmppSession[] = [];
+afterAll(async () => {
+  await worker.stop();
+  await Promise.all(opened.map((session) => session.close().catch(() => {})));
+});
+
+/** Another XMPP client of the account (a person's phone). */
+async function phone(user: string): Promise<TXmppSession> {
+  const session = await connectXmpp({
+    jid: `${user}@${prosody.domain}`,
+    password: PASSWORD,
+    host: "127.0.0.1",
+    port: prosody.port,
+    isInsecureLoopbackAllowed: true,
+    resource: `phone-${randomBytes(3).toString("hex")}`,
+  });
+  opened.push(session);
+  return session;
+}
+
+let counter = 0;
+async function person(): Promise<{ userId: string; user: string; jid: string }> {
+  const user = `ada${++counter}${randomBytes(2).toString("hex")}`;
+  await prosody.createAccount(user, PASSWORD);
+  const { id: userId } = await db.user.create({
+    data: { email: `${user}@example.com`, passwordHash: "x" },
+  });
+  return { userId, user, jid: `${user}@${prosody.domain}` };
+}
+
+const deps = { db, connectors, keyring };
+
+describe("XMPP against a real Prosody", () => {
+  it("links with the right password only", async () => {
+    const { userId, jid } = await person();
+    await expect(linkAccount(deps, userId, { networkId: "xmpp", login: jid, secret: "wrong" })).rejects.toMatchObject({
+      code: "VENDOR_REJECTED",
+    });
+    expect(await db.linkedAccount.count({ where: { userId } })).toBe(0);
+    const linked = await linkAccount(deps, userId, { networkId: "xmpp", login: jid, secret: PASSWORD });
+    expect(linked).toMatchObject({ networkId: "xmpp" });
+  });
+
+  it("sends a portal save to the account: another client reads each field", async () => {
+    const { userId, user, jid } = await person();
+    await linkAccount(deps, userId, { networkId: "xmpp", login: jid, secret: PASSWORD });
+    const image = await sharp({ create: { width: 200, height: 200, channels: 3, background: "#3366cc" } })
+      .png()
+      .toBuffer();
+    const avatarSha256 = await storeOriginalAvatar(db, image);
+    await updateProfile(db, {
+      userId,
+      changes: {
+        displayName: "Ada L.",
+        signature: "Counting engines",
+        mood: "happy",
+        moodText: "on XMPP",
+        avatarSha256,
+      },
+      source: "portal",
+    });
+    const other = await phone(user);
+    await expect.poll(async () => (await other.readNickname())?.payload?.nickname, { timeout: 20_000 }).toBe("Ada L.");
+    await expect
+      .poll(async () => (await other.readSignature())?.payload?.signature, { timeout: 20_000 })
+      .toBe("Counting engines");
+    await expect
+      .poll(async () => (await other.readMood())?.payload, { timeout: 20_000 })
+      .toEqual({
+        mood: "happy",
+        text: "on XMPP",
+      });
+    await expect
+      .poll(async () => (await other.readAvatar())?.payload?.avatar?.type, { timeout: 20_000 })
+      .toBe("image/png");
+    // Our own publishes come back over the watch as echoes: no revision from XMPP.
+    await expect
+      .poll(() => db.inboundEvent.count({ where: { login: jid, processedAt: { not: null } } }), { timeout: 20_000 })
+      .toBeGreaterThan(0);
+    expect(await db.profileRevision.count({ where: { userId, source: "xmpp" } })).toBe(0);
+  });
+
+  it("takes a mood changed from another client to the portal and to QQ, and resumes after Prosody restarts", async () => {
+    const { userId, user, jid } = await person();
+    const qq = String(60_000 + Math.floor(Math.random() * 1e6));
+    await sandbox.createAccount("qq", qq, "pw-qq");
+    await updateProfile(db, { userId, changes: { displayName: "Ada" }, source: "portal" });
+    await linkAccount(deps, userId, { networkId: "qq", login: qq, secret: "pw-qq" });
+    const { id: accountId } = await linkAccount(deps, userId, { networkId: "xmpp", login: jid, secret: PASSWORD });
+    await expect.poll(() => worker.watching.has(accountId), { timeout: 20_000 }).toBe(true);
+
+    const other = await phone(user);
+    await other.publishMood({ mood: "sad", text: "rainy" });
+    await expect.poll(async () => (await currentSnapshot(db, userId)).snapshot.mood, { timeout: 20_000 }).toBe("sad");
+    await expect.poll(async () => (await sandbox.account("qq", qq)).mood, { timeout: 20_000 }).toBe("😢");
+
+    // The server goes away and comes back: the watch resumes, and a change made after is taken.
+    await prosody.stop();
+    await prosody.start();
+    const again = await phone(user);
+    await again.publishMood({ mood: "excited", text: "back" });
+    await expect
+      .poll(async () => (await currentSnapshot(db, userId)).snapshot.mood, { timeout: 60_000 })
+      .toBe("excited");
+    await expect.poll(async () => (await sandbox.account("qq", qq)).mood, { timeout: 20_000 }).toBe("🤩");
+  }, 120_000);
+});

@@ -1,0 +1,176 @@
+/**
+ * The monitor's watches: for networks that push over a connection of the account's own (XMPP), the
+ * worker keeps one watching client per linked account, and records what it pushes as webhook events
+ * are recorded (./receive-webhook.ts), so the same inbound path judges it.
+ *
+ * - Which accounts: active (network on, not paused, not needing re-auth) on a network whose
+ *   connector's feed is a watch; looked up every `everyMs`, so an unlinked or paused account's
+ *   watch ends within that time, and a new one starts.
+ * - One worker per account: a watch holds a Postgres advisory lock on the account (on one connection
+ *   per worker), taken with pg_try_advisory_lock, so with several workers each account is watched by
+ *   exactly one, and a crashed worker's accounts are taken over once its connection is gone
+ *   (docs/scaling.md).
+ * - Bounded: at most `maxWatches` per worker; beyond it an account is read back periodically.
+ * - A watch that ends (connection lost, server restarted) starts again after a backoff; every start
+ *   asks for a read-back of the account, so a change made while nobody watched is not missed.
+ */
+import pg from "pg";
+import type { TConnectorResolver } from "../connectors/registry";
+import type { TKeyring } from "../crypto/secrets";
+import type { TDb } from "../db";
+import { requestReadBack } from "../dispatch/queue";
+import { logError, logger } from "../log";
+import { openCredentials, saveRefreshedCredentials } from "../registration/credentials";
+import { recordInboundEvent } from "./receive-webhook";
+
+export const DEFAULT_MAX_WATCHES = 1_000;
+const MAX_BACKOFF_MS = 60_000;
+
+export interface TWatcherOptions {
+  db: TDb;
+  databaseUrl: string;
+  connectors: TConnectorResolver;
+  keyring: TKeyring;
+  everyMs?: number;
+  maxWatches?: number;
+}
+
+interface TWatch {
+  controller: AbortController;
+  done: Promise<void>;
+}
+
+export interface TWatcher {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  /** The accounts this worker watches now. */
+  readonly watching: ReadonlySet<string>;
+}
+
+export function createWatcher(options: TWatcherOptions): TWatcher {
+  const { db, connectors, keyring } = options;
+  const watchedNetworks = (ids: string[]) => ids.filter((id) => connectors(id)?.feed.kind === "watch");
+  const watches = new Map<string, TWatch>();
+  let locks: pg.Client | null = null;
+  let timer: NodeJS.Timeout | null = null;
+  let isRunning = false;
+  let reconciling: Promise<void> = Promise.resolve();
+
+  async function lock(accountId: string): Promise<boolean> {
+    const result = await locks!.query<{ locked: boolean }>(
+      "SELECT pg_try_advisory_lock(hashtextextended('watch:' || $1, 0)) AS locked",
+      [accountId],
+    );
+    return result.rows[0]?.locked === true;
+  }
+
+  async function unlock(accountId: string): Promise<void> {
+    await locks?.query("SELECT pg_advisory_unlock(hashtextextended('watch:' || $1, 0))", [accountId]).catch(() => {});
+  }
+
+  function startWatch(account: { id: string; userId: string; networkId: string; login: string; credentials: string }) {
+    const controller = new AbortController();
+    const connector = connectors(account.networkId)!;
+    const done = (async () => {
+      let backoffMs = 1_000;
+      while (!controller.signal.aborted) {
+        const startedAt = Date.now();
+        let sealed = account.credentials;
+        const client = connector.client({
+          credentials: openCredentials(keyring, account),
+          async saveCredentials(next) {
+            sealed = (await saveRefreshedCredentials(db, keyring, { ...account, credentials: sealed }, next)) ?? sealed;
+          },
+        });
+        try {
+          // What changed while nobody watched is found by a read-back; the watch takes it from here.
+          await requestReadBack(db, [{ userId: account.userId, accountId: account.id }]);
+          await client.watch!(async (event) => {
+            await recordInboundEvent(db, {
+              networkId: account.networkId,
+              id: event.id,
+              login: account.login,
+              payload: event.payload,
+            });
+          }, controller.signal);
+        } catch (error) {
+          if (!controller.signal.aborted) logError(`account ${account.id} watch`, error);
+        } finally {
+          await client.close().catch(() => {});
+        }
+        if (controller.signal.aborted) break;
+        // Ended by itself (the server went away): again after a backoff, longer when it ends at once.
+        backoffMs = Date.now() - startedAt > MAX_BACKOFF_MS ? 1_000 : Math.min(MAX_BACKOFF_MS, backoffMs * 2);
+        await new Promise<void>((resolve) => {
+          const wait = setTimeout(resolve, backoffMs);
+          controller.signal.addEventListener("abort", () => (clearTimeout(wait), resolve()), { once: true });
+        });
+      }
+    })();
+    watches.set(account.id, { controller, done });
+  }
+
+  async function stopWatch(accountId: string): Promise<void> {
+    const watch = watches.get(accountId);
+    if (!watch) return;
+    watches.delete(accountId);
+    watch.controller.abort();
+    await watch.done;
+    await unlock(accountId);
+  }
+
+  async function reconcile(): Promise<void> {
+    const networks = watchedNetworks((await db.network.findMany({ select: { id: true } })).map((n) => n.id));
+    const wanted =
+      networks.length === 0
+        ? []
+        : await db.linkedAccount.findMany({
+            where: {
+              networkId: { in: networks },
+              status: "ACTIVE",
+              pausedAt: null,
+              network: { isEnabled: true },
+            },
+            select: { id: true, userId: true, networkId: true, login: true, credentials: true },
+            orderBy: { id: "asc" },
+          });
+    const wantedById = new Map(wanted.map((account) => [account.id, account]));
+    for (const accountId of [...watches.keys()]) {
+      if (!wantedById.has(accountId)) await stopWatch(accountId);
+    }
+    for (const account of wanted) {
+      if (!isRunning || watches.size >= (options.maxWatches ?? DEFAULT_MAX_WATCHES)) break;
+      if (watches.has(account.id) || !(await lock(account.id))) continue;
+      startWatch(account);
+    }
+  }
+
+  const tick = () => {
+    reconciling = reconciling
+      .then(() => (isRunning ? reconcile() : undefined))
+      .catch((error: unknown) => logError("watch reconcile", error));
+  };
+
+  return {
+    get watching() {
+      return new Set(watches.keys());
+    },
+    async start() {
+      isRunning = true;
+      locks = new pg.Client({ connectionString: options.databaseUrl });
+      locks.on("error", (error) => logError("watch locks", error));
+      await locks.connect();
+      tick();
+      timer = setInterval(tick, options.everyMs ?? 5_000);
+      logger.debug("watches started");
+    },
+    async stop() {
+      isRunning = false;
+      if (timer) clearInterval(timer);
+      await reconciling;
+      await Promise.all([...watches.keys()].map((accountId) => stopWatch(accountId)));
+      await locks?.end().catch(() => {});
+      locks = null;
+    },
+  };
+}
