@@ -56,11 +56,33 @@ export function createWatcher(options: TWatcherOptions): TWatcher {
   let isRunning = false;
   let reconciling: Promise<void> = Promise.resolve();
 
+  /**
+   * The connection holding this worker's locks, opened when there is something to watch. When it
+   * drops (Postgres restarted), its locks are gone with it: every watch stops, and the next look
+   * takes the locks again on a new connection.
+   */
+  async function lockConnection(): Promise<pg.Client> {
+    if (locks) return locks;
+    const client = new pg.Client({ connectionString: options.databaseUrl });
+    const gone = () => {
+      if (locks !== client) return;
+      locks = null;
+      for (const accountId of [...watches.keys()]) void stopWatch(accountId);
+      void client.end().catch(() => {});
+    };
+    client.on("error", gone);
+    client.on("end", gone);
+    await client.connect();
+    locks = client;
+    return client;
+  }
+
   async function lock(accountId: string): Promise<boolean> {
-    const result = await locks!.query<{ locked: boolean }>(
-      "SELECT pg_try_advisory_lock(hashtextextended('watch:' || $1, 0)) AS locked",
-      [accountId],
-    );
+    const result = await (
+      await lockConnection()
+    ).query<{ locked: boolean }>("SELECT pg_try_advisory_lock(hashtextextended('watch:' || $1, 0)) AS locked", [
+      accountId,
+    ]);
     return result.rows[0]?.locked === true;
   }
 
@@ -157,10 +179,9 @@ export function createWatcher(options: TWatcherOptions): TWatcher {
     },
     async start() {
       isRunning = true;
-      locks = new pg.Client({ connectionString: options.databaseUrl });
-      locks.on("error", (error) => logError("watch locks", error));
-      await locks.connect();
+      // The first look is done when start() returns: the watches it could take are running.
       tick();
+      await reconciling;
       timer = setInterval(tick, options.everyMs ?? 5_000);
       logger.debug("watches started");
     },
@@ -169,8 +190,9 @@ export function createWatcher(options: TWatcherOptions): TWatcher {
       if (timer) clearInterval(timer);
       await reconciling;
       await Promise.all([...watches.keys()].map((accountId) => stopWatch(accountId)));
-      await locks?.end().catch(() => {});
+      const client = locks;
       locks = null;
+      await client?.end().catch(() => {});
     },
   };
 }

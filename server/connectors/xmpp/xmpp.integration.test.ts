@@ -151,4 +151,36 @@ describe("XMPP against a real Prosody", () => {
       .toBe("excited");
     await expect.poll(async () => (await sandbox.account("qq", qq)).mood, { timeout: 20_000 }).toBe("🤩");
   }, 120_000);
+
+  it("is watched by one worker at a time; another takes over when it stops", async () => {
+    const { userId, user, jid } = await person();
+    const { id: accountId } = await linkAccount(deps, userId, { networkId: "xmpp", login: jid, secret: PASSWORD });
+    await expect.poll(() => worker.watching.has(accountId), { timeout: 20_000 }).toBe(true);
+    const second = createWorker({
+      db,
+      databaseUrl,
+      connectors,
+      keyring,
+      concurrency: 2,
+      leaseMs: 10_000,
+      retryBaseMs: 20,
+      sweepMs: 200,
+      watches: { everyMs: 200 },
+    });
+    // start() returns after its first look at the accounts: this one is the first worker's.
+    await second.start();
+    try {
+      expect(second.watching.has(accountId)).toBe(false);
+      // The first stops: the second takes the account, and a change reaches the portal through it.
+      await worker.stop();
+      await expect.poll(() => second.watching.has(accountId), { timeout: 20_000 }).toBe(true);
+      const other = await phone(user);
+      await other.publishNickname("Taken over");
+      await expect
+        .poll(async () => (await currentSnapshot(db, userId)).snapshot.displayName, { timeout: 30_000 })
+        .toBe("Taken over");
+    } finally {
+      await second.stop();
+    }
+  }, 120_000);
 });
