@@ -38,6 +38,10 @@ export interface TWatcherOptions {
 interface TWatch {
   controller: AbortController;
   done: Promise<void>;
+  /** The connection that holds its lock: unlocked there only, never on a newer one. */
+  lockedOn: pg.Client;
+  /** The sealed credentials it was started with: a re-link restarts it with the new ones. */
+  credentials: string;
 }
 
 export interface TWatcher {
@@ -86,24 +90,35 @@ export function createWatcher(options: TWatcherOptions): TWatcher {
     return result.rows[0]?.locked === true;
   }
 
-  async function unlock(accountId: string): Promise<void> {
-    await locks?.query("SELECT pg_advisory_unlock(hashtextextended('watch:' || $1, 0))", [accountId]).catch(() => {});
+  /** Releases a lock on the connection that took it; one already gone took its locks with it. */
+  async function unlock(accountId: string, lockedOn: pg.Client): Promise<void> {
+    if (locks !== lockedOn) return;
+    await lockedOn.query("SELECT pg_advisory_unlock(hashtextextended('watch:' || $1, 0))", [accountId]).catch(() => {});
   }
 
   function startWatch(account: { id: string; userId: string; networkId: string; login: string; credentials: string }) {
     const controller = new AbortController();
     const connector = connectors(account.networkId)!;
+    const lockedOn = locks!;
     const done = (async () => {
       let backoffMs = 1_000;
       while (!controller.signal.aborted) {
         const startedAt = Date.now();
         let sealed = account.credentials;
-        const client = connector.client({
-          credentials: openCredentials(keyring, account),
-          async saveCredentials(next) {
-            sealed = (await saveRefreshedCredentials(db, keyring, { ...account, credentials: sealed }, next)) ?? sealed;
-          },
-        });
+        let client;
+        try {
+          client = connector.client({
+            credentials: openCredentials(keyring, account),
+            async saveCredentials(next) {
+              sealed =
+                (await saveRefreshedCredentials(db, keyring, { ...account, credentials: sealed }, next)) ?? sealed;
+            },
+          });
+        } catch (error) {
+          // Unreadable credentials: not watched (its sync job says so to the person); never a crash.
+          logError(`account ${account.id} watch credentials`, error);
+          return;
+        }
         try {
           // What changed while nobody watched is found by a read-back; the watch takes it from here.
           await requestReadBack(db, [{ userId: account.userId, accountId: account.id }]);
@@ -128,8 +143,8 @@ export function createWatcher(options: TWatcherOptions): TWatcher {
           controller.signal.addEventListener("abort", () => (clearTimeout(wait), resolve()), { once: true });
         });
       }
-    })();
-    watches.set(account.id, { controller, done });
+    })().catch((error: unknown) => logError(`account ${account.id} watch`, error));
+    watches.set(account.id, { controller, done, lockedOn, credentials: account.credentials });
   }
 
   async function stopWatch(accountId: string): Promise<void> {
@@ -138,7 +153,7 @@ export function createWatcher(options: TWatcherOptions): TWatcher {
     watches.delete(accountId);
     watch.controller.abort();
     await watch.done;
-    await unlock(accountId);
+    await unlock(accountId, watch.lockedOn);
   }
 
   async function reconcile(): Promise<void> {
@@ -157,8 +172,9 @@ export function createWatcher(options: TWatcherOptions): TWatcher {
             orderBy: { id: "asc" },
           });
     const wantedById = new Map(wanted.map((account) => [account.id, account]));
-    for (const accountId of [...watches.keys()]) {
-      if (!wantedById.has(accountId)) await stopWatch(accountId);
+    for (const [accountId, watch] of [...watches]) {
+      // Unlinked, paused or off: stopped. Signed in again (new credentials): started again with them.
+      if (wantedById.get(accountId)?.credentials !== watch.credentials) await stopWatch(accountId);
     }
     for (const account of wanted) {
       if (!isRunning || watches.size >= (options.maxWatches ?? DEFAULT_MAX_WATCHES)) break;

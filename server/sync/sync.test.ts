@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { sandboxDefinition } from "../connectors/sandbox/definition";
-import { PLANNED_NETWORKS } from "../connectors/planned";
+import { XMPP_DEFINITION } from "../connectors/xmpp/definition";
 import type { TProfileField } from "../connectors/types";
 import { buildDeliveries, type TTargetAccount } from "./build-deliveries";
 import { mapSettings, moodFromNetwork, type TProfileSnapshot } from "./map-settings";
@@ -13,7 +13,10 @@ const qq = sandboxDefinition("qq");
 const msn = sandboxDefinition("msn");
 const fetion = sandboxDefinition("fetion");
 const facebook = sandboxDefinition("facebook");
-const xmpp = PLANNED_NETWORKS.find((n) => n.id === "xmpp")!;
+const xmpp = XMPP_DEFINITION;
+/** A network that shows no signature (the capability left out). */
+const { signature: _signature, ...withoutSignature } = XMPP_DEFINITION.capabilities;
+const noSignature = { ...XMPP_DEFINITION, id: "nosig", capabilities: withoutSignature };
 
 const snapshot: TProfileSnapshot = {
   displayName: "Ada Lovelace",
@@ -120,7 +123,7 @@ describe("mapSettings", () => {
       snapshot,
       fields: ["avatar", "signature", "displayName"],
       sync: { ...ALL, avatar: false },
-      capabilities: xmpp.capabilities,
+      capabilities: noSignature.capabilities,
       networkName: "XMPP",
     });
     expect(mapping.skipped).toEqual([
@@ -177,7 +180,7 @@ describe("buildDeliveries", () => {
       snapshot,
       changedFields: ["signature"],
       sourceAccountId: null,
-      targets: [target("x", xmpp)],
+      targets: [target("x", noSignature)],
     });
     expect(draft).toMatchObject({ isSkipped: true, skipped: [{ field: "signature", reason: "unsupported" }] });
   });

@@ -15,7 +15,7 @@ import {
   type TVendorProfile,
 } from "../types";
 import { connectXmpp, PEP_NODE, type TPepItem, type TXmppSession } from "./protocol";
-import { itemIdOf, markOf, type TXmppEvent } from "./report";
+import { itemIdOf, markOf, valueOfField, type TXmppEvent } from "./report";
 
 export interface TXmppConfig {
   /** Test-only: servers on loopback may be reached (the tests' Prosody); never in production. */
@@ -63,7 +63,9 @@ export function createXmppClient(context: TAccountContext, config: TXmppConfig):
 
   async function avatarOf(current: TXmppSession, id: string): Promise<{ url: string; sha256: string } | null> {
     const bytes = await current.readAvatarData(id);
-    return bytes ? { url: `${AVATAR_URL_PREFIX}${id}`, sha256: sha256(bytes) } : null;
+    // Metadata names an image whose data is not there (yet, or hosted elsewhere): not "no avatar".
+    if (!bytes) throw new ConnectorError("transient", "The account's avatar could not be read.");
+    return { url: `${AVATAR_URL_PREFIX}${id}`, sha256: sha256(bytes) };
   }
 
   async function read(current: TXmppSession): Promise<TVendorProfile> {
@@ -81,7 +83,14 @@ export function createXmppClient(context: TAccountContext, config: TXmppConfig):
       fieldMarks: {
         displayName: markOf("displayName", profile.nickname?.itemId ?? null, displayName),
         signature: markOf("signature", profile.signature?.itemId ?? null, signature),
-        mood: markOf("mood", profile.mood?.itemId ?? null, null),
+        mood: markOf(
+          "mood",
+          profile.mood?.itemId ?? null,
+          valueOfField("mood", {
+            mood: profile.mood?.payload?.mood ?? null,
+            moodText: profile.mood?.payload?.text ?? "",
+          }),
+        ),
         avatar: markOf("avatar", profile.avatar?.itemId ?? null, null),
       },
     };
@@ -168,20 +177,30 @@ export function createXmppClient(context: TAccountContext, config: TXmppConfig):
             if (state === "closed") resolve();
           });
         });
-        // Items are recorded in the order they came, one at a time.
+        // Items are recorded in the order they came, one at a time. One that cannot be recorded ends
+        // the watch (it starts again, with a read-back), rather than leaving the rest unrecorded.
+        let failure: unknown = null;
         let queue = Promise.resolve();
         watching.onItem((item) => {
-          queue = queue.then(async () => {
-            const event = await eventOf(watching, item);
-            if (!event) return;
-            const id = `${event.field}:${sha256(JSON.stringify([event.itemId, event.values])).slice(0, 40)}`;
-            await onEvent({ id, payload: event });
-          });
-          queue.catch(() => {});
+          queue = queue
+            .then(async () => {
+              if (failure !== null) return;
+              const event = await eventOf(watching, item);
+              if (!event) return;
+              // Unique per account and per value shown: the same value delivered again (a reconnect
+              // re-sends each node's item) is recorded once.
+              const id = `${event.field}:${sha256(JSON.stringify([jid, event.itemId, event.values])).slice(0, 40)}`;
+              await onEvent({ id, payload: event });
+            })
+            .catch((error: unknown) => {
+              failure = error;
+              void watching.close().catch(() => {});
+            });
         });
         await watching.watch();
         await ended;
-        await queue.catch(() => {});
+        await queue;
+        if (failure !== null) throw failure;
       } finally {
         await watching.close().catch(() => {});
       }

@@ -26,18 +26,17 @@ export function writeKeyOf(itemId: string | null): string | null {
 }
 
 /**
- * A field's mark: its item id. Other clients publish the vCard4 node under the id "current" every
- * time, so there an equal id says nothing; the note's own hash is added.
+ * A field's mark: its item id. An id OneProfile published (its write key) or an avatar's (the SHA-1
+ * of its bytes) names one value. Other clients may publish every change under one fixed id (XEP-0060
+ * singleton nodes use "current"), so an equal id says nothing there: the value's own hash is added.
  */
 export function markOf(field: TProfileField, itemId: string | null, value: string | null | undefined): TVendorMark {
   if (itemId === null) return null;
-  if (field === "signature" && itemId === "current") {
-    return `current:${createHash("sha256")
-      .update(value ?? "")
-      .digest("hex")
-      .slice(0, 16)}`;
-  }
-  return itemId;
+  if (field === "avatar" || writeKeyOf(itemId) !== null) return itemId;
+  return `${itemId}:${createHash("sha256")
+    .update(value ?? "")
+    .digest("hex")
+    .slice(0, 16)}`;
 }
 
 const ZAvatar = z.object({ url: z.string().max(200), sha256: z.string().regex(/^[0-9a-f]{64}$/) }).nullable();
@@ -57,6 +56,14 @@ export const ZXmppEvent = z.object({
 });
 export type TXmppEvent = z.infer<typeof ZXmppEvent>;
 
+/** The value a field's mark hashes: its text, or the mood's word and text together. */
+export function valueOfField(field: TProfileField, values: TXmppEvent["values"]): string | null {
+  if (field === "displayName") return values.displayName ?? "";
+  if (field === "signature") return values.signature ?? "";
+  if (field === "mood") return JSON.stringify({ mood: values.mood ?? null, text: values.moodText || null });
+  return null;
+}
+
 export function parseXmppReport(payload: unknown): TNetworkReport {
   const parsed = ZXmppEvent.safeParse(payload);
   if (!parsed.success) {
@@ -72,7 +79,7 @@ export function parseXmppReport(payload: unknown): TNetworkReport {
     login,
     fields: [field],
     values,
-    mark: markOf(field, itemId, values.signature),
+    mark: markOf(field, itemId, valueOfField(field, values)),
     writeKey,
     // Our text writes carry the write key in their item id: one without is a change made there.
     // An avatar's id is its bytes' SHA-1 whoever published it: only the value can tell.
