@@ -409,21 +409,40 @@ async function heal(world: TWorld): Promise<Date> {
   return new Date();
 }
 
-/** Quiet: nothing in flight or due, no dead job, every report judged, every account read back since `since`. */
-async function isQuiet(userId: string, since: Date): Promise<boolean> {
-  if (!(await sandbox.quiet()).isQuiet) return false;
-  const busy = await db.job.count({ where: { userId, state: "PENDING" } });
-  const dead = await db.job.count({ where: { userId, state: "DEAD", kind: "sync-account" } });
+/**
+ * What keeps the person's accounts from being quiet (nothing in flight or due, no dead job, every
+ * report judged, every account read back since `since`), or null when they are.
+ */
+async function whyNotQuiet(userId: string, since: Date): Promise<string | null> {
+  const vendor = await sandbox.quiet();
+  if (!vendor.isQuiet) return `the sandbox is not quiet: ${JSON.stringify(vendor)}`;
+  const jobs = await db.job.findMany({
+    where: { userId, OR: [{ state: "PENDING" }, { state: "DEAD", kind: "sync-account" }] },
+    select: { kind: true, state: true, attempts: true, lastError: true, runAt: true },
+  });
   const unprocessed = await db.inboundEvent.count({ where: { linkedAccount: { userId }, processedAt: null } });
-  const unread = await db.linkedAccount.count({ where: { userId, OR: [{ readAt: null }, { readAt: { lt: since } }] } });
-  return busy + dead + unprocessed + unread === 0 && (await sandbox.quiet()).isQuiet;
+  const unread = await db.linkedAccount.findMany({
+    where: { userId, OR: [{ readAt: null }, { readAt: { lt: since } }] },
+    select: { networkId: true, status: true },
+  });
+  if (jobs.length + unprocessed + unread.length === 0) return null;
+  return `jobs ${JSON.stringify(jobs)}; unprocessed reports ${unprocessed}; not read back ${JSON.stringify(unread)}`;
 }
 
 async function quiesce(userId: string, since: Date): Promise<void> {
-  await expect.poll(() => isQuiet(userId, since), { timeout: 60_000, interval: 200 }).toBe(true);
+  const settle = async () => {
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      const why = await whyNotQuiet(userId, since);
+      if (why === null) return;
+      if (Date.now() > deadline) throw new Error(`Not quiet after 60 s: ${why}`);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  };
+  await settle();
   // Still quiet a moment later (nothing was about to start).
   await new Promise((resolve) => setTimeout(resolve, 300));
-  await expect.poll(() => isQuiet(userId, since), { timeout: 60_000, interval: 200 }).toBe(true);
+  await settle();
 }
 
 async function checkInvariants(world: TWorld): Promise<void> {
