@@ -431,11 +431,11 @@ async function whyNotQuiet(userId: string, since: Date): Promise<string | null> 
 
 async function quiesce(userId: string, since: Date): Promise<void> {
   const settle = async () => {
-    const deadline = Date.now() + 60_000;
+    const deadline = Date.now() + 120_000;
     for (;;) {
       const why = await whyNotQuiet(userId, since);
       if (why === null) return;
-      if (Date.now() > deadline) throw new Error(`Not quiet after 60 s: ${why}`);
+      if (Date.now() > deadline) throw new Error(`Not quiet after 120 s: ${why}`);
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
   };
