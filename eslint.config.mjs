@@ -19,7 +19,7 @@ const config = [
   {
     ignores: [
       ".next/**",
-      "node_modules/**",
+      "**/node_modules/**",
       "server/generated/**",
       ".data/**",
       "test-results/**",

@@ -53,8 +53,10 @@ const ZEnv = z.object({
   /** How long a worker's hold on an account lasts unless renewed (it renews every third of it
    * while a job runs); after a crash, another worker takes the account over once it runs out. */
   WORKER_LEASE_MS: z.coerce.number().int().min(1000).default(30_000),
-  /** Test-only: servers a person types (XMPP) may be on loopback. Refused in production. */
+  /** Test-only: servers a person types (XMPP, a Bluesky PDS) may be on loopback. Refused in production. */
   CONNECTOR_LOOPBACK_ALLOWED: z.stringbool().default(false),
+  /** Where Bluesky sessions are opened: the entryway that finds each account's PDS. */
+  BLUESKY_SERVICE: z.url({ protocol: /^https?$/ }).default("https://bsky.social"),
   /** A vendor request that takes longer than this counts as a timeout (retried). */
   CONNECTOR_TIMEOUT_MS: z.coerce.number().int().min(50).default(10_000),
   /** How often the reconcile sweep looks for quarantined accounts to try again. */

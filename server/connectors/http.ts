@@ -38,21 +38,22 @@ export function classifyNetworkFailure(error: unknown): ConnectorError {
 /** fetch with a per-request timeout; failures and non-2xx answers become ConnectorErrors. */
 export async function vendorFetch(
   url: string,
-  init: RequestInit & { timeoutMs: number; signal?: AbortSignal },
+  init: RequestInit & { timeoutMs: number; signal?: AbortSignal; fetch?: typeof globalThis.fetch },
 ): Promise<Response> {
+  const { fetch: fetchWith = fetch, timeoutMs, ...request } = init;
   let response: Response;
   // A controller and a timer of our own, not AbortSignal.any(AbortSignal.timeout(…)): under memory
   // pressure Node 20 can collect such a combined signal, and the request then never times out.
   const controller = new AbortController();
   const timer = setTimeout(
     () => controller.abort(new DOMException("The network did not answer in time.", "TimeoutError")),
-    init.timeoutMs,
+    timeoutMs,
   );
   const onAbort = () => controller.abort(init.signal?.reason);
   if (init.signal?.aborted) onAbort();
   init.signal?.addEventListener("abort", onAbort, { once: true });
   try {
-    response = await fetch(url, { ...init, signal: controller.signal });
+    response = await fetchWith(url, { ...request, signal: controller.signal });
     if (!response.ok) {
       const body = (await response.json().catch(() => null)) as {
         error?: { message?: string; code?: unknown; field?: unknown };
@@ -83,7 +84,14 @@ export async function vendorFetch(
  */
 export async function vendorDownload(
   url: string,
-  options: { origin: string; maxBytes: number; timeoutMs: number; signal?: AbortSignal },
+  options: {
+    origin: string;
+    maxBytes: number;
+    timeoutMs: number;
+    signal?: AbortSignal;
+    /** A fetch of the connector's own (./checked-fetch.ts for hosts a person named). */
+    fetch?: typeof globalThis.fetch;
+  },
 ): Promise<Buffer> {
   let parsed: URL;
   try {
@@ -98,6 +106,7 @@ export async function vendorDownload(
     redirect: "manual",
     timeoutMs: options.timeoutMs,
     signal: options.signal,
+    ...(options.fetch ? { fetch: options.fetch } : {}),
   });
   if (response.status >= 300) {
     await response.body?.cancel();

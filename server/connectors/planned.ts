@@ -69,18 +69,6 @@ export const PLANNED_NETWORKS: TNetworkDefinition[] = [
     "@you@mastodon.social",
   ),
   planned(
-    "bluesky",
-    "Bluesky",
-    "#1185fe",
-    {
-      displayName: { maxGraphemes: 64 },
-      signature: { maxGraphemes: 256 },
-      avatar: { formats: ["png", "jpeg"], maxBytes: 1_000_000, minPx: 1, maxPx: 2000, isSquare: false },
-    },
-    "Bluesky handle",
-    "you.bsky.social",
-  ),
-  planned(
     "slack",
     "Slack",
     "#4a154b",

@@ -17,5 +17,10 @@ export function processConnectors(): TConnectorResolver {
         }
       : null,
     xmpp: { isLoopbackAllowed: env.CONNECTOR_LOOPBACK_ALLOWED, timeoutMs: env.CONNECTOR_TIMEOUT_MS },
+    bluesky: {
+      service: env.BLUESKY_SERVICE,
+      isLoopbackAllowed: env.CONNECTOR_LOOPBACK_ALLOWED,
+      timeoutMs: env.CONNECTOR_TIMEOUT_MS,
+    },
   }));
 }

@@ -4,6 +4,8 @@
  * the others are listed as coming soon. The `networks` table mirrors the definitions
  * (server/database/prepare.ts), keeping the admin's on/off switch.
  */
+import { BLUESKY_ENTRYWAY, createBlueskyConnector, type TBlueskyConfig } from "./bluesky/connector";
+import { BLUESKY_DEFINITION } from "./bluesky/definition";
 import { PLANNED_NETWORKS } from "./planned";
 import { createSandboxConnector, type TSandboxConfig } from "./sandbox/connector";
 import { sandboxDefinition } from "./sandbox/definition";
@@ -15,11 +17,16 @@ import { XMPP_DEFINITION } from "./xmpp/definition";
 export const NETWORK_DEFINITIONS: TNetworkDefinition[] = [
   ...SANDBOX_NETWORK_IDS.map(sandboxDefinition),
   XMPP_DEFINITION,
+  BLUESKY_DEFINITION,
   ...PLANNED_NETWORKS,
 ];
 
 /** The networks this build has a connector for; the others are listed as coming soon. */
-export const CONNECTED_NETWORK_IDS: readonly string[] = [...SANDBOX_NETWORK_IDS, XMPP_DEFINITION.id];
+export const CONNECTED_NETWORK_IDS: readonly string[] = [
+  ...SANDBOX_NETWORK_IDS,
+  XMPP_DEFINITION.id,
+  BLUESKY_DEFINITION.id,
+];
 
 export function definitionOf(networkId: string): TNetworkDefinition | undefined {
   return NETWORK_DEFINITIONS.find((definition) => definition.id === networkId);
@@ -33,6 +40,8 @@ export interface TConnectorConfig {
   sandbox: TSandboxConfig | null;
   /** XMPP: always on in production; tests pass loopback servers. */
   xmpp?: TXmppConfig;
+  /** Bluesky: bsky.social's entryway in production; tests pass their own PDS. */
+  bluesky?: TBlueskyConfig;
 }
 
 export function createConnectorResolver(config: TConnectorConfig): TConnectorResolver {
@@ -41,6 +50,10 @@ export function createConnectorResolver(config: TConnectorConfig): TConnectorRes
     for (const id of SANDBOX_NETWORK_IDS) connectors.set(id, createSandboxConnector(id, config.sandbox));
   }
   connectors.set(XMPP_DEFINITION.id, createXmppConnector(config.xmpp ?? { isLoopbackAllowed: false }));
+  connectors.set(
+    BLUESKY_DEFINITION.id,
+    createBlueskyConnector(config.bluesky ?? { service: BLUESKY_ENTRYWAY, isLoopbackAllowed: false }),
+  );
   return (networkId) => connectors.get(networkId) ?? null;
 }
 
