@@ -138,6 +138,15 @@ function checkRecord(record: Record<string, unknown>): void {
  * `http`: how requests go out — the checked fetch (connections to public addresses only); a test may
  * wrap it to act between two requests.
  */
+/** A request as the lexicon describes it (the library checks only the answers). */
+function checkInput(method: string, input: unknown): void {
+  try {
+    lexicons.assertValidXrpcInput(method, input);
+  } catch (error) {
+    throw new ConnectorError("permanent", `The ${method} request is not valid: ${String(error)}.`);
+  }
+}
+
 export function createBlueskyClient(
   context: TAccountContext,
   config: TBlueskyConfig,
@@ -302,18 +311,17 @@ export function createBlueskyClient(
           if (settings.signature !== undefined) put("description", settings.signature);
           if (settings.avatar !== undefined) put("avatar", avatarBlob);
           checkRecord(record);
+          const input = {
+            repo: did,
+            collection: PROFILE_COLLECTION,
+            rkey: PROFILE_RKEY,
+            record,
+            // Compare-and-swap: null when there was no record (it must still not exist).
+            swapRecord: current.cid,
+          };
+          checkInput("com.atproto.repo.putRecord", input);
           try {
-            const { data } = await agent.com.atproto.repo.putRecord(
-              {
-                repo: did,
-                collection: PROFILE_COLLECTION,
-                rkey: PROFILE_RKEY,
-                record,
-                // Compare-and-swap: null when there was no record (it must still not exist).
-                swapRecord: current.cid,
-              },
-              { signal },
-            );
+            const { data } = await agent.com.atproto.repo.putRecord(input, { signal });
             const marks: TApplyResult["marks"] = {};
             if (settings.displayName !== undefined) marks.displayName = data.cid;
             if (settings.signature !== undefined) marks.signature = data.cid;
