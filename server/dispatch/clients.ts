@@ -26,8 +26,12 @@ export interface TClientAccount {
 export interface TClientPool {
   /** The account's client (null: its network has no connector). `credentials` are the opened ones. */
   clientOf(account: TClientAccount, credentials: TCredentials): TAccountClient | null;
-  /** Closes an account's client (unlinked, or its network switched off). */
-  release(accountId: string): Promise<void>;
+  /**
+   * Closes the clients of accounts that were unlinked or need the person to sign in again (the
+   * reconcile sweep asks): nothing stays signed in to an account OneProfile no longer acts for.
+   * Returns how many were closed.
+   */
+  releaseUnused(): Promise<number>;
   closeAll(): Promise<void>;
   /** How many clients are open. */
   readonly size: number;
@@ -81,9 +85,22 @@ export function createClientPool(deps: {
       }
       return entry.client;
     },
-    async release(accountId) {
-      const entry = entries.get(accountId);
-      if (entry) await closeEntry(accountId, entry);
+    async releaseUnused() {
+      const ids = [...entries.keys()];
+      if (ids.length === 0) return 0;
+      const used = await deps.db.linkedAccount.findMany({
+        where: { id: { in: ids }, status: "ACTIVE" },
+        select: { id: true },
+      });
+      const kept = new Set(used.map((row) => row.id));
+      const unused = ids.filter((id) => !kept.has(id));
+      await Promise.all(
+        unused.map((id) => {
+          const entry = entries.get(id);
+          return entry ? closeEntry(id, entry) : undefined;
+        }),
+      );
+      return unused.length;
     },
     async closeAll() {
       await Promise.all([...entries].map(([accountId, entry]) => closeEntry(accountId, entry)));

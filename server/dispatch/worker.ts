@@ -456,6 +456,7 @@ export function createWorker(workerOptions: TWorkerOptions): TWorker {
             if (count > 0) wakeAll();
           })
           .catch((error: unknown) => logError("reconcile sweep", error));
+        void clients.releaseUnused().catch((error: unknown) => logError("closing unused clients", error));
       }, sweepMs);
       for (const job of options.scheduled ?? []) {
         scheduleTimers.push(
