@@ -9,6 +9,8 @@ import { z } from "zod";
 import { definitionOf, type TConnectorResolver } from "../server/connectors/registry";
 import {
   ConnectorError,
+  type TAccountClient,
+  type TAccountContext,
   type TConnector,
   type TConnectorErrorKind,
   type TVendorProfile,
@@ -66,6 +68,24 @@ export function fakeConnectors(
           return { marks: Object.fromEntries(fields.map((field) => [field, after.mark])) };
         },
       }),
+    };
+  };
+}
+
+/** The same connectors with each client's methods replaced where `override` says (a test's own behaviour). */
+export function overrideClients(
+  connectors: TConnectorResolver,
+  override: (client: TAccountClient, context: TAccountContext, networkId: string) => Partial<TAccountClient>,
+): TConnectorResolver {
+  return (networkId) => {
+    const connector = connectors(networkId);
+    if (!connector) return null;
+    return {
+      ...connector,
+      client(context) {
+        const client = connector.client(context);
+        return { ...client, ...override(client, context, networkId) };
+      },
     };
   };
 }

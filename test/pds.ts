@@ -23,6 +23,8 @@ export interface TTestPdsAccount {
   handle: string;
   /** The app password a person would make for OneProfile in Bluesky's settings. */
   appPassword: string;
+  /** The account's main password (OneProfile refuses it: an app password is asked for). */
+  password: string;
   /** The person's other app, signed in with the account's main password. */
   otherApp: AtpAgent;
 }
@@ -119,7 +121,7 @@ async function startTestPds(): Promise<TTestPds> {
       const handle = `${name}.test`;
       const { data } = await otherApp.createAccount({ handle, email: `${name}@example.com`, password });
       const { data: app } = await otherApp.com.atproto.server.createAppPassword({ name: "OneProfile" });
-      return { did: data.did, handle: data.handle, appPassword: app.password, otherApp };
+      return { did: data.did, handle: data.handle, password, appPassword: app.password, otherApp };
     },
     async stop() {
       process.off("exit", killOnExit);

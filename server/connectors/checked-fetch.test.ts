@@ -1,13 +1,24 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createCheckedFetch, PrivateAddressError } from "./checked-fetch";
+import { createCheckedFetch, PrivateAddressError, TooLargeError } from "./checked-fetch";
 
 let server: Server;
 let port: number;
 
 beforeAll(async () => {
   server = createServer((request, response) => {
+    if (request.url === "/big") {
+      // Streamed with no Content-Length: only counting the bytes can stop it.
+      response.writeHead(200, { "content-type": "application/octet-stream" });
+      for (let i = 0; i < 40; i++) response.write(Buffer.alloc(64 * 1024));
+      response.end();
+      return;
+    }
+    if (request.url === "/declared") {
+      response.writeHead(200, { "content-length": String(5_000_000) }).end();
+      return;
+    }
     if (request.url === "/redirect") {
       response.writeHead(302, { location: "http://127.0.0.1:1/elsewhere" }).end();
       return;
@@ -54,6 +65,15 @@ describe("createCheckedFetch", () => {
     expect(await (await fetch(request)).json()).toEqual({ method: "PUT", body: "as a Request" });
     const redirect = await fetch(`http://127.0.0.1:${port}/redirect`);
     expect(redirect.status).toBe(302);
+    await close();
+  });
+
+  it("cuts off an answer longer than its cap, counted or declared", async () => {
+    const { fetch, close } = createCheckedFetch({ isLoopbackAllowed: true, timeoutMs: 5000, maxBytes: 1024 * 1024 });
+    const streamed = await fetch(`http://127.0.0.1:${port}/big`);
+    await expect(streamed.arrayBuffer()).rejects.toBeInstanceOf(TooLargeError);
+    const declared = await fetch(`http://127.0.0.1:${port}/declared`).catch((error: unknown) => error);
+    expect((declared as { cause?: unknown }).cause).toBeInstanceOf(TooLargeError);
     await close();
   });
 });

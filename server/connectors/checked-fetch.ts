@@ -18,6 +18,38 @@ export class PrivateAddressError extends Error {
   }
 }
 
+/** Answers longer than this fail: a profile record is a few kilobytes, an avatar at most a megabyte. */
+const DEFAULT_MAX_BYTES = 2 * 1024 * 1024;
+
+/** The error an answer longer than the cap fails with (the body's, or the fetch's `cause`). */
+export class TooLargeError extends Error {
+  constructor(readonly maxBytes: number) {
+    super(`The server answered with more than ${maxBytes} bytes.`);
+    this.name = "TooLargeError";
+  }
+}
+
+/** The response, its body cut off with an error past `maxBytes` (whatever Content-Length says). */
+function capped(response: Response, maxBytes: number): Response {
+  const declared = Number(response.headers.get("content-length"));
+  if (Number.isFinite(declared) && declared > maxBytes) {
+    void response.body?.cancel();
+    throw new TypeError("fetch failed", { cause: new TooLargeError(maxBytes) });
+  }
+  if (!response.body) return response;
+  let size = 0;
+  const counted = response.body.pipeThrough(
+    new TransformStream<Uint8Array, Uint8Array>({
+      transform(chunk, controller) {
+        size += chunk.byteLength;
+        if (size > maxBytes) controller.error(new TooLargeError(maxBytes));
+        else controller.enqueue(chunk);
+      },
+    }),
+  );
+  return new Response(counted, { status: response.status, statusText: response.statusText, headers: response.headers });
+}
+
 type TLookupCallback = (
   error: NodeJS.ErrnoException | null,
   address: string | LookupAddress[],
@@ -40,10 +72,11 @@ export function checkedLookup(options: { isLoopbackAllowed: boolean }) {
 
 /**
  * A fetch (the WHATWG signature) whose connections go only to allowed addresses, each request within
- * `timeoutMs` (body included). It takes a Request or a URL; bodies are buffered (profile requests are
+ * `timeoutMs` (body included) and each answer at most `maxBytes` long (a server a person named must
+ * not fill a worker's memory). It takes a Request or a URL; bodies are buffered (profile requests are
  * small; an avatar is at most a megabyte). `close` ends its kept connections.
  */
-export function createCheckedFetch(options: { isLoopbackAllowed: boolean; timeoutMs: number }): {
+export function createCheckedFetch(options: { isLoopbackAllowed: boolean; timeoutMs: number; maxBytes?: number }): {
   fetch: typeof globalThis.fetch;
   close(): Promise<void>;
 } {
@@ -74,7 +107,7 @@ export function createCheckedFetch(options: { isLoopbackAllowed: boolean; timeou
       redirect: "manual",
       dispatcher,
     });
-    return response as unknown as Response;
+    return capped(response as unknown as Response, options.maxBytes ?? DEFAULT_MAX_BYTES);
   };
   return { fetch: fetch as typeof globalThis.fetch, close: () => dispatcher.close() };
 }

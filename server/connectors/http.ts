@@ -3,6 +3,7 @@
  * 401/403 → auth, 429 → rate_limited (honouring Retry-After), 5xx, timeouts and connection
  * errors → transient, any other 4xx → permanent.
  */
+import { PrivateAddressError, TooLargeError } from "./checked-fetch";
 import { ConnectorError } from "./types";
 
 /** Retry-After as seconds or an HTTP date; milliseconds to wait, or undefined. */
@@ -29,6 +30,12 @@ export function classifyResponse(status: number, retryAfter: string | null, vend
 }
 
 export function classifyNetworkFailure(error: unknown): ConnectorError {
+  // A host refused for its address, or an answer past its size: trying again changes nothing.
+  for (let cause = error, depth = 0; cause instanceof Error && depth < 5; cause = cause.cause, depth++) {
+    if (cause instanceof PrivateAddressError || cause instanceof TooLargeError) {
+      return new ConnectorError("permanent", cause.message);
+    }
+  }
   const name = error instanceof Error ? error.name : "";
   if (name === "TimeoutError" || name === "AbortError")
     return new ConnectorError("transient", "The network did not answer in time.");

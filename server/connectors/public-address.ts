@@ -25,11 +25,19 @@ for (const [network, prefix] of [
 }
 // (IPv4-mapped addresses, ::ffff:a.b.c.d, are judged as the IPv4 address they carry, below: a
 // BlockList rule for ::ffff:0:0/96 would match every IPv4 address too.)
+// IPv6 ranges that carry an IPv4 address (IPv4-compatible ::/96, NAT64 64:ff9b::/96 and /48,
+// 6to4 2002::/16, Teredo 2001::/32) could smuggle a private one: refused whole, as OneProfile's
+// servers have no need of them.
 for (const [network, prefix] of [
-  ["::", 128],
+  ["::", 96],
   ["64:ff9b::", 96],
+  ["64:ff9b:1::", 48],
+  ["2001::", 32],
+  ["2001:db8::", 32],
+  ["2002::", 16],
   ["fc00::", 7],
   ["fe80::", 10],
+  ["fec0::", 10],
   ["ff00::", 8],
 ] as const) {
   NOT_PUBLIC.addSubnet(network, prefix, "ipv6");

@@ -1,8 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { setupTestDb } from "../../test/database";
-import { fakeConnectors } from "../../test/fake-connectors";
-import type { TConnectorResolver } from "../connectors/registry";
+import { fakeConnectors, overrideClients } from "../../test/fake-connectors";
 import { createKeyring } from "../crypto/secrets";
 import { unlinkAccount } from "../registration/accounts";
 import { openCredentials } from "../registration/credentials";
@@ -14,20 +13,11 @@ const keyring = createKeyring(`k1:${randomBytes(32).toString("base64")}`, undefi
 
 describe("the worker's client pool", () => {
   it("closes the clients of accounts unlinked or needing a new sign-in, and keeps the others", async () => {
-    const fake = fakeConnectors();
     const closed: string[] = [];
     // Each client says when it is closed.
-    const connectors: TConnectorResolver = (networkId) => {
-      const connector = fake(networkId);
-      if (!connector) return null;
-      return {
-        ...connector,
-        client(context) {
-          const client = connector.client(context);
-          return { ...client, close: async () => void closed.push(networkId) };
-        },
-      };
-    };
+    const connectors = overrideClients(fakeConnectors(), (_client, _context, networkId) => ({
+      close: async () => void closed.push(networkId),
+    }));
     const deps = { db, connectors, keyring };
     const { id: userId } = await db.user.create({ data: { email: "pool@example.com", passwordHash: "x" } });
     const logins = { qq: "10001", msn: "pool@hotmail.com", fetion: "13800138000" };

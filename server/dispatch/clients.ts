@@ -33,6 +33,8 @@ export interface TClientPool {
    */
   releaseUnused(): Promise<number>;
   closeAll(): Promise<void>;
+  /** The sealed credentials an account's client holds now (they change when it writes a session back). */
+  sealedOf(accountId: string): string | undefined;
   /** How many clients are open. */
   readonly size: number;
 }
@@ -41,6 +43,15 @@ interface TEntry {
   client: TAccountClient;
   /** The sealed credentials the client was opened with, or last wrote back. */
   sealed: string;
+}
+
+/**
+ * The stored credentials a refused password applies to: those the run opened, and those its client
+ * wrote back since (a renewed or dropped session). A password entered again meanwhile is neither.
+ */
+export function refusedCredentialsOf(clients: TClientPool, account: { id: string; credentials: string }): string[] {
+  const current = clients.sealedOf(account.id);
+  return current && current !== account.credentials ? [account.credentials, current] : [account.credentials];
 }
 
 export function createClientPool(deps: {
@@ -86,21 +97,20 @@ export function createClientPool(deps: {
       return entry.client;
     },
     async releaseUnused() {
-      const ids = [...entries.keys()];
-      if (ids.length === 0) return 0;
+      const seen = [...entries];
+      if (seen.length === 0) return 0;
       const used = await deps.db.linkedAccount.findMany({
-        where: { id: { in: ids }, status: "ACTIVE" },
+        where: { id: { in: seen.map(([id]) => id) }, status: "ACTIVE" },
         select: { id: true },
       });
       const kept = new Set(used.map((row) => row.id));
-      const unused = ids.filter((id) => !kept.has(id));
-      await Promise.all(
-        unused.map((id) => {
-          const entry = entries.get(id);
-          return entry ? closeEntry(id, entry) : undefined;
-        }),
-      );
+      // Only the clients seen before the query: one opened since (the account linked again) is new.
+      const unused = seen.filter(([id, entry]) => !kept.has(id) && entries.get(id) === entry);
+      await Promise.all(unused.map(([id, entry]) => closeEntry(id, entry)));
       return unused.length;
+    },
+    sealedOf(accountId) {
+      return entries.get(accountId)?.sealed;
     },
     async closeAll() {
       await Promise.all([...entries].map(([accountId, entry]) => closeEntry(accountId, entry)));

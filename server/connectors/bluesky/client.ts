@@ -13,15 +13,17 @@
  * equality). Every record is checked against the lexicon before it is sent.
  */
 import { createHash } from "node:crypto";
-import { Agent, BlobRef, CredentialSession, lexicons, lexToJson, XRPCError, type AtpSessionData } from "@atproto/api";
+import { Agent, CredentialSession, jsonToLex, lexicons, lexToJson, XRPCError, type AtpSessionData } from "@atproto/api";
 import { z } from "zod";
-import { createCheckedFetch, PrivateAddressError } from "../checked-fetch";
+import { createCheckedFetch } from "../checked-fetch";
+import { logError } from "../../log";
 import { classifyNetworkFailure, parseRetryAfter, vendorDownload } from "../http";
 import {
   ConnectorError,
   type TAccountClient,
   type TAccountContext,
   type TApplyResult,
+  type TCredentials,
   type TProfileField,
   type TVendorProfile,
 } from "../types";
@@ -44,6 +46,21 @@ const MAX_SWAP_ATTEMPTS = 3;
 /** sha2-256's multihash code: a blob's CID carries the SHA-256 of its bytes. */
 const SHA2_256 = 0x12;
 
+/** The scope of a session opened with the main password (an app password's is com.atproto.appPass). */
+const FULL_SCOPE = "com.atproto.access";
+
+/** The scope an access token claims (read, not verified: it is our own session's). */
+function scopeOf(jwt: string | undefined): string | null {
+  try {
+    const payload = JSON.parse(Buffer.from(jwt?.split(".")[1] ?? "", "base64url").toString("utf8")) as unknown;
+    return typeof payload === "object" && payload !== null && "scope" in payload && typeof payload.scope === "string"
+      ? payload.scope
+      : null;
+  } catch {
+    return null;
+  }
+}
+
 /** The lexicon's names of the fields, as OneProfile's. */
 const FIELD_OF_PROPERTY: Record<string, TProfileField> = {
   displayName: "displayName",
@@ -64,30 +81,35 @@ const ZKeptSession = z.object({
 });
 
 /** The profile record as read (lexicon JSON), checked before anything uses it. */
+/** An avatar blob as lexicon JSON: a typed blob, or the legacy {cid, mimeType}. */
+const ZTypedBlob = z.looseObject({ ref: z.object({ $link: z.string().min(1).max(200) }) });
+const ZLegacyBlob = z.looseObject({ cid: z.string().min(1).max(200) });
+
+/** The CID of the avatar's blob, if the record has one OneProfile can read. */
+function avatarLinkOf(avatar: unknown): string | null {
+  const json = lexToJson(avatar ?? null);
+  const typed = ZTypedBlob.safeParse(json);
+  if (typed.success) return typed.data.ref.$link;
+  const legacy = ZLegacyBlob.safeParse(json);
+  return legacy.success ? legacy.data.cid : null;
+}
+
 const ZProfileRecord = z.looseObject({
   displayName: z.string().max(10_000).optional(),
   description: z.string().max(10_000).optional(),
-  avatar: z.looseObject({ ref: z.object({ $link: z.string().max(200) }), mimeType: z.string().max(200) }).optional(),
 });
-
-function causes(error: unknown): unknown[] {
-  const chain: unknown[] = [];
-  for (let cause = error; cause !== undefined && chain.length < 5; cause = (cause as { cause?: unknown }).cause) {
-    chain.push(cause);
-    if (typeof cause !== "object" || cause === null) break;
-  }
-  return chain;
-}
 
 const AUTH_ERRORS = new Set(["AuthenticationRequired", "ExpiredToken", "InvalidToken", "AccountTakedown"]);
 
 /** The network's answer or failure as a ConnectorError (never the tokens or the password). */
 export function toConnectorError(error: unknown): ConnectorError {
   if (error instanceof ConnectorError) return error;
-  const refused = causes(error).find((cause) => cause instanceof PrivateAddressError);
-  if (refused) return new ConnectorError("permanent", (refused as PrivateAddressError).message);
+  // A private address or an oversized answer, wherever the library wrapped it.
+  const verdict = classifyNetworkFailure(error);
+  if (verdict.kind === "permanent") return verdict;
   if (error instanceof XRPCError) {
-    const message = error.message && error.message !== error.error ? error.message : "";
+    // The vendor's words, shown on Activity: kept short.
+    const message = error.message && error.message !== error.error ? error.message.slice(0, 300) : "";
     if (error.status === 401 || AUTH_ERRORS.has(error.error)) {
       return new ConnectorError("auth", message || "Bluesky refused the handle or app password.");
     }
@@ -112,11 +134,17 @@ export function toConnectorError(error: unknown): ConnectorError {
   return classifyNetworkFailure(error);
 }
 
-/** The SHA-256 a blob's CID carries (the PDS hashes blobs so), or null for another hash. */
-function sha256Of(blob: unknown): string | null {
-  if (!(blob instanceof BlobRef)) return null;
-  const { multihash } = blob.ref;
-  return multihash.code === SHA2_256 ? Buffer.from(multihash.digest).toString("hex") : null;
+/** The raw codec: a CID of the bytes themselves (not of a structure holding them). */
+const RAW_CODEC = 0x55;
+
+/** The SHA-256 a blob's CID carries (raw bytes hashed with SHA-256, as a PDS does), or null. */
+function sha256Of(link: string): string | null {
+  // Decoded by the library (duck-typed: its CID class may be another copy's than ours).
+  const cid = jsonToLex({ $link: link }) as { code?: unknown; multihash?: { code?: unknown; digest?: unknown } };
+  const digest = cid.multihash?.digest;
+  return cid.code === RAW_CODEC && cid.multihash?.code === SHA2_256 && digest instanceof Uint8Array
+    ? Buffer.from(digest).toString("hex")
+    : null;
 }
 
 /** The lexicon's verdict on a record; a field it names is refused, not retried. */
@@ -157,14 +185,27 @@ export function createBlueskyClient(
 ): TAccountClient {
   let credentials = context.credentials;
   const timeoutMs = config.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-  /** Credentials written back in the order the library refreshed them. */
+  /**
+   * Credentials written back in the order the library renewed them. A save that failed (the
+   * database away a moment) is logged and left: the session still works, and the next renewal or
+   * sign-in writes one back again; it never turns the vendor's answer into a failure.
+   */
   let saving: Promise<void> = Promise.resolve();
+  const save = (next: TCredentials) => {
+    credentials = next;
+    saving = saving
+      .then(() => context.saveCredentials(next))
+      .catch((error: unknown) => logError("Bluesky session write-back", error));
+  };
   const session = new CredentialSession(new URL(config.service), http.fetch, (event, data) => {
+    if (event === "expired") {
+      // Refused for good (its refresh token too): not kept, so no client tries it again.
+      const { session: _dropped, ...rest } = credentials;
+      save(rest);
+      return;
+    }
     if ((event !== "create" && event !== "update") || !data) return;
-    const kept = { pds: session.pdsUrl?.href ?? null, data };
-    credentials = { ...credentials, session: JSON.stringify(kept) };
-    const next = credentials;
-    saving = saving.then(() => context.saveCredentials(next));
+    save({ ...credentials, session: JSON.stringify({ pds: session.pdsUrl?.href ?? null, data }) });
   });
   const agent = new Agent(session);
 
@@ -179,10 +220,41 @@ export function createBlueskyClient(
     }
   }
 
+  /** Set once Bluesky refused the app password: it is not tried again (a new one makes a new client). */
+  let refusal: ConnectorError | null = null;
+
   async function signIn(): Promise<void> {
+    if (refusal) throw refusal;
     session.session = undefined;
     session.pdsUrl = undefined;
-    await session.login({ identifier: credentials.login, password: credentials.secret });
+    try {
+      await session.login({ identifier: credentials.login, password: credentials.secret });
+    } catch (error) {
+      const failure = toConnectorError(error);
+      if (failure.kind === "auth") refusal = failure;
+      throw failure;
+    }
+    // A main password opens a session of full scope: OneProfile asks for an app password only.
+    const opened = session.session as AtpSessionData | undefined;
+    if (scopeOf(opened?.accessJwt) === FULL_SCOPE) {
+      session.session = undefined;
+      refusal = new ConnectorError(
+        "permanent",
+        "This is the account's main password. Make an app password in Bluesky (Settings → Privacy and security → App passwords) and use that.",
+      );
+      throw refusal;
+    }
+  }
+
+  /** Renews the kept session with its refresh token; false when there is none or it was refused. */
+  async function renewed(): Promise<boolean> {
+    if (!session.session?.refreshJwt) return false;
+    try {
+      await session.refreshSession();
+      return session.session !== undefined;
+    } catch {
+      return false;
+    }
   }
 
   /**
@@ -196,7 +268,8 @@ export function createBlueskyClient(
         return await call(session.session!.did);
       } catch (error) {
         if (toConnectorError(error).kind !== "auth") throw error;
-        await signIn();
+        // The access token refused: renew it with the refresh token, else sign in again.
+        if (!(await renewed())) await signIn();
         return await call(session.session!.did);
       }
     } catch (error) {
@@ -248,17 +321,18 @@ export function createBlueskyClient(
     record: { cid: string | null; value: Record<string, unknown> | null },
     signal?: AbortSignal,
   ): Promise<TVendorProfile> {
-    const parsed = ZProfileRecord.safeParse(record.value ? lexToJson(record.value) : {});
+    const parsed = ZProfileRecord.safeParse(record.value ?? {});
     if (!parsed.success) {
       throw new ConnectorError("permanent", "Bluesky answered with a profile OneProfile cannot read.");
     }
-    const { displayName, description, avatar } = parsed.data;
+    const { displayName, description } = parsed.data;
+    const link = avatarLinkOf(record.value?.avatar);
     let shown: TVendorProfile["avatar"] = null;
-    if (avatar) {
-      const url = blobUrl(did, avatar.ref.$link);
+    if (link) {
+      const url = blobUrl(did, link);
       // A blob's CID is the hash of its bytes: nothing to download unless it uses another hash.
       const sha256 =
-        sha256Of(record.value?.avatar) ??
+        sha256Of(link) ??
         createHash("sha256")
           .update(await download(url, signal))
           .digest("hex");
@@ -303,14 +377,21 @@ export function createBlueskyClient(
         for (let attempt = 1; ; attempt++) {
           const current = await getProfile(did, signal);
           const record: Record<string, unknown> = { ...(current.value ?? {}), $type: PROFILE_COLLECTION };
+          const written = new Set<string>();
           const put = (property: string, value: unknown) => {
+            written.add(property);
             if (value === "" || value === null) delete record[property];
             else record[property] = value;
           };
           if (settings.displayName !== undefined) put("displayName", settings.displayName);
           if (settings.signature !== undefined) put("description", settings.signature);
           if (settings.avatar !== undefined) put("avatar", avatarBlob);
-          checkRecord(record);
+          // Only what OneProfile writes is its to judge: a field another app set is the PDS's business.
+          checkRecord(
+            Object.fromEntries(
+              Object.entries(record).filter(([property]) => property === "$type" || written.has(property)),
+            ),
+          );
           const input = {
             repo: did,
             collection: PROFILE_COLLECTION,

@@ -14,6 +14,7 @@ import { openCredentials } from "../../registration/credentials";
 import { toNetworkView } from "../../registration/network-view";
 import { decideAfterFailure } from "../../sync/retry-policy";
 import { judgeObservation, reportOfProfile } from "../observe-account";
+import { refusedCredentialsOf } from "../clients";
 import { defineJob, type TJobDeps, type TJobOutcome } from "../define-job";
 import { READ_ACCOUNT, type TClaimedJob } from "../queue";
 import { isAccountActive } from "../../sync/account-status";
@@ -40,8 +41,19 @@ async function run(deps: TJobDeps, job: TClaimedJob, signal: AbortSignal): Promi
     const decision = decideAfterFailure(error, job.attempts, { baseDelayMs: deps.retryBaseMs });
     if (decision.action === "retry")
       return { end: { state: "retry", delayMs: decision.delayMs, error: error.message } };
-    // A refused password or a vendor that keeps failing: the account's sync job finds out and says so.
-    return { end: { state: "done" } };
+    if (!decision.isCredentialProblem) return { end: { state: "done" } };
+    // The password (an app password revoked, say) is refused: the account needs the person to sign in
+    // again, and is not read back, or signed in to, until they do.
+    const refused = refusedCredentialsOf(deps.clients, account);
+    return {
+      end: { state: "done" },
+      result: async (tx) => {
+        await tx.linkedAccount.updateMany({
+          where: { id: account.id, credentials: { in: refused } },
+          data: { status: "NEEDS_REAUTH" },
+        });
+      },
+    };
   }
   const judged = await judgeObservation(deps, {
     job,

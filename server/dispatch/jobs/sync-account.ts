@@ -53,6 +53,7 @@ import {
   type TOpenMark,
 } from "../account-state";
 import { defineJob, type TJobDeps, type TJobOutcome, type TJobTask } from "../define-job";
+import { refusedCredentialsOf } from "../clients";
 import { markDirty, requestReadBack, SYNC_ACCOUNT, type TClaimedJob } from "../queue";
 import { effectiveStatus } from "../../sync/account-status";
 
@@ -84,7 +85,7 @@ export type TSyncResult =
       type: "open";
       mark: Omit<TOpenMark, "accountId">;
       isFailure: boolean;
-      refusedCredentials?: string;
+      refusedCredentials?: string[];
       /**
        * Given up: its unconfirmed write is dropped. Long after its last try it cannot land late, and
        * resent first on revival it could overwrite a change made in the network since; what still
@@ -250,7 +251,7 @@ async function send(
         isFailure: true,
         isDead: true,
         // Only the password this run used is known bad: one entered again meanwhile stays active.
-        ...(decision.isCredentialProblem ? { refusedCredentials: account.credentials } : {}),
+        ...(decision.isCredentialProblem ? { refusedCredentials: refusedCredentialsOf(deps.clients, account) } : {}),
       },
     };
   }
@@ -315,7 +316,7 @@ async function plan(deps: TJobDeps, jobs: readonly TClaimedJob[]): Promise<Map<s
         type: "open",
         mark: { state: "FAILED", lastError: reason },
         isFailure: true,
-        refusedCredentials: account.credentials,
+        refusedCredentials: [account.credentials],
       };
       tasks.set(job.id, now({ end: { state: "dead", error: reason }, result }));
       continue;
@@ -416,7 +417,7 @@ async function record(
       if (result.isDead) dead.push(accountId);
       if (result.refusedCredentials !== undefined) {
         await tx.linkedAccount.updateMany({
-          where: { id: accountId, credentials: result.refusedCredentials },
+          where: { id: accountId, credentials: { in: result.refusedCredentials } },
           data: { status: "NEEDS_REAUTH" },
         });
       }
