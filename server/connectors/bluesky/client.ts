@@ -162,10 +162,6 @@ function checkRecord(record: Record<string, unknown>): void {
   }
 }
 
-/**
- * `http`: how requests go out — the checked fetch (connections to public addresses only); a test may
- * wrap it to act between two requests.
- */
 /** A request as the lexicon describes it (the library checks only the answers). */
 function checkInput(method: string, input: unknown): void {
   try {
@@ -175,6 +171,10 @@ function checkInput(method: string, input: unknown): void {
   }
 }
 
+/**
+ * `http`: how requests go out — the checked fetch (connections to public addresses only); a test may
+ * wrap it to act between two requests.
+ */
 export function createBlueskyClient(
   context: TAccountContext,
   config: TBlueskyConfig,
@@ -258,8 +258,8 @@ export function createBlueskyClient(
   }
 
   /**
-   * Runs `call` with a session, opening one when there is none, and once more after signing in again
-   * when the kept one was refused (its refresh token too); failures come out as ConnectorErrors.
+   * Runs `call` with a session, opening one when there is none, and once more with a renewed session
+   * (or a new sign-in) when the kept one was refused; failures come out as ConnectorErrors.
    */
   async function withSession<T>(call: (did: string) => Promise<T>): Promise<T> {
     try {
