@@ -430,15 +430,8 @@ async function whyNotQuiet(userId: string, since: Date): Promise<string | null> 
 }
 
 async function quiesce(userId: string, since: Date): Promise<void> {
-  const settle = async () => {
-    const deadline = Date.now() + 120_000;
-    for (;;) {
-      const why = await whyNotQuiet(userId, since);
-      if (why === null) return;
-      if (Date.now() > deadline) throw new Error(`Not quiet after 120 s: ${why}`);
-      await new Promise((resolve) => setTimeout(resolve, 200));
-    }
-  };
+  // Polled until nothing is left; on a timeout the failure shows what was not quiet.
+  const settle = () => expect.poll(() => whyNotQuiet(userId, since), { timeout: 120_000, interval: 200 }).toBeNull();
   await settle();
   // Still quiet a moment later (nothing was about to start).
   await new Promise((resolve) => setTimeout(resolve, 300));
