@@ -421,8 +421,13 @@ async function whyNotQuiet(userId: string, since: Date): Promise<string | null> 
     select: { kind: true, state: true, attempts: true, lastError: true, runAt: true },
   });
   const unprocessed = await db.inboundEvent.count({ where: { linkedAccount: { userId }, processedAt: null } });
+  // Read back since `since`: its read job ended (DONE) after then. (The sweep stamps `readAt` a
+  // moment before it marks the job due, so `readAt` alone would count a read not yet made.)
   const unread = await db.linkedAccount.findMany({
-    where: { userId, OR: [{ readAt: null }, { readAt: { lt: since } }] },
+    where: {
+      userId,
+      NOT: { jobs: { some: { kind: "read-account", state: "DONE", finishedAt: { gte: since } } } },
+    },
     select: { networkId: true, status: true },
   });
   if (jobs.length + unprocessed + unread.length === 0) return null;
@@ -431,11 +436,12 @@ async function whyNotQuiet(userId: string, since: Date): Promise<string | null> 
 
 async function quiesce(userId: string, since: Date): Promise<void> {
   // Polled until nothing is left; on a timeout the failure shows what was not quiet.
-  const settle = () => expect.poll(() => whyNotQuiet(userId, since), { timeout: 120_000, interval: 200 }).toBeNull();
-  await settle();
-  // Still quiet a moment later (nothing was about to start).
-  await new Promise((resolve) => setTimeout(resolve, 300));
-  await settle();
+  const settle = (from: Date) =>
+    expect.poll(() => whyNotQuiet(userId, from), { timeout: 120_000, interval: 200 }).toBeNull();
+  await settle(since);
+  // Still quiet after every account was read back once more, from a quiet start: nothing was about
+  // to start, and no network shows something the engine has not yet seen.
+  await settle(new Date());
 }
 
 async function checkInvariants(world: TWorld): Promise<void> {
@@ -582,6 +588,14 @@ async function runSequence(commands: readonly TCommand[]): Promise<number> {
     for (const network of NETWORKS) {
       await setNetworkEnabled(db, admin.id, network, true);
       await sandbox.setWordFilter(network, []);
+      // The run's accounts leave with it: a hundred runs' accounts, each read back every 1.5 s, would
+      // keep the workers busy with people no run looks at any more (runs late in a batch then never
+      // went quiet on a loaded machine).
+      if (!world.unlinked.has(network)) {
+        await unlinkAccount(db, world.userId, world.accounts[network].id).catch((error: unknown) => {
+          console.error(`could not unlink ${network} after the run`, error);
+        });
+      }
     }
   }
 }
