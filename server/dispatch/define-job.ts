@@ -12,7 +12,8 @@
  * save does; a batch of deliveries alone locks no person.
  *
  * Lock order, in every transaction that writes sync state: users (in id order), then job rows
- * (in account order), then account rows (in id order). A save locks its user, then marks jobs
+ * (in account order; one account's sync job before its read job, as `markDirty` then
+ * `requestReadBack` take them), then account rows (in id order). A save locks its user, then marks jobs
  * dirty; re-link, reopen and unlink do the same; an outcome never waits for a user row after
  * taking a job row; claims, lease renewals and the reconcile sweep never wait at all (SKIP
  * LOCKED). One exception, safe: an inbound event's record marks its own account's sync job dirty

@@ -121,6 +121,48 @@ describe("lock order", () => {
     expect(await db.linkedAccount.count({ where: { id: ids[0]! } })).toBe(0);
   });
 
+  // Seed 551897907 of the long model run: "qq restored 6 versions back", then "unlink qq".
+  it("an unlink and a delivery's recorder asking for a read-back of its account both finish", async () => {
+    const { userId, ids } = await linkedUser(1);
+    const accountId = ids[0]!;
+    await requestReadBack(db, [{ userId, accountId }]);
+    // The read job's id sorts before the sync job's: id order is not the order the markers use.
+    await db.$executeRaw`
+      UPDATE jobs SET id = CASE kind WHEN 'read-account' THEN '00000000-0000-4000-8000-000000000001'::uuid
+                                     ELSE 'ffffffff-ffff-4fff-bfff-fffffffffff1'::uuid END
+      WHERE linked_account_id = ${accountId}::uuid AND kind IN ('read-account', 'sync-account')`;
+    // The recorder of the account's delivery (a sync-only batch takes no person's lock): it holds its
+    // sync job, then finds the vendor went back in time and asks for a read-back (requestReadBack).
+    const recorder = new pg.Client({ connectionString: databaseUrl });
+    await recorder.connect();
+    try {
+      await recorder.query("BEGIN");
+      await recorder.query(
+        "SELECT id FROM jobs WHERE kind = 'sync-account' AND linked_account_id = $1 FOR NO KEY UPDATE",
+        [accountId],
+      );
+      const unlinked = unlinkAccount(db, userId, accountId).then(
+        () => "ok",
+        (error: Error) => error.message,
+      );
+      await expect.poll(lockWaiters).toBe(1);
+      // Before: the unlink held the read job (first by id) and waited for the sync job: deadlock.
+      const asked = await recorder
+        .query("UPDATE jobs SET dirty_seq = dirty_seq + 1 WHERE kind = 'read-account' AND linked_account_id = $1", [
+          accountId,
+        ])
+        .then(
+          () => "ok",
+          (error: Error) => error.message,
+        );
+      await recorder.query(asked === "ok" ? "COMMIT" : "ROLLBACK");
+      expect([asked, await unlinked]).toEqual(["ok", "ok"]);
+    } finally {
+      await recorder.end();
+    }
+    expect(await db.linkedAccount.count({ where: { id: accountId } })).toBe(0);
+  });
+
   it("the reconcile sweep never waits for a save's job rows, and the save finishes", async () => {
     const { userId, ids } = await linkedUser(3);
     // Dead-lettered long ago, in the opposite order to the accounts' (rows stored last first).

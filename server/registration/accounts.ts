@@ -1,6 +1,6 @@
 /** The user's application list: linked accounts, their health, and which fields each syncs. */
 import type { TDb } from "../db";
-import { lockUser, markDirty, wakeWorkers } from "../dispatch/queue";
+import { lockUser, markDirty, READ_ACCOUNT, SYNC_ACCOUNT, wakeWorkers } from "../dispatch/queue";
 import { recordAudit } from "../data/audit";
 import { DomainError } from "../domain-error";
 import type { TProfileField } from "../connectors/types";
@@ -96,9 +96,13 @@ export async function unlinkAccount(db: TDb, userId: string, accountId: string):
   await db.$transaction(async (tx) => {
     // Lock order (server/dispatch/define-job.ts): the user, the account's jobs, then the account
     // (the delete locks it and cascades to the jobs; taking them first keeps a recorder of this
-    // account, which holds its job and waits for the account, out of a circle).
+    // account, which holds its job and waits for the account, out of a circle). The jobs in the
+    // order every marker takes them: the sync job, then the read job (a delivery's recorder holds
+    // its sync job and then asks for a read-back without the person's lock), then the rest.
     await lockUser(tx, userId);
-    await tx.$queryRaw`SELECT id FROM jobs WHERE linked_account_id = ${accountId}::uuid ORDER BY id FOR UPDATE`;
+    await tx.$queryRaw`
+      SELECT id FROM jobs WHERE linked_account_id = ${accountId}::uuid
+      ORDER BY kind <> ${SYNC_ACCOUNT}, kind <> ${READ_ACCOUNT}, id FOR UPDATE`;
     // Its reports still queued go with its jobs: they end here, said why, instead of never.
     await tx.inboundEvent.updateMany({
       where: { linkedAccountId: accountId, processedAt: null },
