@@ -55,6 +55,11 @@ const ZEnv = z.object({
   WORKER_LEASE_MS: z.coerce.number().int().min(1000).default(30_000),
   /** Test-only: servers a person types (XMPP, a Bluesky PDS) may be on loopback. Refused in production. */
   CONNECTOR_LOOPBACK_ALLOWED: z.stringbool().default(false),
+  /** Test-only: SRV answers for XMPP domains that have none, `domain=host:port,…`. Refused in production. */
+  XMPP_TEST_SRV: z
+    .string()
+    .regex(/^([a-z0-9.-]+=[a-z0-9.-]+:\d{1,5})(,[a-z0-9.-]+=[a-z0-9.-]+:\d{1,5})*$/, "domain=host:port,…")
+    .optional(),
   /** Where Bluesky sessions are opened: the entryway that finds each account's PDS. */
   BLUESKY_SERVICE: z.url({ protocol: /^https?$/ }).default("https://bsky.social"),
   /** A vendor request that takes longer than this counts as a timeout (retried). */
@@ -152,6 +157,9 @@ export function loadEnv(source: NodeJS.ProcessEnv): TEnv {
   const isSandboxEnabled = !isProduction || values.SANDBOX_URL !== undefined;
   if (isProduction && values.CONNECTOR_LOOPBACK_ALLOWED) {
     throw new Error("OneProfile: CONNECTOR_LOOPBACK_ALLOWED is for tests; it cannot be set in production.");
+  }
+  if (isProduction && values.XMPP_TEST_SRV !== undefined) {
+    throw new Error("OneProfile: XMPP_TEST_SRV is for tests; it cannot be set in production.");
   }
   const required = SECRET_NAMES.filter((name) => isSandboxEnabled || name !== "SANDBOX_WEBHOOK_SECRET");
   const missing = required.filter((name) => !values[name]);

@@ -1,5 +1,6 @@
 import { env } from "../env";
 import { createConnectorResolver, type TConnectorResolver } from "./registry";
+import { srvAnswers } from "./xmpp/resolve";
 
 export const DEFAULT_SANDBOX_URL = "http://127.0.0.1:4010";
 
@@ -16,7 +17,11 @@ export function processConnectors(): TConnectorResolver {
           timeoutMs: env.CONNECTOR_TIMEOUT_MS,
         }
       : null,
-    xmpp: { isLoopbackAllowed: env.CONNECTOR_LOOPBACK_ALLOWED, timeoutMs: env.CONNECTOR_TIMEOUT_MS },
+    xmpp: {
+      isLoopbackAllowed: env.CONNECTOR_LOOPBACK_ALLOWED,
+      timeoutMs: env.CONNECTOR_TIMEOUT_MS,
+      ...(env.XMPP_TEST_SRV ? { dns: { srv: srvAnswers(env.XMPP_TEST_SRV) } } : {}),
+    },
     bluesky: {
       service: env.BLUESKY_SERVICE,
       isLoopbackAllowed: env.CONNECTOR_LOOPBACK_ALLOWED,

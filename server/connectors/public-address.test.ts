@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { checkPublicHost, isAllowedAddress } from "./public-address";
+import { publicAddressesOf, isAllowedAddress } from "./public-address";
 
 describe("isAllowedAddress", () => {
   it.each([
@@ -36,22 +36,22 @@ describe("isAllowedAddress", () => {
   });
 });
 
-describe("checkPublicHost", () => {
+describe("publicAddressesOf", () => {
   it("refuses a name when any of its addresses is private, not only the first", async () => {
     const resolve = async () => ["93.184.216.34", "10.0.0.7"];
-    await expect(checkPublicHost("mixed.example", { isLoopbackAllowed: false, resolve })).rejects.toMatchObject({
+    await expect(publicAddressesOf("mixed.example", { isLoopbackAllowed: false, resolve })).rejects.toMatchObject({
       kind: "permanent",
     });
     await expect(
-      checkPublicHost("public.example", { isLoopbackAllowed: false, resolve: async () => ["93.184.216.34"] }),
-    ).resolves.toBeUndefined();
+      publicAddressesOf("public.example", { isLoopbackAllowed: false, resolve: async () => ["93.184.216.34"] }),
+    ).resolves.toEqual(["93.184.216.34"]);
   });
 
   it("calls a name that does not resolve transient", async () => {
     const resolve = async (): Promise<string[]> => {
       throw new Error("ENOTFOUND");
     };
-    await expect(checkPublicHost("nowhere.example", { isLoopbackAllowed: false, resolve })).rejects.toMatchObject({
+    await expect(publicAddressesOf("nowhere.example", { isLoopbackAllowed: false, resolve })).rejects.toMatchObject({
       kind: "transient",
     });
   });

@@ -61,13 +61,14 @@ export function isAllowedAddress(address: string, options: { isLoopbackAllowed: 
 }
 
 /**
- * Resolves `host` and refuses it (ConnectorError "permanent") unless every address is allowed; a
- * name that does not resolve is transient (DNS may come back).
+ * Resolves `host` and returns its addresses, to connect to one of them (not to the name, which could
+ * resolve elsewhere the second time); refuses it (ConnectorError "permanent") unless every address is
+ * allowed. A name that does not resolve is transient (DNS may come back).
  */
-export async function checkPublicHost(
+export async function publicAddressesOf(
   host: string,
   options: { isLoopbackAllowed: boolean; resolve?: (host: string) => Promise<string[]> },
-): Promise<void> {
+): Promise<string[]> {
   let addresses: string[];
   try {
     addresses = isIP(host)
@@ -83,4 +84,5 @@ export async function checkPublicHost(
       `The server ${host} is on a private network; OneProfile does not connect there.`,
     );
   }
+  return addresses;
 }

@@ -6,7 +6,7 @@
  */
 import { createHash } from "node:crypto";
 import sharp from "sharp";
-import { checkPublicHost } from "../public-address";
+import { publicAddressesOf } from "../public-address";
 import {
   ConnectorError,
   type TAccountClient,
@@ -16,12 +16,13 @@ import {
 } from "../types";
 import { connectXmpp, PEP_NODE, type TPepItem, type TXmppSession } from "./protocol";
 import { itemIdOf, markOf, valueOfField, type TXmppEvent } from "./report";
+import { type TSrvLookup, xmppTargets } from "./resolve";
 
 export interface TXmppConfig {
   /** Test-only: servers on loopback may be reached (the tests' Prosody); never in production. */
   isLoopbackAllowed: boolean;
-  /** Test-only: where to reach a domain (host and port), as /etc/hosts would say. */
-  servers?: Readonly<Record<string, { host: string; port: number }>>;
+  /** Test-only: DNS answers (the tests' domains have no SRV records); default the system's DNS. */
+  dns?: { srv?: TSrvLookup; addresses?: (host: string) => Promise<string[]> };
   timeoutMs?: number;
 }
 
@@ -37,20 +38,47 @@ export function createXmppClient(context: TAccountContext, config: TXmppConfig):
   let session: TXmppSession | null = null;
   let opening: Promise<TXmppSession> | null = null;
 
+  /**
+   * A session on the first of the domain's servers that answers (its SRV targets in order, each
+   * address in turn). Each name is resolved here and every address it has checked; the connection
+   * goes to the checked address, so DNS cannot answer differently the second time (TLS still checks
+   * the certificate against the domain: @xmpp/starttls names it).
+   */
   async function open(resource?: string, signal?: AbortSignal): Promise<TXmppSession> {
-    const server = config.servers?.[domain];
-    const host = server?.host ?? domain;
-    await checkPublicHost(host, { isLoopbackAllowed: config.isLoopbackAllowed });
-    return connectXmpp({
-      jid,
-      password,
-      host,
-      ...(server ? { port: server.port } : {}),
-      ...(resource ? { resource } : {}),
-      isInsecureLoopbackAllowed: config.isLoopbackAllowed,
-      ...(config.timeoutMs ? { timeoutMs: config.timeoutMs } : {}),
-      ...(signal ? { signal } : {}),
-    });
+    const checks = { isLoopbackAllowed: config.isLoopbackAllowed, resolve: config.dns?.addresses };
+    let failure: unknown = null;
+    for (const target of await xmppTargets(domain, config.dns?.srv)) {
+      let addresses: string[];
+      try {
+        addresses = await publicAddressesOf(target.host, checks);
+      } catch (error) {
+        // A target that does not resolve (transient): the next one may. A private one: refused.
+        if (error instanceof ConnectorError && error.kind === "transient") {
+          failure = error;
+          continue;
+        }
+        throw error;
+      }
+      for (const address of addresses) {
+        try {
+          return await connectXmpp({
+            jid,
+            password,
+            host: address,
+            port: target.port,
+            ...(resource ? { resource } : {}),
+            isInsecureLoopbackAllowed: config.isLoopbackAllowed,
+            ...(config.timeoutMs ? { timeoutMs: config.timeoutMs } : {}),
+            ...(signal ? { signal } : {}),
+          });
+        } catch (error) {
+          // Unreachable (transient): try the next address. Refused credentials, no TLS: final.
+          if (!(error instanceof ConnectorError && error.kind === "transient") || signal?.aborted) throw error;
+          failure = error;
+        }
+      }
+    }
+    throw failure ?? new ConnectorError("transient", `No XMPP server for ${domain} answered.`);
   }
 
   /** The kept session, opened (again) when there is none or it closed. */

@@ -68,7 +68,7 @@ export interface TXmppConnectOptions {
   /** The account, `user@domain`. */
   jid: string;
   password: string;
-  /** Where to connect; default the JID's domain (its SRV records are not looked up). */
+  /** Where to connect (./resolve.ts finds it; ./client.ts checks it); default the JID's domain. */
   host?: string;
   /** Default 5222 (STARTTLS), or 5223 with `isDirectTls`. */
   port?: number;

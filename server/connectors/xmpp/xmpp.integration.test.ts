@@ -5,6 +5,7 @@
  * and a watch that resumes after Prosody restarts.
  */
 import { randomBytes } from "node:crypto";
+import { type AddressInfo, createServer } from "node:net";
 import sharp from "sharp";
 import { afterAll, describe, expect, it } from "vitest";
 import { setupTestDb } from "../../../test/database";
@@ -18,6 +19,7 @@ import { currentSnapshot, updateProfile } from "../../profile/update";
 import { linkAccount } from "../../registration/link";
 import { createConnectorResolver } from "../registry";
 import { connectXmpp, type TXmppSession } from "./protocol";
+import { srvAnswers, type TSrvLookup } from "./resolve";
 
 const WEBHOOK_SECRET = "xmpp-test-webhook-secret-0123";
 const PASSWORD = "xmpp-pass";
@@ -30,7 +32,8 @@ const connectors = createConnectorResolver({
   sandbox: { url: sandbox.url, webhookSecret: WEBHOOK_SECRET, timeoutMs: 5_000 },
   xmpp: {
     isLoopbackAllowed: true,
-    servers: { [prosody.domain]: { host: "127.0.0.1", port: prosody.port } },
+    // The domain's SRV record (the one the tests' DNS knows) names localhost, resolved and checked.
+    dns: { srv: srvAnswers(`${prosody.domain}=localhost:${prosody.port}`) },
   },
 });
 const worker = createWorker({
@@ -76,6 +79,63 @@ async function person(): Promise<{ userId: string; user: string; jid: string }> 
 }
 
 const deps = { db, connectors, keyring };
+
+/** A loopback port nothing listens on. */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+/** Links through connectors whose DNS gives these SRV records (and, optionally, these addresses). */
+function linkWithDns(
+  userId: string,
+  jid: string,
+  dns: { srv: TSrvLookup; addresses?: (host: string) => Promise<string[]> },
+) {
+  const resolver = createConnectorResolver({ sandbox: null, xmpp: { isLoopbackAllowed: true, dns } });
+  return linkAccount({ db, connectors: resolver, keyring }, userId, {
+    networkId: "xmpp",
+    login: jid,
+    secret: PASSWORD,
+  });
+}
+
+describe("XMPP: finding the server (SRV, every address checked)", () => {
+  it("tries the SRV targets in priority order: a dead first one, then Prosody", async () => {
+    const { userId, jid } = await person();
+    const dead = await closedPort();
+    const srv: TSrvLookup = async () => [
+      { name: "localhost", port: prosody.port, priority: 10, weight: 0 },
+      { name: "127.0.0.1", port: dead, priority: 0, weight: 5 },
+    ];
+    await expect(linkWithDns(userId, jid, { srv })).resolves.toMatchObject({ networkId: "xmpp" });
+  });
+
+  it("refuses a target that resolves to a private address, before connecting", async () => {
+    const { userId, jid } = await person();
+    const srv: TSrvLookup = async () => [{ name: "xmpp.internal.test", port: prosody.port, priority: 0, weight: 0 }];
+    const looked: string[] = [];
+    const addresses = async (host: string) => (looked.push(host), ["127.0.0.1", "10.20.30.40"]);
+    await expect(linkWithDns(userId, jid, { srv, addresses })).rejects.toMatchObject({
+      code: "VENDOR_REJECTED",
+      message: expect.stringContaining("private network"),
+    });
+    expect(looked).toEqual(["xmpp.internal.test"]);
+    expect(await db.linkedAccount.count({ where: { userId } })).toBe(0);
+  });
+
+  it("takes a '.' target as 'no XMPP service here'", async () => {
+    const { userId, jid } = await person();
+    const srv: TSrvLookup = async () => [{ name: ".", port: 0, priority: 0, weight: 0 }];
+    await expect(linkWithDns(userId, jid, { srv })).rejects.toMatchObject({
+      code: "VENDOR_REJECTED",
+      message: expect.stringContaining("offers no XMPP service"),
+    });
+  });
+});
 
 describe("XMPP against a real Prosody", () => {
   it("links with the right password only", async () => {
