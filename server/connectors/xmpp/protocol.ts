@@ -317,6 +317,18 @@ export async function connectXmpp(options: TXmppConnectOptions): Promise<TXmppSe
       );
     },
   });
+  // Only the address the caller checked is ever connected to (client.ts): a server's
+  // `see-other-host` redirect names a host nobody checked, so it ends the attempt instead.
+  xmpp._onSeeOtherHost = async (error) => {
+    xmpp.emit("error", error);
+  };
+  // @xmpp/connection keeps an IPv6 literal's brackets (it strips them for [::1] only), and
+  // net.connect cannot resolve "[2001:db8::1]": the bare address goes to the socket.
+  const transportParameters = xmpp.socketParameters.bind(xmpp);
+  xmpp.socketParameters = (service) => {
+    const parameters = transportParameters(service);
+    return parameters && { ...parameters, host: parameters.host.replace(/^\[(.*)\]$/, "$1") };
+  };
   const session = new XmppSession(xmpp, `${username}@${address.domain}`);
   const starting = xmpp.start();
   // A start abandoned on timeout still settles later; that late rejection is not news.

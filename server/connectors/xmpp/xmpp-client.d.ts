@@ -80,6 +80,11 @@ declare module "@xmpp/client" {
     removeListener(event: string, listener: (...args: never[]) => void): this;
     iqCaller: { request(element: Element, timeout?: number): Promise<Element> };
     reconnect: { stop(): void; start(): void; delay: number };
+    emit(event: "error", error: unknown): boolean;
+    /** How a service URL becomes net.connect's options (the transport's; overridable). */
+    socketParameters(service: string): { host: string; port: number | null } | undefined;
+    /** Follows a `see-other-host` stream error to the host it names (overridable). */
+    _onSeeOtherHost(error: Error): Promise<void>;
   }
   export function client(options: Options): Client;
 }
