@@ -19,7 +19,8 @@ export function processConnectors(): TConnectorResolver {
       : null,
     xmpp: {
       isLoopbackAllowed: env.CONNECTOR_LOOPBACK_ALLOWED,
-      timeoutMs: env.CONNECTOR_TIMEOUT_MS,
+      // Not CONNECTOR_TIMEOUT_MS: a login is several round trips and a password hash on the server,
+      // bounded by the protocol layer's own timeouts (protocol.ts).
       ...(env.XMPP_TEST_SRV ? { dns: { srv: srvAnswers(env.XMPP_TEST_SRV) } } : {}),
     },
     bluesky: {

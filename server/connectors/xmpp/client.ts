@@ -23,10 +23,11 @@ export interface TXmppConfig {
   isLoopbackAllowed: boolean;
   /** Test-only: DNS answers (the tests' domains have no SRV records); default the system's DNS. */
   dns?: { srv?: TSrvLookup; addresses?: (host: string) => Promise<string[]> };
-  timeoutMs?: number;
 }
 
 const AVATAR_URL_PREFIX = "xmpp-avatar:";
+/** Connection attempts one open makes at most, over the domain's targets and their addresses. */
+const MAX_CONNECT_ATTEMPTS = 4;
 /** The watching session's resource: one per account, so the server keeps one set of subscriptions. */
 const WATCH_RESOURCE = "oneprofile-watch";
 
@@ -47,7 +48,10 @@ export function createXmppClient(context: TAccountContext, config: TXmppConfig):
   async function open(resource?: string, signal?: AbortSignal): Promise<TXmppSession> {
     const checks = { isLoopbackAllowed: config.isLoopbackAllowed, resolve: config.dns?.addresses };
     let failure: unknown = null;
+    // Bounded: each attempt may wait out its timeout, and a domain may list many dead targets.
+    let attemptsLeft = MAX_CONNECT_ATTEMPTS;
     for (const target of await xmppTargets(domain, config.dns?.srv)) {
+      if (attemptsLeft <= 0) break;
       let addresses: string[];
       try {
         addresses = await publicAddressesOf(target.host, checks);
@@ -60,6 +64,7 @@ export function createXmppClient(context: TAccountContext, config: TXmppConfig):
         throw error;
       }
       for (const address of addresses) {
+        if (attemptsLeft-- <= 0) break;
         try {
           return await connectXmpp({
             jid,
@@ -68,7 +73,6 @@ export function createXmppClient(context: TAccountContext, config: TXmppConfig):
             port: target.port,
             ...(resource ? { resource } : {}),
             isInsecureLoopbackAllowed: config.isLoopbackAllowed,
-            ...(config.timeoutMs ? { timeoutMs: config.timeoutMs } : {}),
             ...(signal ? { signal } : {}),
           });
         } catch (error) {
