@@ -29,6 +29,8 @@ export const ZCapabilities = z.object({
       fallback: z.string().nullable(),
       /** Mood text length; 0 when the network shows none. */
       maxTextGraphemes: z.number().int().nonnegative(),
+      /** The text is shown only beside a mood word (XEP-0107): with no mood, no text is sent. */
+      isTextWithMoodOnly: z.boolean().optional(),
     })
     .optional(),
   avatar: z

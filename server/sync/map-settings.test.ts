@@ -209,6 +209,33 @@ describe("mapSettings", () => {
       });
     });
 
+    describe("on a network that shows a mood text only beside a mood (XEP-0107)", () => {
+      const capabilities = { ...CAPABILITIES, mood: { ...MOOD, isTextWithMoodOnly: true } };
+
+      it("sends no text with no mood, and says the text waits for a mood", () => {
+        expect(map({ snapshot: { mood: null, moodText: "shipping" }, fields: ["mood"], capabilities })).toStrictEqual({
+          settings: { mood: null, moodText: "" },
+          skipped: [],
+          warnings: [
+            { field: "mood", message: "QQ shows a mood text only beside a mood; it goes with the next mood you pick." },
+          ],
+        });
+        expect(map({ snapshot: { mood: null, moodText: "" }, fields: ["mood"], capabilities })).toStrictEqual({
+          settings: { mood: null, moodText: "" },
+          skipped: [],
+          warnings: [],
+        });
+      });
+
+      it("sends the text with a mood as any network does", () => {
+        expect(map({ snapshot: { moodText: "shipping" }, fields: ["mood"], capabilities })).toStrictEqual({
+          settings: { mood: "😎", moodText: "shipping" },
+          skipped: [],
+          warnings: [],
+        });
+      });
+    });
+
     describe("on a network that shows no mood text", () => {
       const capabilities = { ...CAPABILITIES, mood: { ...MOOD, maxTextGraphemes: 0 } };
 

@@ -107,7 +107,15 @@ export function mapSettings(input: {
           mapping.settings.mood = mapped.value;
           if (mapped.warning) mapping.warnings.push({ field, message: mapped.warning });
         }
-        if (capability.maxTextGraphemes > 0) {
+        if (capability.maxTextGraphemes > 0 && capability.isTextWithMoodOnly && mapping.settings.mood === null) {
+          mapping.settings.moodText = "";
+          if (snapshot.moodText) {
+            mapping.warnings.push({
+              field,
+              message: `${networkName} shows a mood text only beside a mood; it goes with the next mood you pick.`,
+            });
+          }
+        } else if (capability.maxTextGraphemes > 0) {
           const fitted = fitText(snapshot.moodText ?? "", capability.maxTextGraphemes);
           mapping.settings.moodText = fitted.text;
           if (fitted.isTruncated) {

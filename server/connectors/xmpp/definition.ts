@@ -126,6 +126,8 @@ export const XMPP_DEFINITION: TNetworkDefinition = {
       map: Object.fromEntries(MOOD_IDS.filter((id) => id !== "cool").map((id) => [id, id])),
       fallback: "undefined",
       maxTextGraphemes: 256,
+      // XEP-0107: `<text/>` sits inside `<mood>` beside the mood's element; an empty `<mood/>` is "no mood".
+      isTextWithMoodOnly: true,
     },
     // XEP-0084: PNG is the one format every client reads; 32–512 px, square; the byte bound keeps the
     // stanza below the server's limit (protocol.ts).
