@@ -31,6 +31,8 @@ export interface TTestProsody {
   stop(): Promise<void>;
   /** Starts it again after `stop()`, on the same port with the same data. */
   start(): Promise<void>;
+  /** Whether the server process is running (started and not stopped). */
+  isRunning(): Promise<boolean>;
   restart(): Promise<void>;
   /** Stops it and removes its directory. */
   cleanup(): Promise<void>;
@@ -228,6 +230,7 @@ export async function startTestProsody(options: TTestProsodyOptions = {}): Promi
     deleteAccount: (user) => prosodyctl("unregister", user, domain),
     stop,
     start,
+    isRunning: async () => child !== null,
     async restart() {
       await stop();
       await start();
