@@ -70,13 +70,27 @@ export async function desiredForAccount(
 
 /** The accounts' observed states, their rows locked (in id order) until the transaction ends. */
 export async function lockObservedMany(db: TExecutor, accountIds: readonly string[]): Promise<Map<string, TObserved>> {
+  return (await lockAccountsForRecord(db, accountIds)).observed;
+}
+
+/**
+ * `lockObservedMany`, with each account's lease token as it is once locked (a recorder checks its
+ * lease again there: it may have run out, and been claimed by another worker, while it waited).
+ */
+export async function lockAccountsForRecord(
+  db: TExecutor,
+  accountIds: readonly string[],
+): Promise<{ observed: Map<string, TObserved>; leases: Map<string, string | null> }> {
   const unique = [...new Set(accountIds)];
-  if (unique.length === 0) return new Map();
-  const rows = await db.$queryRaw<Array<{ id: string; observed: unknown }>>`
-    SELECT id, observed FROM linked_accounts
+  if (unique.length === 0) return { observed: new Map(), leases: new Map() };
+  const rows = await db.$queryRaw<Array<{ id: string; observed: unknown; lease: string | null }>>`
+    SELECT id, observed, lease_token::text AS lease FROM linked_accounts
     WHERE id = ANY(${unique}::uuid[])
     ORDER BY id FOR NO KEY UPDATE`;
-  return new Map(rows.map((row) => [row.id, ZObserved.parse(row.observed ?? {})]));
+  return {
+    observed: new Map(rows.map((row) => [row.id, ZObserved.parse(row.observed ?? {})])),
+    leases: new Map(rows.map((row) => [row.id, row.lease])),
+  };
 }
 
 /** One account's observed state, its row locked until the transaction ends. */

@@ -5,20 +5,23 @@
  * - `record` writes a batch of its kind's results in the recorder's transaction.
  *
  * One function records every batch of outcomes, in one transaction fenced by the leases: the
- * jobs' rows locked (a job whose lease was lost meanwhile is left out, recording nothing), then
- * the accounts'; each kind's results; the jobs' ends and the leases released; the people's
- * Activity notified. When a kind in the batch records profile changes (`locksUsers`: it marks
- * other accounts' jobs dirty), the rows of every person in the batch are locked first, as every
- * save does; a batch of deliveries alone locks no person.
+ * jobs' rows locked, then the accounts' (a job whose lease was lost meanwhile — checked on both —
+ * is left out, recording nothing); each kind's results; the jobs' ends and the leases released;
+ * the people's Activity notified. When a kind in the batch records profile changes (`locksUsers`:
+ * it marks other accounts' jobs dirty), the rows of every person in the batch are locked first, as
+ * every save does; a batch of deliveries alone locks no person.
  *
- * Lock order, in every transaction that writes sync state: users (in id order), then job rows
- * (in account order; one account's sync job before its read job, as `markDirty` then
- * `requestReadBack` take them), then account rows (in id order). A save locks its user, then marks jobs
- * dirty; re-link, reopen and unlink do the same; an outcome never waits for a user row after
- * taking a job row; claims, lease renewals and the reconcile sweep never wait at all (SKIP
- * LOCKED). One exception, safe: an inbound event's record marks its own account's sync job dirty
- * after taking the account row — everyone else who waits for that job row holds the person's
- * lock first, which this transaction already has.
+ * Lock order, in every transaction that writes sync state: users (in id order), then job rows,
+ * then account rows (in id order). Job rows: the sync jobs (in account order), then the read jobs
+ * (in account order), as `markDirty` then `requestReadBack` take them; unlink takes one account's
+ * the same way. A save locks its user, then marks jobs dirty; re-link, reopen and unlink do the
+ * same; an outcome never waits for a user row after taking a job row; claims, lease renewals and
+ * the reconcile sweep never wait at all (SKIP LOCKED). Exceptions, safe because one account's jobs
+ * run under one lease at a time (and the lease is checked again once its account row is locked):
+ * a delivery's record (no person's lock) asks for a read-back of its own accounts after taking
+ * their rows; an inbound event's or a read-back's record marks its own account's sync job dirty
+ * after taking the account row — everyone else who waits for those job rows holds the person's
+ * lock first, or takes the sync job before the read job, as the recorder did.
  */
 import pg from "pg";
 import type { TConnectorResolver } from "../connectors/registry";
@@ -28,7 +31,7 @@ import type { TDb, TTx } from "../db";
 import { notifyActivity } from "../profile/notify";
 import { decideAfterFailure } from "../sync/retry-policy";
 import type { TObserved } from "../sync/state";
-import { lockObservedMany } from "./account-state";
+import { lockAccountsForRecord } from "./account-state";
 import { endJobs, holdsLeases, lockUsers, type TClaimedJob, type TJobEnd } from "./queue";
 
 export interface TJobDeps {
@@ -142,11 +145,14 @@ export async function recordOutcomes(
       tx,
       finished.map(({ job }) => job),
     );
-    const kept = finished.filter(({ job }) => held.has(`${job.id}:${job.leaseToken}`));
-    const observed = await lockObservedMany(
+    const leased = finished.filter(({ job }) => held.has(`${job.id}:${job.leaseToken}`));
+    const { observed, leases } = await lockAccountsForRecord(
       tx,
-      kept.map(({ job }) => job.linkedAccountId),
+      leased.map(({ job }) => job.linkedAccountId),
     );
+    // Checked again now that the accounts are locked: a lease that ran out while this transaction
+    // waited for an account may be another worker's by now (its claim committed in between).
+    const kept = leased.filter(({ job }) => leases.get(job.linkedAccountId) === job.leaseToken);
     const byKind = new Map<string, Array<{ job: TClaimedJob; result: unknown }>>();
     for (const { job, outcome } of kept) {
       if (outcome.result === undefined) continue;

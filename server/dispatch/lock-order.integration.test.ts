@@ -163,6 +163,33 @@ describe("lock order", () => {
     expect(await db.linkedAccount.count({ where: { id: accountId } })).toBe(0);
   });
 
+  it("a recorder whose lease ran out while it waited for the account records nothing", async () => {
+    const { userId, ids } = await linkedUser(1);
+    const accountId = ids[0]!;
+    const finished = await finishedRun(userId, accountId);
+    const blocker = new pg.Client({ connectionString: databaseUrl });
+    await blocker.connect();
+    try {
+      await blocker.query("BEGIN");
+      await blocker.query(ACCOUNT_ROW, [accountId]);
+      const recording = recordOutcomes(db, (kind) => definitions.get(kind), finished);
+      await expect.poll(lockWaiters).toBe(1);
+      // Meanwhile the lease ran out and another worker's claim took the account.
+      await blocker.query(
+        "UPDATE linked_accounts SET lease_token = gen_random_uuid(), lease_until = now() + interval '30 seconds' WHERE id = $1",
+        [accountId],
+      );
+      await blocker.query("COMMIT");
+      // Before: it recorded under a lease no longer its own (and, asking for a read-back, could wait
+      // for the read job the new holder's recorder held while that one waited for this account).
+      expect(await recording).toEqual([]);
+    } finally {
+      await blocker.end();
+    }
+    const job = await db.job.findUniqueOrThrow({ where: { id: finished[0]!.job.id } });
+    expect(job).toMatchObject({ state: "PENDING", leaseToken: finished[0]!.job.leaseToken });
+  });
+
   it("the reconcile sweep never waits for a save's job rows, and the save finishes", async () => {
     const { userId, ids } = await linkedUser(3);
     // Dead-lettered long ago, in the opposite order to the accounts' (rows stored last first).
