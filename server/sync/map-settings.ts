@@ -107,7 +107,11 @@ export function mapSettings(input: {
           mapping.settings.mood = mapped.value;
           if (mapped.warning) mapping.warnings.push({ field, message: mapped.warning });
         }
-        if (capability.maxTextGraphemes > 0 && capability.isTextWithMoodOnly && mapping.settings.mood === null) {
+        if (capability.maxTextGraphemes === 0) {
+          if (snapshot.moodText) {
+            mapping.warnings.push({ field, message: `${networkName} shows no mood text; only the mood is sent.` });
+          }
+        } else if (capability.isTextWithMoodOnly && mapping.settings.mood === null) {
           mapping.settings.moodText = "";
           if (snapshot.moodText) {
             mapping.warnings.push({
@@ -115,7 +119,7 @@ export function mapSettings(input: {
               message: `${networkName} shows a mood text only beside a mood; it goes with the next mood you pick.`,
             });
           }
-        } else if (capability.maxTextGraphemes > 0) {
+        } else {
           const fitted = fitText(snapshot.moodText ?? "", capability.maxTextGraphemes);
           mapping.settings.moodText = fitted.text;
           if (fitted.isTruncated) {
@@ -124,8 +128,6 @@ export function mapSettings(input: {
               message: `Mood text shortened to ${networkName}'s limit of ${capability.maxTextGraphemes} characters.`,
             });
           }
-        } else if (snapshot.moodText) {
-          mapping.warnings.push({ field, message: `${networkName} shows no mood text; only the mood is sent.` });
         }
         break;
       }
