@@ -85,9 +85,18 @@ export function createXmppClient(context: TAccountContext, config: TXmppConfig):
     throw failure ?? new ConnectorError("transient", `No XMPP server for ${domain} answered.`);
   }
 
-  /** The kept session, opened (again) when there is none or it closed. */
+  /**
+   * The kept session, opened (again) when there is none or it is not online. One that lost its
+   * connection is replaced rather than waited for: its own reconnects go to the one address it was
+   * opened on, while a new open finds the domain's servers again (another SRV target, a new address).
+   */
   async function kept(signal?: AbortSignal): Promise<TXmppSession> {
-    if (session && session.state !== "closed") return session;
+    if (session?.state === "online") return session;
+    if (session?.state === "reconnecting") {
+      const lost = session;
+      session = null;
+      void lost.close().catch(() => {});
+    }
     opening ??= open(undefined, signal).finally(() => (opening = null));
     session = await opening;
     return session;

@@ -9,7 +9,7 @@ import { type AddressInfo, createServer } from "node:net";
 import sharp from "sharp";
 import { afterAll, describe, expect, it } from "vitest";
 import { setupTestDb } from "../../../test/database";
-import { setupTestProsody } from "../../../test/prosody";
+import { setupTestProsody, startTestProsody } from "../../../test/prosody";
 import { setupTestSandbox } from "../../../test/sandbox";
 import { setupWebhookReceiver } from "../../../test/sync-harness";
 import { createKeyring } from "../../crypto/secrets";
@@ -18,6 +18,7 @@ import { storeOriginalAvatar } from "../../profile/avatars";
 import { currentSnapshot, updateProfile } from "../../profile/update";
 import { linkAccount } from "../../registration/link";
 import { createConnectorResolver } from "../registry";
+import { createXmppClient } from "./client";
 import { connectXmpp, type TXmppSession } from "./protocol";
 import { srvAnswers, type TSrvLookup } from "./resolve";
 
@@ -125,6 +126,39 @@ describe("XMPP: finding the server (SRV, every address checked)", () => {
     });
     expect(looked).toEqual(["xmpp.internal.test"]);
     expect(await db.linkedAccount.count({ where: { userId } })).toBe(0);
+  });
+
+  it("moves to where DNS points now when its server goes away, instead of waiting for it", async () => {
+    const { user, jid } = await person();
+    const other = await startTestProsody({ domain: prosody.domain });
+    await other.createAccount(user, PASSWORD);
+    let port = prosody.port;
+    const srv: TSrvLookup = async () => [{ name: "127.0.0.1", port, priority: 0, weight: 0 }];
+    const account = createXmppClient(
+      { credentials: { login: jid, secret: PASSWORD }, saveCredentials: async () => {} },
+      { isLoopbackAllowed: true, dns: { srv } },
+    );
+    try {
+      await account.read();
+      await prosody.stop();
+      port = other.port;
+      // Before: the kept session kept reconnecting to the stopped server's address, and every read
+      // failed with "reconnecting" until that server came back.
+      await expect
+        .poll(
+          () =>
+            account.read().then(
+              () => "read",
+              (error: unknown) => String(error),
+            ),
+          { timeout: 20_000 },
+        )
+        .toBe("read");
+    } finally {
+      await account.close();
+      await prosody.start();
+      await other.cleanup();
+    }
   });
 
   it("takes a '.' target as 'no XMPP service here'", async () => {
