@@ -5,13 +5,14 @@
  * so it never talks to anything but the test process.
  */
 import { spawn, type ChildProcess, execFile } from "node:child_process";
+import net from "node:net";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import { afterAll } from "vitest";
 import { ensureProsody, realProsodyHost, type TProsodyBinaries } from "../scripts/lib/prosody";
-import { freePort, isPortOpen } from "../server/database/embedded";
+import { freePort } from "../server/database/embedded";
 
 const execFileAsync = promisify(execFile);
 
@@ -38,6 +39,32 @@ export interface TTestProsody {
   cleanup(): Promise<void>;
   /** Prosody's own log so far (to print when a test fails). */
   log(): string;
+}
+
+/** Whether an XMPP server for `domain` answers a stream header on this loopback port (within 1 s). */
+function isXmppAnswering(port: number, domain: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host: "127.0.0.1", port });
+    let received = "";
+    const done = (isAnswering: boolean) => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(isAnswering);
+    };
+    const timer = setTimeout(() => done(false), 1000);
+    socket.once("connect", () =>
+      socket.write(
+        `<?xml version='1.0'?><stream:stream to=${lua(domain)} version='1.0' xmlns='jabber:client' ` +
+          "xmlns:stream='http://etherx.jabber.org/streams'>",
+      ),
+    );
+    socket.on("data", (chunk: Buffer) => {
+      received += chunk.toString();
+      if (received.includes("<stream:stream")) done(true);
+    });
+    socket.once("error", () => done(false));
+    socket.once("close", () => done(false));
+  });
 }
 
 let binariesFound: TProsodyBinaries | undefined;
@@ -188,7 +215,10 @@ export async function startTestProsody(options: TTestProsodyOptions = {}): Promi
       if (exitCode !== undefined) {
         throw new Error(`test Prosody exited (code ${exitCode}) before listening:\n${output}\n${log()}`);
       }
-      if (await isPortOpen(port)) return;
+      // Prosody itself answering, not only something on the port: stopped and started again, the
+      // port was free meanwhile, and another process may hold it now (Prosody then logs that it
+      // could not bind, and runs on without a listener).
+      if (await isXmppAnswering(port, domain)) return;
       if (Date.now() > deadline) {
         started.kill("SIGKILL");
         throw new Error(`test Prosody did not listen on ${port} within ${READY_TIMEOUT_MS} ms:\n${output}\n${log()}`);
