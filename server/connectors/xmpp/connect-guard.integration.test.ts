@@ -25,6 +25,17 @@ async function fakeServer(host: string, onSocket: (socket: Socket) => void) {
   return { port: (server.address() as AddressInfo).port, connections };
 }
 
+/** A login attempt at one address (the fake servers never let it succeed). */
+const loginAt = (host: string, port: number) =>
+  connectXmpp({
+    jid: "ada@oneprofile.test",
+    password: "pw",
+    host,
+    port,
+    isInsecureLoopbackAllowed: true,
+    timeoutMs: 2_000,
+  });
+
 const STREAM_HEADER =
   "<?xml version='1.0'?><stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' " +
   "id='fake' from='oneprofile.test' version='1.0'>";
@@ -41,16 +52,7 @@ describe("an XMPP session connects only where it was told", () => {
         socket.end();
       });
     });
-    await expect(
-      connectXmpp({
-        jid: "ada@oneprofile.test",
-        password: "pw",
-        host: "127.0.0.1",
-        port: redirecting.port,
-        isInsecureLoopbackAllowed: true,
-        timeoutMs: 2_000,
-      }),
-    ).rejects.toBeInstanceOf(ConnectorError);
+    await expect(loginAt("127.0.0.1", redirecting.port)).rejects.toBeInstanceOf(ConnectorError);
     expect(redirecting.connections.length).toBeGreaterThanOrEqual(1);
     // Before: @xmpp/connection connected to the named host, checked by nobody.
     expect(elsewhere.connections).toHaveLength(0);
@@ -62,16 +64,7 @@ describe("an XMPP session connects only where it was told", () => {
     const server = await fakeServer("127.0.0.1", (socket) => {
       socket.once("data", () => socket.end());
     });
-    await expect(
-      connectXmpp({
-        jid: "ada@oneprofile.test",
-        password: "pw",
-        host: "::ffff:127.0.0.1",
-        port: server.port,
-        isInsecureLoopbackAllowed: true,
-        timeoutMs: 2_000,
-      }),
-    ).rejects.toBeInstanceOf(ConnectorError);
+    await expect(loginAt("::ffff:127.0.0.1", server.port)).rejects.toBeInstanceOf(ConnectorError);
     // Before: net.connect was given "[::1]" for a name and never connected.
     expect(server.connections.length).toBeGreaterThanOrEqual(1);
   });
