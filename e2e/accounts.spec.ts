@@ -122,6 +122,29 @@ test("the first link imports the account's profile; the next one is sent the por
   expect((await sandboxAccount("qq", qqLogin)).apiWrites).toBe(0);
 });
 
+test("XMPP and Bluesky have their own forms, with the server folded away until asked for", async ({ page }) => {
+  await openAccounts(page);
+  const xmpp = await openLinkDialog(page, "xmpp", "XMPP (Jabber)");
+  await expect(xmpp.getByLabel("XMPP address")).toBeVisible();
+  await expect(xmpp.getByLabel("Server", { exact: true })).toBeHidden();
+  await xmpp.getByText("Server settings (optional)").click();
+  await xmpp.getByLabel("XMPP address").fill("ada@xmpp.example.org");
+  await xmpp.getByLabel("XMPP password").fill("a-password");
+  await xmpp.getByLabel("Server", { exact: true }).fill("xmpp.example.org:99999");
+  await xmpp.getByRole("checkbox", { name: /I allow OneProfile/ }).check();
+  await xmpp.getByRole("button", { name: "Link XMPP (Jabber)" }).click();
+  // Checked before anything is sent to a server; the message sits by the field.
+  await expect(xmpp.getByText("A port is a number from 1 to 65535.")).toBeVisible();
+  await expect(xmpp.getByLabel("Server", { exact: true })).toHaveAttribute("aria-invalid", "true");
+  await page.keyboard.press("Escape");
+
+  const bluesky = await openLinkDialog(page, "bluesky", "Bluesky");
+  await bluesky.getByText("Server settings (optional)").click();
+  await expect(bluesky.getByLabel("Hosting provider")).toHaveAttribute("placeholder", "https://bsky.social");
+  await page.keyboard.press("Escape");
+  await expect(page.getByTestId("network-xmpp").getByText("Not linked")).toBeVisible();
+});
+
 // Faults apply to a whole network: the tests that inject them into Facebook take turns.
 test.describe("with faults injected into Facebook", () => {
   test.describe.configure({ mode: "default" });

@@ -59,6 +59,6 @@ export function createConnectorResolver(config: TConnectorConfig): TConnectorRes
 
 /** What the `networks.capabilities` column holds: everything the UI needs to offer a link. */
 export function capabilitiesRecord(definition: TNetworkDefinition) {
-  const { loginSchema: _schema, kind: _kind, ...loginForm } = definition.loginFlows[0];
+  const { loginSchema: _login, serverSchema: _server, kind: _kind, ...loginForm } = definition.loginFlows[0];
   return { fields: definition.capabilities, loginForm, color: definition.color };
 }

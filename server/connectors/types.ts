@@ -54,6 +54,11 @@ export interface TLoginForm {
   loginPlaceholder: string;
   loginHint: string;
   secretLabel: string;
+  /**
+   * Where the account lives, when not where its login says: an XMPP server for a domain without
+   * SRV records, a Bluesky PDS of one's own. Optional in the form (advanced); absent: no such field.
+   */
+  server?: { label: string; placeholder: string; hint: string };
 }
 
 /**
@@ -64,6 +69,8 @@ export interface TPasswordLogin extends TLoginForm {
   kind: "password";
   /** Validates and normalises the login as the network writes it. */
   loginSchema: z.ZodType<string, string>;
+  /** Validates and normalises the server, for a form that has one (`server`). */
+  serverSchema?: z.ZodType<string, string>;
 }
 export type TLoginFlow = TPasswordLogin;
 
@@ -82,13 +89,15 @@ export interface TNetworkDefinition {
 }
 
 /**
- * What OneProfile keeps, encrypted, to act for a linked account: the login and the secret the
- * person gave, and the session a client opened with them (tokens it may refresh), as its connector
+ * What OneProfile keeps, encrypted, to act for a linked account: the login, the secret and the
+ * server the person gave, and the session a client opened with them (tokens it may refresh), as its connector
  * writes it. Only the connector reads `session`.
  */
 export interface TCredentials {
   login: string;
   secret: string;
+  /** The server the person named in the login form (TLoginForm.server), normalised by its schema. */
+  server?: string;
   session?: string;
 }
 

@@ -9,22 +9,18 @@ function associatedData(networkId: string, login: string): string {
 }
 
 export function sealCredentials(keyring: TKeyring, networkId: string, credentials: TCredentials): string {
-  const { secret, session } = credentials;
-  return encryptSecret(
-    keyring,
-    JSON.stringify(session === undefined ? { secret } : { secret, session }),
-    associatedData(networkId, credentials.login),
-  );
+  const { login: _login, ...sealed } = credentials;
+  return encryptSecret(keyring, JSON.stringify(sealed), associatedData(networkId, credentials.login));
 }
 
 export function openCredentials(
   keyring: TKeyring,
   account: { networkId: string; login: string; credentials: string },
 ): TCredentials {
-  const { secret, session } = JSON.parse(
+  const sealed = JSON.parse(
     decryptSecret(keyring, account.credentials, associatedData(account.networkId, account.login)),
-  ) as { secret: string; session?: string };
-  return session === undefined ? { login: account.login, secret } : { login: account.login, secret, session };
+  ) as Omit<TCredentials, "login">;
+  return { ...sealed, login: account.login };
 }
 
 /**

@@ -8,8 +8,10 @@ import {
   type TAccountClient,
   type TConnector,
   type TCredentials,
+  type TNetworkDefinition,
   type TVendorProfile,
 } from "../connectors/types";
+import type { z } from "zod";
 import type { TDb, TTx } from "../db";
 import { lockObserved, reopenAccount, writeObserved } from "../dispatch/account-state";
 import { reportHashes, reportOfProfile } from "../dispatch/observe-account";
@@ -22,13 +24,16 @@ import { definitionOf } from "../connectors/registry";
 import { DomainError } from "../domain-error";
 import { recordAudit } from "../data/audit";
 import { ACCOUNT_SELECT, toAccountView, type TAccountView } from "./accounts";
-import { sealCredentials } from "./credentials";
+import { openCredentials, sealCredentials } from "./credentials";
+import type { TKeyring } from "../crypto/secrets";
 import type { TRegistrationDeps } from "./deps";
 
 export interface TLinkInput {
   networkId: string;
   login: string;
   secret: string;
+  /** Where the account lives, for a login form that asks (TLoginForm.server). */
+  server?: string;
 }
 
 function isUniqueViolation(error: unknown): boolean {
@@ -181,6 +186,39 @@ async function startSync(
   return "sent";
 }
 
+/** The login form's answer as credentials, each part checked by its network's schema. */
+function credentialsOf(
+  connector: TConnector,
+  definition: TNetworkDefinition,
+  input: Omit<TLinkInput, "networkId">,
+): TCredentials {
+  const [flow] = definition.loginFlows;
+  const problem = (field: string, error: z.ZodError, fallback: string) =>
+    new DomainError("BAD_INPUT", error.issues[0]?.message ?? fallback, { field });
+  const login = flow.loginSchema.safeParse(input.login);
+  if (!login.success) throw problem("login", login.error, "Invalid login.");
+  let server: string | undefined;
+  if (input.server) {
+    if (!flow.serverSchema) {
+      throw new DomainError("BAD_INPUT", `${definition.displayName} accounts are linked without a server.`, {
+        field: "server",
+      });
+    }
+    const parsed = flow.serverSchema.safeParse(input.server);
+    if (!parsed.success) throw problem("server", parsed.error, "Invalid server.");
+    server = parsed.data;
+  }
+  const credentials = connector.credentialsSchema.safeParse({
+    login: login.data,
+    secret: input.secret,
+    ...(server ? { server } : {}),
+  });
+  if (!credentials.success) {
+    throw problem(String(credentials.error.issues[0]?.path[0] ?? "secret"), credentials.error, "Invalid password.");
+  }
+  return credentials.data;
+}
+
 export async function linkAccount(
   deps: TRegistrationDeps,
   userId: string,
@@ -200,12 +238,7 @@ export async function linkAccount(
   const connector = connectors(network.id);
   if (!connector) throw new DomainError("PRECONDITION_FAILED", `${name} cannot be linked yet.`);
 
-  const [login] = definition.loginFlows;
-  const parsedLogin = login.loginSchema.safeParse(input.login);
-  if (!parsedLogin.success) {
-    throw new DomainError("BAD_INPUT", parsedLogin.error.issues[0]?.message ?? "Invalid login.", { field: "login" });
-  }
-  const { client, held } = linkingClient(connector, { login: parsedLogin.data, secret: input.secret });
+  const { client, held } = linkingClient(connector, credentialsOf(connector, definition, input));
   try {
     return await linkVerified(deps, userId, { network, connector, client, held });
   } finally {
@@ -293,6 +326,18 @@ async function linkVerified(
   }
 }
 
+/** What is stored for an account, or nothing when it cannot be opened (a key that is gone). */
+function storedCredentials(
+  keyring: TKeyring,
+  account: { networkId: string; login: string; credentials: string },
+): Partial<TCredentials> {
+  try {
+    return openCredentials(keyring, account);
+  } catch {
+    return {};
+  }
+}
+
 /**
  * Signing an account in again after the network stopped accepting its saved password: the
  * network checks the new one first; then the account is active again, with its settings and
@@ -313,7 +358,9 @@ export async function relinkAccount(
   if (!definition || !connector || !account.network.isEnabled) {
     throw new DomainError("PRECONDITION_FAILED", `${name} is switched off at the moment; try again later.`);
   }
-  const { client, held } = linkingClient(connector, { login: account.login, secret });
+  // The server the person named when linking stays; only the password is new.
+  const { server } = storedCredentials(keyring, account);
+  const { client, held } = linkingClient(connector, { login: account.login, secret, ...(server ? { server } : {}) });
   try {
     await verifyWithVendor(client, name, definition.loginFlows[0].loginLabel);
   } finally {

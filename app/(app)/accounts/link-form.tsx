@@ -62,12 +62,15 @@ export function LinkForm({
   const [fieldErrors, setFieldErrors] = useState<TFieldErrors>({});
   const [formError, setFormError] = useState<string | null>(null);
   const { loginForm } = network;
+  // The server is for the few whose account is not found from its login: folded away until asked for.
+  const [isServerShown, setIsServerShown] = useState(false);
 
   async function onSubmit(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
     const form = new FormData(event.currentTarget);
     const login = String(form.get("login") ?? "").trim();
     const secret = String(form.get("secret") ?? "");
+    const server = String(form.get("server") ?? "").trim();
     const errors: TFieldErrors = {};
     if (!login) errors.login = `Enter your ${loginForm.loginLabel}.`;
     if (!secret) errors.secret = "Enter your password.";
@@ -77,7 +80,13 @@ export function LinkForm({
     if (Object.keys(errors).length > 0) return;
     setSubmittedIntent(decided);
     try {
-      const linked = await link.mutateAsync({ networkId: network.id, login, secret, consent: true });
+      const linked = await link.mutateAsync({
+        networkId: network.id,
+        login,
+        secret,
+        ...(server ? { server } : {}),
+        consent: true,
+      });
       // An import writes a profile revision, a send a catch-up entry: Profile and Activity change too.
       await Promise.all([
         queryClient.invalidateQueries({ queryKey: trpc.registration.accounts.queryKey() }),
@@ -88,8 +97,10 @@ export function LinkForm({
     } catch (error) {
       setSubmittedIntent(null);
       const { fields, message } = describeTRPCError(error);
-      if (Object.keys(fields).length > 0) setFieldErrors(fields);
-      else setFormError(message);
+      if (Object.keys(fields).length > 0) {
+        setFieldErrors(fields);
+        if (fields.server) setIsServerShown(true);
+      } else setFormError(message);
     }
   }
 
@@ -115,6 +126,28 @@ export function LinkForm({
         autoComplete="current-password"
         error={fieldErrors.secret}
       />
+      {loginForm.server && (
+        <details
+          open={isServerShown}
+          onToggle={(event) => setIsServerShown(event.currentTarget.open)}
+          className="rounded-lg border border-slate-200 px-3 py-2 dark:border-slate-700"
+        >
+          <summary className="cursor-pointer text-sm font-medium text-slate-700 dark:text-slate-200">
+            Server settings (optional)
+          </summary>
+          <div className="mt-3">
+            <TextField
+              id="link-server"
+              name="server"
+              label={loginForm.server.label}
+              placeholder={loginForm.server.placeholder}
+              hint={loginForm.server.hint}
+              autoComplete="url"
+              error={fieldErrors.server}
+            />
+          </div>
+        </details>
+      )}
       <div>
         <label className="flex items-start gap-2 text-sm">
           <input

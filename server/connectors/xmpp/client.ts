@@ -16,7 +16,7 @@ import {
 } from "../types";
 import { connectXmpp, PEP_NODE, type TPepItem, type TXmppSession } from "./protocol";
 import { itemIdOf, markOf, valueOfField, type TXmppEvent } from "./report";
-import { type TSrvLookup, xmppTargets } from "./resolve";
+import { namedTarget, type TSrvLookup, xmppTargets } from "./resolve";
 
 export interface TXmppConfig {
   /** Test-only: servers on loopback may be reached (the tests' Prosody); never in production. */
@@ -41,7 +41,7 @@ export function createXmppClient(context: TAccountContext, config: TXmppConfig):
 
   /**
    * A session on the first of the domain's servers that answers (its SRV targets in order, each
-   * address in turn). Each name is resolved here and every address it has checked; the connection
+   * address in turn; or the one server the person named). Each name is resolved here and every address it has checked; the connection
    * goes to the checked address, so DNS cannot answer differently the second time (TLS still checks
    * the certificate against the domain: @xmpp/starttls names it).
    */
@@ -50,7 +50,9 @@ export function createXmppClient(context: TAccountContext, config: TXmppConfig):
     let failure: unknown = null;
     // Bounded: each attempt may wait out its timeout, and a domain may list many dead targets.
     let attemptsLeft = MAX_CONNECT_ATTEMPTS;
-    for (const target of await xmppTargets(domain, config.dns?.srv)) {
+    const { server } = context.credentials;
+    const targets = server ? [namedTarget(server)] : await xmppTargets(domain, config.dns?.srv);
+    for (const target of targets) {
       if (attemptsLeft <= 0) break;
       let addresses: string[];
       try {

@@ -14,6 +14,7 @@ export type { TXmppConfig };
 const ZCredentials = z.object({
   login: z.string().min(3).max(3071),
   secret: z.string().min(1).max(1000),
+  server: z.string().max(300).optional(),
   session: z.string().max(2000).optional(),
 });
 

@@ -111,6 +111,27 @@ export const ZJid = z
       .regex(/^[^@/\s]+@[a-z0-9.-]+\.?[a-z0-9-]*$/, "Enter your XMPP address, like you@jabber.example."),
   );
 
+/**
+ * The server to connect to, for a domain whose SRV records do not name it: `host` or `host:port`
+ * (an IPv6 address in brackets), in lower case. Its addresses are checked when connecting (../public-address.ts).
+ */
+export const ZXmppServer = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .pipe(
+    z
+      .string()
+      .max(300)
+      .regex(
+        /^(?:[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?|\[[0-9a-f:.]+\])(?::([1-9]\d{0,4}))?$/,
+        "Enter a server name, like xmpp.example.org or xmpp.example.org:5222.",
+      )
+      .refine((value) => Number(/:(\d+)$/.exec(value.replace(/^\[.*\]/, ""))?.[1] ?? 5222) <= 65535, {
+        message: "A port is a number from 1 to 65535.",
+      }),
+  );
+
 export const XMPP_DEFINITION: TNetworkDefinition = {
   id: "xmpp",
   displayName: "XMPP (Jabber)",
@@ -143,6 +164,12 @@ export const XMPP_DEFINITION: TNetworkDefinition = {
       loginHint: "Your Jabber ID: the address you sign in with, user@server.",
       secretLabel: "XMPP password",
       loginSchema: ZJid,
+      server: {
+        label: "Server",
+        placeholder: "xmpp.example.org:5222",
+        hint: "Only if your server is not found from your address (no SRV record): its name, and port if not 5222.",
+      },
+      serverSchema: ZXmppServer,
     },
   ],
 };

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { srvAnswers, type TSrvLookup, xmppTargets } from "./resolve";
+import { ZXmppServer } from "./definition";
+import { namedTarget, srvAnswers, type TSrvLookup, xmppTargets } from "./resolve";
 
 const failing =
   (code: string): TSrvLookup =>
@@ -46,5 +47,31 @@ describe("srvAnswers (the tests' DNS)", () => {
     const lookup = srvAnswers("a.test=localhost:5300,b.test=127.0.0.1:5301");
     expect(await xmppTargets("b.test", lookup)).toEqual([{ host: "127.0.0.1", port: 5301 }]);
     expect(await xmppTargets("other.test", lookup)).toEqual([{ host: "other.test", port: 5222 }]);
+  });
+});
+
+describe("a server the person names (ZXmppServer, namedTarget)", () => {
+  it("takes a host, a host and port, or an IP address, as people type them", () => {
+    expect(namedTarget(ZXmppServer.parse(" XMPP.Example.org "))).toEqual({ host: "xmpp.example.org", port: 5222 });
+    expect(namedTarget(ZXmppServer.parse("xmpp.example.org:5223"))).toEqual({ host: "xmpp.example.org", port: 5223 });
+    expect(namedTarget(ZXmppServer.parse("192.0.2.7:5222"))).toEqual({ host: "192.0.2.7", port: 5222 });
+    expect(namedTarget(ZXmppServer.parse("[2001:DB8::1]:5269"))).toEqual({ host: "2001:db8::1", port: 5269 });
+    expect(namedTarget(ZXmppServer.parse("[2001:db8::1]"))).toEqual({ host: "2001:db8::1", port: 5222 });
+  });
+
+  it("refuses what is not a server name, with a message for the form", () => {
+    for (const server of [
+      "",
+      "xmpp.example.org:0",
+      "xmpp.example.org:65536",
+      "http://x.example",
+      "a b",
+      "-x.example",
+      "x:y",
+    ]) {
+      const parsed = ZXmppServer.safeParse(server);
+      expect(parsed.success, server).toBe(false);
+      expect(parsed.error?.issues[0]?.message, server).toMatch(/server name|port/);
+    }
   });
 });

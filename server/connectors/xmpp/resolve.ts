@@ -41,6 +41,13 @@ export async function xmppTargets(domain: string, lookupSrv: TSrvLookup = resolv
     .map((record) => ({ host: record.name.replace(/\.$/, ""), port: record.port }));
 }
 
+/** The one target a person named for their account (definition.ts ZXmppServer: `host[:port]`). */
+export function namedTarget(server: string): TXmppTarget {
+  const match = /^(\[[^\]]+\]|[^:]+)(?::(\d+))?$/.exec(server);
+  if (!match) throw new ConnectorError("permanent", `"${server}" is not a server name.`);
+  return { host: match[1]!.replace(/^\[(.*)\]$/, "$1"), port: match[2] ? Number(match[2]) : DEFAULT_PORT };
+}
+
 /**
  * Test-only SRV answers, `domain=host:port,…` (the tests' Prosody serves a domain no DNS knows);
  * any other name has no record, so the domain itself is tried.

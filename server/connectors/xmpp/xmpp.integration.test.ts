@@ -16,7 +16,8 @@ import { createKeyring } from "../../crypto/secrets";
 import { createWorker } from "../../dispatch/worker";
 import { storeOriginalAvatar } from "../../profile/avatars";
 import { currentSnapshot, updateProfile } from "../../profile/update";
-import { linkAccount } from "../../registration/link";
+import { openCredentials } from "../../registration/credentials";
+import { linkAccount, relinkAccount } from "../../registration/link";
 import { createConnectorResolver } from "../registry";
 import { createXmppClient } from "./client";
 import { connectXmpp, type TXmppSession } from "./protocol";
@@ -90,19 +91,33 @@ async function closedPort(): Promise<number> {
   return port;
 }
 
+/** Connectors whose DNS gives these SRV records (and, optionally, these addresses). */
+function connectorsWithDns(dns: { srv: TSrvLookup; addresses?: (host: string) => Promise<string[]> }) {
+  return createConnectorResolver({ sandbox: null, xmpp: { isLoopbackAllowed: true, dns } });
+}
+
 /** Links through connectors whose DNS gives these SRV records (and, optionally, these addresses). */
 function linkWithDns(
   userId: string,
   jid: string,
   dns: { srv: TSrvLookup; addresses?: (host: string) => Promise<string[]> },
 ) {
-  const resolver = createConnectorResolver({ sandbox: null, xmpp: { isLoopbackAllowed: true, dns } });
-  return linkAccount({ db, connectors: resolver, keyring }, userId, {
+  return linkAccount({ db, connectors: connectorsWithDns(dns), keyring }, userId, {
     networkId: "xmpp",
     login: jid,
     secret: PASSWORD,
   });
 }
+
+/** DNS that knows nothing: no SRV record, and no address for any name. */
+const noDns = {
+  srv: (async (name) => {
+    throw Object.assign(new Error(`no SRV record for ${name}`), { code: "ENOTFOUND" });
+  }) satisfies TSrvLookup,
+  addresses: async (host: string): Promise<string[]> => {
+    throw Object.assign(new Error(`no address for ${host}`), { code: "ENOTFOUND" });
+  },
+};
 
 describe("XMPP: finding the server (SRV, every address checked)", () => {
   it("tries the SRV targets in priority order: a dead first one, then Prosody", async () => {
@@ -159,6 +174,39 @@ describe("XMPP: finding the server (SRV, every address checked)", () => {
       await prosody.start();
       await other.cleanup();
     }
+  });
+
+  it("connects to the server the person named, for a domain DNS does not know; relinking keeps it", async () => {
+    const { userId, jid } = await person();
+    const resolver = connectorsWithDns(noDns);
+    const linkDeps = { db, connectors: resolver, keyring };
+    const input = { networkId: "xmpp", login: jid, secret: PASSWORD };
+    await expect(linkAccount(linkDeps, userId, input)).rejects.toMatchObject({ code: "VENDOR_UNAVAILABLE" });
+    const linked = await linkAccount(linkDeps, userId, { ...input, server: ` 127.0.0.1:${prosody.port} ` });
+    const row = await db.linkedAccount.findUniqueOrThrow({ where: { id: linked.id } });
+    expect(openCredentials(keyring, row)).toMatchObject({ login: jid, server: `127.0.0.1:${prosody.port}` });
+    // A new password (or the same, after the server refused it once) goes to the same server.
+    await db.linkedAccount.update({ where: { id: linked.id }, data: { status: "NEEDS_REAUTH" } });
+    await expect(relinkAccount(linkDeps, userId, linked.id, PASSWORD)).resolves.toMatchObject({ status: "active" });
+  });
+
+  it("checks a named server's addresses too, and says which part of the form is wrong", async () => {
+    const { userId, jid } = await person();
+    const linkDeps = { db, connectors: connectorsWithDns(noDns), keyring };
+    const input = { networkId: "xmpp", login: jid, secret: PASSWORD };
+    await expect(linkAccount(linkDeps, userId, { ...input, server: "10.1.2.3:5222" })).rejects.toMatchObject({
+      code: "VENDOR_REJECTED",
+      message: expect.stringContaining("private network"),
+    });
+    await expect(linkAccount(linkDeps, userId, { ...input, server: "xmpp.example.org:99999" })).rejects.toMatchObject({
+      code: "BAD_INPUT",
+      field: "server",
+    });
+    // A network whose form has no server refuses one rather than dropping it.
+    await expect(
+      linkAccount(deps, userId, { networkId: "qq", login: "12345", secret: "pw", server: "qq.example" }),
+    ).rejects.toMatchObject({ code: "BAD_INPUT", field: "server" });
+    expect(await db.linkedAccount.count({ where: { userId } })).toBe(0);
   });
 
   it("takes a '.' target as 'no XMPP service here'", async () => {

@@ -6,6 +6,6 @@ import { ZLinkInput, ZLinkResult } from "./schemas";
 export const link = protectedProcedure
   .input(ZLinkInput)
   .output(ZLinkResult)
-  .mutation(({ ctx, input: { networkId, login, secret } }) =>
-    linkAccount(ctx, ctx.session.user.id, { networkId, login, secret }),
+  .mutation(({ ctx, input: { networkId, login, secret, server } }) =>
+    linkAccount(ctx, ctx.session.user.id, { networkId, login, secret, ...(server ? { server } : {}) }),
   );

@@ -18,6 +18,7 @@ export const ZNetworkView = z.object({
     loginPlaceholder: z.string(),
     loginHint: z.string(),
     secretLabel: z.string(),
+    server: z.object({ label: z.string(), placeholder: z.string(), hint: z.string() }).optional(),
   }),
 });
 
@@ -43,6 +44,8 @@ export const ZLinkInput = z.object({
   networkId: z.string().min(1).max(64),
   login: z.string().trim().min(1, "Enter your login.").max(320),
   secret: z.string().min(1, "Enter your password.").max(1024),
+  /** Where the account lives, for a network whose form asks (empty: where the login says). */
+  server: z.string().trim().max(300).optional(),
   consent: z.literal(true, { error: "Please allow OneProfile to update this account." }),
 });
 
