@@ -34,7 +34,8 @@ export interface TTestProsody {
   start(): Promise<void>;
   /** Whether the server process is running (started and not stopped). */
   isRunning(): Promise<boolean>;
-  restart(): Promise<void>;
+  /** Stops and starts it; with `isPepEnabled`, with PEP (and the vCard modules built on it) on or off. */
+  restart(options?: { isPepEnabled?: boolean }): Promise<void>;
   /** Stops it and removes its directory. */
   cleanup(): Promise<void>;
   /** Prosody's own log so far (to print when a test fails). */
@@ -93,8 +94,16 @@ export interface TTestProsodyOptions {
 }
 
 /** The whole config: nothing from /etc/prosody is read. */
-export function prosodyConfig(options: { dir: string; port: number; domain: string; isTls: boolean }): string {
+export function prosodyConfig(options: {
+  dir: string;
+  port: number;
+  domain: string;
+  isTls: boolean;
+  /** PEP (XEP-0163) and the vCard modules that use it; default on. Off: a server that keeps no profile. */
+  isPepEnabled?: boolean;
+}): string {
   const { dir, port, domain, isTls } = options;
+  const pep = (options.isPepEnabled ?? true) ? ` "pep"; "vcard4"; "vcard_legacy";` : "";
   const encryption = isTls
     ? `-- A self-signed certificate in certs/ (found by host name): STARTTLS offered and required.
 c2s_require_encryption = true`
@@ -122,7 +131,7 @@ storage = "internal"
 -- posix, presence, message, iq, c2s are loaded anyway; s2s and offline storage are not wanted.
 modules_disabled = { "s2s"; "s2s_auth_certs"; "offline" }
 modules_enabled = {
-  "roster"; "saslauth"; "disco"; "pep"; "vcard4"; "vcard_legacy"; "ping";${isTls ? ` "tls";` : ""}
+  "roster"; "saslauth"; "disco";${pep} "ping";${isTls ? ` "tls";` : ""}
 }
 
 VirtualHost ${lua(domain)}
@@ -261,8 +270,14 @@ export async function startTestProsody(options: TTestProsodyOptions = {}): Promi
     stop,
     start,
     isRunning: async () => child !== null,
-    async restart() {
+    async restart(restartOptions = {}) {
       await stop();
+      if (restartOptions.isPepEnabled !== undefined) {
+        writeFileSync(
+          configFile,
+          prosodyConfig({ dir, port, domain, isTls, isPepEnabled: restartOptions.isPepEnabled }),
+        );
+      }
       await start();
     },
     async cleanup() {

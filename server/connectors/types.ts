@@ -113,6 +113,11 @@ export interface TVendorProfile {
   mark: TVendorMark;
   /** Where each field has a mark of its own (XMPP: each is a PEP item with its id), those marks. */
   fieldMarks?: Partial<Record<TProfileField, TVendorMark>>;
+  /**
+   * What this account can show, where its server told (an XMPP server without PEP, one with a smaller
+   * stanza limit): never more than the network's definition. Absent: the definition's.
+   */
+  capabilities?: TCapabilities;
 }
 
 /** Settings already mapped to this network: only the fields to change, the avatar as bytes. */

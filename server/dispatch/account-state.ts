@@ -4,7 +4,6 @@
  * concurrent writers never overwrite each other from stale reads. Each function takes a batch of
  * accounts and costs the same few statements for one account or a hundred.
  */
-import type { TCapabilities } from "../connectors/types";
 import type { TDb, TTx } from "../db";
 import { renditionFor } from "../profile/avatars";
 import { mapSettings } from "../sync/map-settings";
@@ -23,21 +22,12 @@ import {
 } from "../sync/state";
 import { syncOf } from "../registration/accounts";
 import { currentSnapshots, type TDesiredState } from "../profile/update";
-import { toNetworkView, type TNetworkView } from "../registration/network-view";
+import { accountNetworkView, supportedFields, type TAccountNetworkView } from "../registration/network-view";
 import { lockUsers, markDirty, requestReadBack, wakeWorkers } from "./queue";
 
 type TExecutor = Pick<TDb, "$executeRaw" | "$queryRaw">;
 
 const json = (value: unknown) => JSON.stringify(value);
-
-export function supportedFields(capabilities: TCapabilities): Record<TProfileField, boolean> {
-  return {
-    avatar: Boolean(capabilities.avatar),
-    displayName: Boolean(capabilities.displayName),
-    signature: Boolean(capabilities.signature),
-    mood: Boolean(capabilities.mood),
-  };
-}
 
 const EVERY_FIELD: Record<TProfileField, boolean> = { avatar: true, displayName: true, signature: true, mood: true };
 
@@ -47,7 +37,7 @@ const EVERY_FIELD: Record<TProfileField, boolean> = { avatar: true, displayName:
  */
 export async function desiredForAccount(
   db: TDb,
-  account: { networkId: string; network: TNetworkView },
+  account: { network: TAccountNetworkView },
   desired: TDesiredState,
 ): Promise<{ fields: TDesiredFields; settings: TMappedDraft }> {
   const { network } = account;
@@ -62,7 +52,7 @@ export async function desiredForAccount(
   if (original !== undefined) {
     settings.avatarSha256 =
       original && network.capabilities.avatar
-        ? await renditionFor(db, original, account.networkId, network.capabilities.avatar)
+        ? await renditionFor(db, original, network.renditionKey, network.capabilities.avatar)
         : null;
   }
   return { fields: desiredFieldsOf(settings, desired.fieldVersions), settings };
@@ -258,7 +248,7 @@ export async function reopenAccounts(
       data: { state: "QUEUED", attempts: 0, nextAttemptAt: new Date(), lastError: null },
     });
     if (reopened.count === 0 && desired.revisionId) {
-      const supported = supportedFields(toNetworkView(account.network).capabilities);
+      const supported = supportedFields(accountNetworkView(account).capabilities);
       const sync = syncOf(account);
       const fields = PROFILE_FIELDS.filter(
         (field) => sync[field] && supported[field] && (desired.fieldVersions[field] ?? 0) > 0,

@@ -14,7 +14,7 @@ import { DomainError } from "../domain-error";
 import { adoptRendition, storeOriginalAvatar } from "../profile/avatars";
 import { currentSnapshot, recordProfileChange, type TProfileChanges } from "../profile/update";
 import { syncOf } from "../registration/accounts";
-import { toNetworkView, type TNetworkView } from "../registration/network-view";
+import { accountNetworkView, supportedFields, type TAccountNetworkView } from "../registration/network-view";
 import { moodFromNetwork } from "../sync/map-settings";
 import { decideAfterFailure } from "../sync/retry-policy";
 import {
@@ -50,9 +50,11 @@ export type TObservationRecord = (tx: TTx) => Promise<TObservationNote>;
 
 /** A vendor's profile (verify, read) as a report of every field, in the network's own words. */
 export function reportOfProfile(login: string, profile: TVendorProfile): TNetworkReport {
+  // A field the account cannot show (its server said so) is not reported: its empty value is no news.
+  const supported = profile.capabilities ? supportedFields(profile.capabilities) : null;
   return {
     login,
-    fields: [...PROFILE_FIELDS],
+    fields: PROFILE_FIELDS.filter((field) => supported?.[field] ?? true),
     values: {
       displayName: profile.displayName ?? "",
       signature: profile.signature ?? "",
@@ -89,7 +91,7 @@ export type TAvatarDownload = (url: string, signal: AbortSignal) => Promise<Buff
 
 /** The genuine fields' values in OneProfile's vocabulary; the avatar is downloaded and stored. */
 async function acceptValues(
-  context: { db: TJobDeps["db"]; download: TAvatarDownload; network: TNetworkView; signal: AbortSignal },
+  context: { db: TJobDeps["db"]; download: TAvatarDownload; network: TAccountNetworkView; signal: AbortSignal },
   report: TNetworkReport,
   fields: readonly TProfileField[],
   mood: TMoodTake,
@@ -134,7 +136,11 @@ async function acceptValues(
           const bytes = await context.download(values.avatar.url, context.signal);
           const original = await storeOriginalAvatar(context.db, bytes);
           // What the network shows is its rendition of the original: it is not sent its own picture back.
-          await adoptRendition(context.db, { sourceSha256: original, networkId: context.network.id, bytes });
+          await adoptRendition(context.db, {
+            sourceSha256: original,
+            renditionKey: context.network.renditionKey,
+            bytes,
+          });
           result.changes.avatarSha256 = original;
         } catch (error) {
           // A download that may work later is retried (the job's attempts are bounded).
@@ -188,15 +194,11 @@ export async function judgeObservation(
 ): Promise<TJobOutcome<TObservationRecord>> {
   const { db } = deps;
   const { job, account, report } = input;
-  const network = toNetworkView(account.network);
+  const network = accountNetworkView(account);
   const isActive = isAccountActive({ ...account, network });
   const sync = syncOf(account);
   const hashes = reportHashes(report);
-  const desired = await desiredForAccount(
-    db,
-    { networkId: account.networkId, network },
-    await currentSnapshot(db, account.userId),
-  );
+  const desired = await desiredForAccount(db, { network }, await currentSnapshot(db, account.userId));
   const observation: TObservation = {
     kind: input.kind,
     hashes,

@@ -165,13 +165,19 @@ export async function makeRendition(
   throw new DomainError("BAD_INPUT", "This image cannot be made small enough for every network.", { field: "avatar" });
 }
 
-/** The rendition of `sourceSha256` for one network, made once and then reused. */
+/**
+ * The rendition of `sourceSha256` for one network, made once and then reused. Kept under the
+ * rendition key (server/registration/network-view.ts `renditionKeyOf`): the network's id, or, for
+ * an account whose avatar rules are its own, the id and a hash of those rules (the `network_id`
+ * column holds the key).
+ */
 export async function renditionFor(
   db: TDb,
   sourceSha256: string,
-  networkId: string,
+  renditionKey: string,
   rules: TAvatarRules,
 ): Promise<string> {
+  const networkId = renditionKey;
   const known = await db.avatarRendition.findUnique({
     where: { sourceSha256_networkId: { sourceSha256, networkId } },
   });
@@ -195,7 +201,7 @@ export async function renditionFor(
  */
 export async function adoptRendition(
   db: TDb,
-  input: { sourceSha256: string; networkId: string; bytes: Buffer },
+  input: { sourceSha256: string; renditionKey: string; bytes: Buffer },
 ): Promise<string> {
   const metadata = await sharp(input.bytes, { limitInputPixels: MAX_INPUT_PIXELS }).metadata();
   const format = metadata.format as TFormat;
@@ -207,7 +213,7 @@ export async function adoptRendition(
     metadata.width ?? 0,
     metadata.pageHeight ?? metadata.height ?? 0,
   );
-  const key = { sourceSha256: input.sourceSha256, networkId: input.networkId };
+  const key = { sourceSha256: input.sourceSha256, networkId: input.renditionKey };
   await db.avatarRendition.upsert({
     where: { sourceSha256_networkId: key },
     create: { ...key, renditionSha256 },

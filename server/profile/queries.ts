@@ -2,7 +2,7 @@
 import type { TProfileField } from "../connectors/types";
 import { db as processDb, type TDb } from "../db";
 import { DomainError } from "../domain-error";
-import { toNetworkView } from "../registration/network-view";
+import { accountNetworkView } from "../registration/network-view";
 import { syncOf } from "../registration/accounts";
 import { effectiveStatus } from "../sync/account-status";
 import { mapSettings, type TProfileSnapshot, type TSkipped, type TWarning } from "../sync/map-settings";
@@ -30,7 +30,7 @@ export async function previewProfile(db: TDb, userId: string, text: Omit<TProfil
     orderBy: [{ network: { sortOrder: "asc" } }, { createdAt: "asc" }],
   });
   return accounts.map((account) => {
-    const network = toNetworkView(account.network);
+    const network = accountNetworkView(account);
     const mapping = mapSettings({
       snapshot,
       fields: ALL_FIELDS,

@@ -17,7 +17,7 @@ import {
   type TProfileSnapshot,
 } from "../sync/state";
 import { syncOf } from "../registration/accounts";
-import { toNetworkView } from "../registration/network-view";
+import { accountNetworkView } from "../registration/network-view";
 import { notifyActivity } from "./notify";
 
 export type TProfileChanges = Partial<TProfileSnapshot>;
@@ -92,7 +92,7 @@ export function changedFieldsOf(before: TProfileSnapshot, changes: TProfileChang
 export async function loadTargets(db: Pick<TDb, "linkedAccount">, userId: string): Promise<TTargetAccount[]> {
   const accounts = await db.linkedAccount.findMany({ where: { userId }, include: { network: true } });
   return accounts.map((account) => {
-    const network = toNetworkView(account.network);
+    const network = accountNetworkView(account);
     return {
       id: account.id,
       networkId: account.networkId,

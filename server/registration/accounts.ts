@@ -5,6 +5,7 @@ import { recordAudit } from "../data/audit";
 import { DomainError } from "../domain-error";
 import type { TProfileField } from "../connectors/types";
 import { effectiveStatus, type TAccountStatus } from "../sync/account-status";
+import { accountNetworkView, supportedFields } from "./network-view";
 
 export interface TAccountView {
   id: string;
@@ -14,6 +15,7 @@ export interface TAccountView {
   status: TAccountStatus;
   consecutiveFailures: number;
   sync: Record<TProfileField, boolean>;
+  supported: Record<TProfileField, boolean>;
   verifiedAt: Date;
   createdAt: Date;
 }
@@ -31,7 +33,8 @@ const SELECT = {
   verifiedAt: true,
   createdAt: true,
   pausedAt: true,
-  network: { select: { displayName: true, isEnabled: true } },
+  capabilities: true,
+  network: { select: { id: true, displayName: true, isEnabled: true, hasConnector: true, capabilities: true } },
 } as const;
 
 type TAccountRow = {
@@ -47,7 +50,8 @@ type TAccountRow = {
   verifiedAt: Date;
   createdAt: Date;
   pausedAt: Date | null;
-  network: { displayName: string; isEnabled: boolean };
+  capabilities: unknown;
+  network: { id: string; displayName: string; isEnabled: boolean; hasConnector: boolean; capabilities: unknown };
 };
 
 /** An account's four sync switches as one record. */
@@ -69,6 +73,8 @@ export function toAccountView(row: TAccountRow): TAccountView {
     status: effectiveStatus(row),
     consecutiveFailures: row.consecutiveFailures,
     sync: syncOf(row),
+    // This account's own: its server may show less than the network's definition says.
+    supported: supportedFields(accountNetworkView(row).capabilities),
     verifiedAt: row.verifiedAt,
     createdAt: row.createdAt,
   };

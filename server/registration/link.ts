@@ -24,6 +24,7 @@ import { definitionOf } from "../connectors/registry";
 import { DomainError } from "../domain-error";
 import { recordAudit } from "../data/audit";
 import { ACCOUNT_SELECT, toAccountView, type TAccountView } from "./accounts";
+import { ownCapabilities, renditionKeyOf } from "./network-view";
 import { openCredentials, sealCredentials } from "./credentials";
 import type { TKeyring } from "../crypto/secrets";
 import type { TRegistrationDeps } from "./deps";
@@ -94,7 +95,8 @@ async function importableProfile(
   const fits = (value: string | null, max: number): value is string =>
     value !== null && value !== "" && profileTextProblem("", value, max) === null;
   const changes: TProfileChanges = {};
-  const { capabilities } = connector.definition;
+  const { definition } = connector;
+  const capabilities = ownCapabilities(definition.capabilities, profile.capabilities) ?? definition.capabilities;
   const displayName = profile.displayName === null ? null : normalizeDisplayName(profile.displayName);
   if (fits(displayName, PROFILE_LIMITS.displayName)) changes.displayName = displayName;
   if (fits(profile.signature, PROFILE_LIMITS.signature)) changes.signature = profile.signature;
@@ -110,7 +112,11 @@ async function importableProfile(
       const bytes = await client.downloadAvatar(profile.avatar.url);
       changes.avatarSha256 = await storeOriginalAvatar(db, bytes);
       // The account shows its own picture: that is its rendition of the imported original.
-      await adoptRendition(db, { sourceSha256: changes.avatarSha256, networkId: connector.definition.id, bytes });
+      await adoptRendition(db, {
+        sourceSha256: changes.avatarSha256,
+        renditionKey: renditionKeyOf(definition.id, capabilities, definition.capabilities),
+        bytes,
+      });
     } catch {
       // The avatar is optional for an import: the rest still comes in.
     }
@@ -297,6 +303,10 @@ async function linkVerified(
           credentialsKeyId: keyring.current.id,
           verifiedAt: new Date(),
           pausedAt: pause?.pausedAt ?? null,
+          // What this account's server can show, when less than the network's definition says.
+          ...(ownCapabilities(connector.definition.capabilities, vendorProfile.capabilities)
+            ? { capabilities: vendorProfile.capabilities }
+            : {}),
         },
         select: ACCOUNT_SELECT,
       });

@@ -340,7 +340,7 @@ function LinkedAccountRow({
         <legend className="mb-1 text-xs font-medium text-slate-500">Keep in sync</legend>
         <div className="grid grid-cols-2 gap-x-4 gap-y-1">
           {(Object.keys(FIELD_LABELS) as TField[]).map((field) => {
-            const isSupported = Boolean(network.capabilities[field]);
+            const isSupported = account.supported[field];
             return (
               <label key={field} className={cx("flex items-center gap-2 text-sm", !isSupported && "opacity-50")}>
                 <input

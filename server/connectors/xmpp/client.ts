@@ -12,8 +12,11 @@ import {
   type TAccountClient,
   type TAccountContext,
   type TApplyResult,
+  type TCapabilities,
   type TVendorProfile,
 } from "../types";
+import { XMPP_DEFINITION } from "./definition";
+import { NS } from "./pep";
 import { connectXmpp, PEP_NODE, type TPepItem, type TXmppSession } from "./protocol";
 import { itemIdOf, markOf, valueOfField, type TXmppEvent } from "./report";
 import { namedTarget, type TSrvLookup, xmppTargets } from "./resolve";
@@ -30,6 +33,14 @@ const AVATAR_URL_PREFIX = "xmpp-avatar:";
 const MAX_CONNECT_ATTEMPTS = 4;
 /** The watching session's resource: one per account, so the server keeps one set of subscriptions. */
 const WATCH_RESOURCE = "oneprofile-watch";
+
+/**
+ * What an account can show, by what its server offers it (disco#info on the bare JID): every field
+ * lives on a PEP node (XEP-0163), so with PEP everything XMPP_DEFINITION says, without it nothing.
+ */
+export function capabilitiesOf(features: ReadonlySet<string>): TCapabilities {
+  return features.has(`${NS.pubsub}#publish`) ? XMPP_DEFINITION.capabilities : {};
+}
 
 const sha256 = (bytes: Buffer | string) => createHash("sha256").update(bytes).digest("hex");
 
@@ -112,6 +123,11 @@ export function createXmppClient(context: TAccountContext, config: TXmppConfig):
   }
 
   async function read(current: TXmppSession): Promise<TVendorProfile> {
+    // Without PEP the account's server keeps no profile that clients share: nothing can be read.
+    const capabilities = capabilitiesOf(await current.accountFeatures());
+    if (!capabilities.displayName) {
+      return { displayName: null, signature: null, mood: null, moodText: null, avatar: null, mark: null, capabilities };
+    }
     const profile = await current.readProfile();
     const displayName = profile.nickname?.payload?.nickname ?? "";
     const signature = profile.signature?.payload?.signature ?? "";
@@ -123,6 +139,7 @@ export function createXmppClient(context: TAccountContext, config: TXmppConfig):
       moodText: profile.mood?.payload?.text ?? "",
       avatar: info ? await avatarOf(current, info.id) : null,
       mark: null,
+      capabilities,
       fieldMarks: {
         displayName: markOf("displayName", profile.nickname?.itemId ?? null, displayName),
         signature: markOf("signature", profile.signature?.itemId ?? null, signature),
@@ -164,7 +181,14 @@ export function createXmppClient(context: TAccountContext, config: TXmppConfig):
 
   return {
     async verify(signal) {
-      return read(await kept(signal));
+      const profile = await read(await kept(signal));
+      if (!profile.capabilities?.displayName) {
+        throw new ConnectorError(
+          "permanent",
+          "This XMPP server offers no PEP (XEP-0163), where XMPP clients keep a profile: OneProfile could change nothing there.",
+        );
+      }
+      return profile;
     },
 
     async read() {

@@ -394,6 +394,8 @@ class XmppSession implements TXmppSession {
 
   private async onOnline(): Promise<void> {
     if (!this.isStarted) return; // the first login: connectXmpp reports it
+    // The server may have restarted with other modules: its features are asked for again.
+    this.features = null;
     try {
       if (this.isWatching) await this.subscribeAll();
       this.setState("online");

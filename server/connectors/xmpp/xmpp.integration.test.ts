@@ -15,7 +15,10 @@ import { setupWebhookReceiver } from "../../../test/sync-harness";
 import { createKeyring } from "../../crypto/secrets";
 import { createWorker } from "../../dispatch/worker";
 import { storeOriginalAvatar } from "../../profile/avatars";
+import { requestReadBack, wakeWorkers } from "../../dispatch/queue";
+import { previewProfile } from "../../profile/queries";
 import { currentSnapshot, updateProfile } from "../../profile/update";
+import { listAccounts } from "../../registration/accounts";
 import { openCredentials } from "../../registration/credentials";
 import { linkAccount, relinkAccount } from "../../registration/link";
 import { createConnectorResolver } from "../registry";
@@ -292,6 +295,63 @@ describe("XMPP against a real Prosody", () => {
       .poll(async () => (await currentSnapshot(db, userId)).snapshot.mood, { timeout: 60_000 })
       .toBe("excited");
     await expect.poll(async () => (await sandbox.account("qq", qq)).mood, { timeout: 20_000 }).toBe("🤩");
+  }, 120_000);
+
+  it("follows what the account's server offers: nothing without PEP (the profile kept), all again with it", async () => {
+    const { userId, user, jid } = await person();
+    await updateProfile(db, { userId, changes: { displayName: "Ada PEP", mood: "happy" }, source: "portal" });
+    const { id: accountId } = await linkAccount(deps, userId, { networkId: "xmpp", login: jid, secret: PASSWORD });
+    await expect.poll(async () => (await (await phone(user)).readNickname())?.payload?.nickname).toBe("Ada PEP");
+    const readBack = () =>
+      db.$transaction(async (tx) => {
+        await requestReadBack(tx, [{ userId, accountId }]);
+        await wakeWorkers(tx);
+      });
+
+    await prosody.restart({ isPepEnabled: false });
+    try {
+      await readBack();
+      await expect
+        .poll(async () => (await db.linkedAccount.findUniqueOrThrow({ where: { id: accountId } })).capabilities, {
+          timeout: 30_000,
+        })
+        .toEqual({});
+      const [account] = await listAccounts(db, userId);
+      expect(account!.supported).toEqual({ avatar: false, displayName: false, signature: false, mood: false });
+      const [preview] = await previewProfile(db, userId, {
+        displayName: "Ada",
+        signature: "",
+        mood: null,
+        moodText: "",
+      });
+      expect(preview!.skipped.map((entry) => entry.field).sort()).toEqual([
+        "avatar",
+        "displayName",
+        "mood",
+        "signature",
+      ]);
+      // What it could not read is no change made there: the portal keeps its profile.
+      const { snapshot } = await currentSnapshot(db, userId);
+      expect(snapshot).toMatchObject({ displayName: "Ada PEP", mood: "happy" });
+      // A save meanwhile is not sent to it; linking another account on this server is refused, saying why.
+      await updateProfile(db, { userId, changes: { displayName: "Ada Later" }, source: "portal" });
+      const other = await person();
+      await expect(
+        linkAccount(deps, other.userId, { networkId: "xmpp", login: other.jid, secret: PASSWORD }),
+      ).rejects.toMatchObject({ code: "VENDOR_REJECTED", message: expect.stringContaining("PEP") });
+    } finally {
+      await prosody.restart({ isPepEnabled: true });
+    }
+    await readBack();
+    await expect
+      .poll(async () => (await db.linkedAccount.findUniqueOrThrow({ where: { id: accountId } })).capabilities, {
+        timeout: 30_000,
+      })
+      .toBeNull();
+    // With PEP back, it owes what was saved meanwhile, and gets it.
+    await expect
+      .poll(async () => (await (await phone(user)).readNickname())?.payload?.nickname, { timeout: 30_000 })
+      .toBe("Ada Later");
   }, 120_000);
 
   it("is watched by one worker at a time; another takes over when it stops", async () => {

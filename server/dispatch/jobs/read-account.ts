@@ -7,16 +7,18 @@
  * active again, after a poison report, and periodically (each network's interval; networks that
  * can only be polled live on this).
  */
+import { isDeepStrictEqual } from "node:util";
 import { ConnectorError, type TAccountClient } from "../../connectors/types";
 import type { TTx } from "../../db";
+import type { Prisma } from "../../generated/prisma/client";
 import { logger } from "../../log";
 import { openCredentials } from "../../registration/credentials";
-import { toNetworkView } from "../../registration/network-view";
+import { accountNetworkView, ownCapabilities } from "../../registration/network-view";
 import { decideAfterFailure } from "../../sync/retry-policy";
 import { judgeObservation, reportOfProfile } from "../observe-account";
 import { refusedCredentialsOf } from "../clients";
 import { defineJob, type TJobDeps, type TJobOutcome } from "../define-job";
-import { READ_ACCOUNT, type TClaimedJob } from "../queue";
+import { markDirty, READ_ACCOUNT, type TClaimedJob } from "../queue";
 import { isAccountActive } from "../../sync/account-status";
 
 type TReadResult = (tx: TTx) => Promise<void>;
@@ -27,7 +29,7 @@ async function run(deps: TJobDeps, job: TClaimedJob, signal: AbortSignal): Promi
     include: { network: true },
   });
   if (!account) return { end: { state: "done" } };
-  const network = toNetworkView(account.network);
+  const network = accountNetworkView(account);
   const connector = deps.connectors(account.networkId);
   // Not active: it is read back when it is again (reopenAccounts asks for it).
   if (!connector || !isAccountActive({ ...account, network })) return { end: { state: "done" } };
@@ -55,9 +57,12 @@ async function run(deps: TJobDeps, job: TClaimedJob, signal: AbortSignal): Promi
       },
     };
   }
+  // What the account can show, as its server tells now (a server that gained or lost a feature).
+  const own = ownCapabilities(connector.definition.capabilities, profile.capabilities);
+  const isNewCapabilities = !isDeepStrictEqual(own, account.capabilities ?? null);
   const judged = await judgeObservation(deps, {
     job,
-    account,
+    account: isNewCapabilities ? { ...account, capabilities: own as Prisma.JsonValue } : account,
     download: (url, abort) => client.downloadAvatar(url, abort),
     report: reportOfProfile(account.login, profile),
     kind: "answer",
@@ -67,6 +72,14 @@ async function run(deps: TJobDeps, job: TClaimedJob, signal: AbortSignal): Promi
     end: judged.end,
     result: async (tx) => {
       const note = judged.result ? await judged.result(tx) : null;
+      if (isNewCapabilities) {
+        // The fields it owes follow what it can show: its sync job works them out again.
+        await tx.$executeRaw`
+          UPDATE linked_accounts SET capabilities = ${own === null ? null : JSON.stringify(own)}::jsonb
+          WHERE id = ${account.id}::uuid`;
+        await markDirty(tx, [{ userId: account.userId, accountId: account.id }]);
+        logger.info({ accountId: account.id, capabilities: own }, "the account's server shows other fields now");
+      }
       // What a read-back corrects is worth knowing: it is what no report told.
       if (note && note.outcome !== "unchanged" && note.outcome !== "stale") {
         logger.info({ accountId: account.id, outcome: note.outcome }, "read-back corrected the observed state");

@@ -23,7 +23,7 @@ import { timeVendorCall } from "../../metrics";
 import { currentSnapshots, type TDesiredState } from "../../profile/update";
 import { syncOf } from "../../registration/accounts";
 import { openCredentials } from "../../registration/credentials";
-import { toNetworkView } from "../../registration/network-view";
+import { accountNetworkView, supportedFields } from "../../registration/network-view";
 import { decideAfterFailure } from "../../sync/retry-policy";
 import {
   hashesOf,
@@ -48,7 +48,6 @@ import {
   markOpenDeliveries,
   settleDeliveries,
   skipUnowed,
-  supportedFields,
   writeObserved,
   type TOpenMark,
 } from "../account-state";
@@ -118,8 +117,8 @@ async function nextWrite(
   account: TAccount,
   desired: TDesiredState,
 ): Promise<{ write: TUnconfirmedWrite; isResend: boolean; desired: TDesiredFields } | { desired: TDesiredFields }> {
-  const network = toNetworkView(account.network);
-  const wanted = await desiredForAccount(db, { networkId: account.networkId, network }, desired);
+  const network = accountNetworkView(account);
+  const wanted = await desiredForAccount(db, { network }, desired);
   if (account.pendingWrite !== null) {
     return { write: ZUnconfirmedWrite.parse(account.pendingWrite), isResend: true, desired: wanted.fields };
   }
@@ -200,7 +199,7 @@ async function send(
   signal: AbortSignal,
 ): Promise<TOutcome> {
   const { job, account, write } = input;
-  const network = toNetworkView(account.network);
+  const network = accountNetworkView(account);
   const client = deps.clients.clientOf(account, input.credentials)!;
   const settings: TMappedSettings = { ...write.text };
   if (write.avatarSha256 !== undefined) settings.avatar = input.image;
@@ -288,7 +287,7 @@ async function plan(deps: TJobDeps, jobs: readonly TClaimedJob[]): Promise<Map<s
       continue;
     }
     networkOfJob.set(job, account.networkId);
-    const network = toNetworkView(account.network);
+    const network = accountNetworkView(account);
     // Not active: nothing is sent; its open entries say why. It owes the profile when active again.
     const status = effectiveStatus({ ...account, network });
     if (status !== "active") {

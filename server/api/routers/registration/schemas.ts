@@ -34,6 +34,8 @@ export const ZAccountView = z.object({
   status: ZAccountStatus,
   consecutiveFailures: z.number(),
   sync: z.object({ avatar: z.boolean(), displayName: z.boolean(), signature: z.boolean(), mood: z.boolean() }),
+  /** The fields this account can show (its server's, where it has fewer than its network). */
+  supported: z.object({ avatar: z.boolean(), displayName: z.boolean(), signature: z.boolean(), mood: z.boolean() }),
   verifiedAt: z.date(),
   createdAt: z.date(),
 });
