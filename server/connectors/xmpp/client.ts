@@ -240,8 +240,11 @@ export function createXmppClient(context: TAccountContext, config: TXmppConfig):
         const ended = new Promise<void>((resolve) => {
           if (signal.aborted) resolve();
           signal.addEventListener("abort", () => resolve(), { once: true });
+          // A lost connection ends the watch rather than waiting on its own reconnects, which go to the
+          // one address it was opened on: the monitor opens a new one after a backoff, finding the
+          // domain's servers again (another SRV target, a new address), and reads the account first.
           watching.onState((state) => {
-            if (state === "closed") resolve();
+            if (state === "closed" || state === "reconnecting") resolve();
           });
         });
         // Items are recorded in the order they came, one at a time. One that cannot be recorded ends

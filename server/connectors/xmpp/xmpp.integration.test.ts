@@ -212,6 +212,56 @@ describe("XMPP: finding the server (SRV, every address checked)", () => {
     expect(await db.linkedAccount.count({ where: { userId } })).toBe(0);
   });
 
+  it("ends a watch whose server goes away, so that the next one opens where DNS points now", async () => {
+    const { user, jid } = await person();
+    const other = await startTestProsody({ domain: prosody.domain });
+    await other.createAccount(user, PASSWORD);
+    let port = prosody.port;
+    const srv: TSrvLookup = async () => [{ name: "127.0.0.1", port, priority: 0, weight: 0 }];
+    const account = createXmppClient(
+      { credentials: { login: jid, secret: PASSWORD }, saveCredentials: async () => {} },
+      { isLoopbackAllowed: true, dns: { srv } },
+    );
+    const stop = new AbortController();
+    /** Watches until a mood published from another client on `server` arrives. */
+    async function watchingOn(server: { port: number }) {
+      const seen: string[] = [];
+      const watch = account.watch!(async (event) => void seen.push(event.id), stop.signal);
+      watch.then();
+      const elsewhere = await connectXmpp({
+        jid,
+        password: PASSWORD,
+        host: "127.0.0.1",
+        port: server.port,
+        isInsecureLoopbackAllowed: true,
+      });
+      opened.push(elsewhere);
+      let round = 0;
+      await expect
+        .poll(async () => (await elsewhere.publishMood({ mood: "brave", text: `${++round}` }), seen.length), {
+          timeout: 20_000,
+        })
+        .toBeGreaterThan(0);
+      // Not the promise itself: an async function returning it would wait for the watch to end.
+      return { ended: watch };
+    }
+    try {
+      const first = await watchingOn(prosody);
+      await prosody.stop();
+      // Before: the watch waited on its own reconnects to the stopped server, and never ended.
+      await first.ended;
+      port = other.port;
+      const second = await watchingOn(other);
+      stop.abort();
+      await second.ended;
+    } finally {
+      stop.abort();
+      await account.close();
+      await prosody.start();
+      await other.cleanup();
+    }
+  }, 60_000);
+
   it("takes a '.' target as 'no XMPP service here'", async () => {
     const { userId, jid } = await person();
     const srv: TSrvLookup = async () => [{ name: ".", port: 0, priority: 0, weight: 0 }];
