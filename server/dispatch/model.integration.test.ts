@@ -2,7 +2,8 @@
  * Model-based test of convergence (issues 7 and 14) on real parts: Postgres, the sandbox vendor
  * process with its webhooks, a real Prosody (XMPP) and worker processes that get killed. fast-check
  * draws a random sequence of everything a person or a network can do, on the four sandbox networks
- * and XMPP (changed inside from a second XMPP client, its server stopped and started): portal saves
+ * and XMPP (changed inside from a second XMPP client, its server stopped and started, or without PEP
+ * for a while, so its accounts can show nothing): portal saves
  * (moods with and without text, words a network filters), changes made inside the networks (names,
  * signatures, moods — including words OneProfile has no equivalent for — and mood texts), sync
  * switches, vendor faults and outages long enough to dead-letter a job, webhook chaos (duplicates,
@@ -446,6 +447,23 @@ const xmppRestart = fc.nat({ max: 99 }).map((pick) =>
     }
   }),
 );
+/**
+ * The XMPP server comes back without PEP for a while (its accounts can show nothing: a read-back
+ * finds that), a portal save is made meanwhile, and PEP returns.
+ */
+const xmppWithoutPep = fc
+  .record({ pick: fc.nat({ max: 99 }), ms: fc.integer({ min: 0, max: 2_500 }) })
+  .map(({ pick, ms }) =>
+    command(`xmpp server without PEP for ${ms} ms, a portal save meanwhile ${pick}`, async (world) => {
+      await prosody.restart({ isPepEnabled: false });
+      try {
+        await portalSaveCommand(pick % 2 === 0 ? "displayName" : "signature", pick).run(world);
+        await pauseCommand(ms).run(world);
+      } finally {
+        await prosody.restart({ isPepEnabled: true });
+      }
+    }),
+  );
 const pause = fc.integer({ min: 0, max: 400 }).map(pauseCommand);
 function pauseCommand(ms: number): TCommand {
   return command(`wait ${ms} ms`, () => new Promise((resolve) => setTimeout(resolve, ms)));
@@ -468,6 +486,7 @@ const commandArb = fc.oneof(
   { arbitrary: linkBack, weight: 1 },
   { arbitrary: wordFilter, weight: 1 },
   { arbitrary: xmppRestart, weight: 1 },
+  { arbitrary: xmppWithoutPep, weight: 1 },
 );
 
 // ---- heal, quiesce, check ----
