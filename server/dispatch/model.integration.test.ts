@@ -3,8 +3,8 @@
  * process with its webhooks, a real Prosody (XMPP) and worker processes that get killed. fast-check
  * draws a random sequence of everything a person or a network can do, on the four sandbox networks
  * and XMPP (changed inside from a second XMPP client, its server stopped and started, or without PEP
- * for a while, so its accounts can show nothing): portal saves
- * (moods with and without text, words a network filters), changes made inside the networks (names,
+ * for a while, so its accounts can show nothing): portal saves (moods with and without text, words a
+ * network filters), changes made inside the networks (names,
  * signatures, moods — including words OneProfile has no equivalent for — and mood texts), sync
  * switches, vendor faults and outages long enough to dead-letter a job, webhook chaos (duplicates,
  * delays, hence reordering), worker kill -9, re-auth, unlink and link again, network off/on,
