@@ -222,6 +222,16 @@ export async function reopenAccounts(
     tx,
     inputs.map((input) => input.userId),
   );
+  // Read before the people's locks, an account may have been unlinked since (unlink holds the same
+  // lock): only the ones still there are reopened — a job for a gone account breaks its foreign key.
+  const ids = inputs.map((input) => input.accountId);
+  const present = new Set(
+    (
+      await tx.$queryRaw<{ id: string }[]>`SELECT id::text AS id FROM linked_accounts WHERE id = ANY(${ids}::uuid[])`
+    ).map((row) => row.id),
+  );
+  inputs = inputs.filter((input) => present.has(input.accountId));
+  if (inputs.length === 0) return;
   await markDirty(tx, inputs);
   await requestReadBack(tx, inputs);
   const desiredOf = await currentSnapshots(

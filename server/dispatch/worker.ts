@@ -36,6 +36,7 @@ import { readAccountJob } from "./jobs/read-account";
 import { createWatcher } from "../monitor/watches";
 import { createClientPool } from "./clients";
 import { syncAccountJob } from "./jobs/sync-account";
+import { reopenSwitchedOnNetworks } from "./reopen-network";
 import { claimJobs, renewLeases, reviveQuarantined, scheduleReadBacks, WORK_CHANNEL, type TClaimedJob } from "./queue";
 
 export const JOB_DEFINITIONS: readonly TJobDefinition[] = [syncAccountJob, inboundEventJob, readAccountJob];
@@ -450,7 +451,9 @@ export function createWorker(workerOptions: TWorkerOptions): TWorker {
                 everyMsOf: READ_BACK_EVERY_MS,
                 maxEveryMs: options.readBack?.maxEveryMs,
                 limit: readBacksPerSweep,
-              })),
+              })) +
+              // A network switched on whose accounts are not all reopened yet (a large one, or a crash).
+              (await reopenSwitchedOnNetworks(db, { budgetMs: Math.floor(sweepMs / 2) })),
           )
           .then((count) => {
             if (count > 0) wakeAll();

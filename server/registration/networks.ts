@@ -1,9 +1,13 @@
 /** The supported-identifier library as the portal shows it. */
 import type { TDb } from "../db";
-import { reopenAccounts } from "../dispatch/account-state";
+import { REOPEN_FROM_START, reopenSwitchedOnNetworks } from "../dispatch/reopen-network";
 import { DomainError } from "../domain-error";
+import { logError } from "../log";
 import { recordAudit } from "../data/audit";
 import { toNetworkView, type TNetworkView } from "./network-view";
+
+/** How long switching a network on reopens its accounts before answering (the sweep does the rest). */
+const REOPEN_AT_SWITCH_MS = 2_000;
 
 export async function listNetworks(db: TDb): Promise<TNetworkView[]> {
   const rows = await db.network.findMany({ orderBy: { sortOrder: "asc" } });
@@ -20,8 +24,12 @@ export async function setNetworkEnabled(
 ): Promise<TNetworkView> {
   const existing = await db.network.findUnique({ where: { id: networkId } });
   if (!existing) throw new DomainError("NOT_FOUND", "No such network.");
+  const isSwitchedOn = isEnabled && !existing.isEnabled;
   const row = await db.$transaction(async (tx) => {
-    const updated = await tx.network.update({ where: { id: networkId }, data: { isEnabled } });
+    // Switched back on: every active account of the network owes the current profile. They are
+    // reopened in chunks (server/dispatch/reopen-network.ts) from the first; switched off, not at all.
+    const reopenCursor = isSwitchedOn ? REOPEN_FROM_START : isEnabled ? existing.reopenCursor : null;
+    const updated = await tx.network.update({ where: { id: networkId }, data: { isEnabled, reopenCursor } });
     await recordAudit(tx, {
       actorId,
       subjectId: null,
@@ -30,18 +38,14 @@ export async function setNetworkEnabled(
       targetId: networkId,
       ...(reason === undefined ? {} : { reason }),
     });
-    // Switched back on: every active account of the network owes the current profile.
-    if (isEnabled && !existing.isEnabled) {
-      const accounts = await tx.linkedAccount.findMany({
-        where: { networkId, status: "ACTIVE", pausedAt: null },
-        select: { id: true, userId: true },
-      });
-      await reopenAccounts(
-        tx,
-        accounts.map((account) => ({ userId: account.userId, accountId: account.id })),
-      );
-    }
     return updated;
   });
+  // A small network is done before the answer; a large one goes on in the workers' sweep.
+  // The switch itself is done: a failure here is left to the sweep, which goes on from the cursor.
+  if (isSwitchedOn) {
+    await reopenSwitchedOnNetworks(db, { budgetMs: REOPEN_AT_SWITCH_MS }).catch((error: unknown) =>
+      logError("reopening a switched-on network's accounts", error),
+    );
+  }
   return toNetworkView(row);
 }
