@@ -122,7 +122,7 @@ test("the first link imports the account's profile; the next one is sent the por
   expect((await sandboxAccount("qq", qqLogin)).apiWrites).toBe(0);
 });
 
-test("XMPP and Bluesky have their own forms, with the server folded away until asked for", async ({ page }) => {
+test("XMPP and Bluesky have their own forms; XMPP's server is folded away until asked for", async ({ page }) => {
   await openAccounts(page);
   const xmpp = await openLinkDialog(page, "xmpp", "XMPP (Jabber)");
   await expect(xmpp.getByLabel("XMPP address")).toBeVisible();
@@ -138,9 +138,10 @@ test("XMPP and Bluesky have their own forms, with the server folded away until a
   await expect(xmpp.getByLabel("Server", { exact: true })).toHaveAttribute("aria-invalid", "true");
   await page.keyboard.press("Escape");
 
+  // Bluesky links through its entryway only: no server to name.
   const bluesky = await openLinkDialog(page, "bluesky", "Bluesky");
-  await bluesky.getByText("Server settings (optional)").click();
-  await expect(bluesky.getByLabel("Hosting provider")).toHaveAttribute("placeholder", "https://bsky.social");
+  await expect(bluesky.getByLabel("Bluesky handle")).toBeVisible();
+  await expect(bluesky.getByText("Server settings (optional)")).toHaveCount(0);
   await page.keyboard.press("Escape");
   await expect(page.getByTestId("network-xmpp").getByText("Not linked")).toBeVisible();
 });

@@ -56,7 +56,8 @@ export interface TLoginForm {
   secretLabel: string;
   /**
    * Where the account lives, when not where its login says: an XMPP server for a domain without
-   * SRV records, a Bluesky PDS of one's own. Optional in the form (advanced); absent: no such field.
+   * SRV records. Only for a network whose login the server cannot fake (XMPP's TLS certificate must
+   * name the JID's domain). Optional in the form (advanced); absent: no such field.
    */
   server?: { label: string; placeholder: string; hint: string };
 }

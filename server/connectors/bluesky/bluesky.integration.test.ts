@@ -114,29 +114,18 @@ describe("Bluesky against a real PDS", () => {
     expect(JSON.stringify(row)).not.toContain(account.appPassword);
   });
 
-  it("links an account on the hosting provider the person names, and keeps using it", async () => {
+  it("refuses a server in the link form: a session's account is trusted only from the entryway", async () => {
     const { userId, account } = await person();
-    // An entryway that does not answer: only the named PDS can open the session.
-    const away: TBlueskyConfig = { ...bluesky, service: "http://127.0.0.1:9", timeoutMs: 2_000 };
-    const elsewhere = { db, connectors: createConnectorResolver({ sandbox: null, bluesky: away }), keyring };
-    const input = { networkId: "bluesky", login: account.handle, secret: account.appPassword };
-    await expect(linkAccount(elsewhere, userId, input)).rejects.toMatchObject({ code: "VENDOR_UNAVAILABLE" });
-    await expect(linkAccount(elsewhere, userId, { ...input, server: "ftp://pds.example" })).rejects.toMatchObject({
-      code: "BAD_INPUT",
-      field: "server",
-    });
-    const linked = await linkAccount(elsewhere, userId, { ...input, server: `${pds.url}/some/path` });
-    const stored = openCredentials(keyring, await db.linkedAccount.findUniqueOrThrow({ where: { id: linked.id } }));
-    expect(stored.server).toBe(new URL(pds.url).origin);
-    // A later client (a worker's) signs in at the named PDS too, without the kept session.
-    const { session: _session, ...signedOut } = stored;
-    const later = createBlueskyClient(
-      { credentials: signedOut, saveCredentials: async () => {} },
-      away,
-      createCheckedFetch({ isLoopbackAllowed: true, timeoutMs: 10_000 }),
-    );
-    await editInOtherApp(account, { displayName: "On my own PDS" });
-    await expect(later.read()).resolves.toMatchObject({ displayName: "On my own PDS" });
+    // A server a person names could vouch for any handle (it signs its own sessions): until the
+    // handle is resolved to its DID independently, Bluesky accounts link through the entryway only.
+    await expect(
+      linkAccount(deps, userId, {
+        networkId: "bluesky",
+        login: account.handle,
+        secret: account.appPassword,
+        server: "https://pds.example",
+      }),
+    ).rejects.toMatchObject({ code: "BAD_INPUT", field: "server" });
   });
 
   it("sends a portal save to the profile record, keeping what other apps put there", async () => {

@@ -2,7 +2,7 @@ import { XRPCError } from "@atproto/api";
 import { describe, expect, it } from "vitest";
 import { PrivateAddressError } from "../checked-fetch";
 import { toConnectorError } from "./client";
-import { ZBlueskyLogin, ZBlueskyServer } from "./definition";
+import { ZBlueskyLogin } from "./definition";
 
 describe("ZBlueskyLogin", () => {
   it("takes a handle as people type it, or a DID", () => {
@@ -50,21 +50,5 @@ describe("toConnectorError", () => {
       cause: new TypeError("fetch failed", { cause: Object.assign(new Error("refused"), { code: "ECONNREFUSED" }) }),
     });
     expect(toConnectorError(failure).kind).toBe("transient");
-  });
-});
-
-describe("ZBlueskyServer (a hosting provider the person names)", () => {
-  it("is kept as its origin; a bare name means https", () => {
-    expect(ZBlueskyServer.parse(" pds.example ")).toBe("https://pds.example");
-    expect(ZBlueskyServer.parse("https://PDS.example:8443/xrpc/")).toBe("https://pds.example:8443");
-    expect(ZBlueskyServer.parse("http://localhost:2583")).toBe("http://localhost:2583");
-    expect(ZBlueskyServer.parse("http://127.0.0.1:2583")).toBe("http://127.0.0.1:2583");
-  });
-
-  it("refuses plain http beyond loopback, and what is not a web address", () => {
-    expect(ZBlueskyServer.safeParse("http://pds.example").error?.issues[0]?.message).toMatch(/https/);
-    for (const server of ["", "ftp://pds.example", "https://", "pds example"]) {
-      expect(ZBlueskyServer.safeParse(server).success, server).toBe(false);
-    }
   });
 });

@@ -197,9 +197,7 @@ export function createBlueskyClient(
       .then(() => context.saveCredentials(next))
       .catch((error: unknown) => logError("Bluesky session write-back", error));
   };
-  // The hosting provider the person named (a PDS of their own), else the entryway.
-  const service = credentials.server ?? config.service;
-  const session = new CredentialSession(new URL(service), http.fetch, (event, data) => {
+  const session = new CredentialSession(new URL(config.service), http.fetch, (event, data) => {
     if (event === "expired") {
       // Refused for good (its refresh token too): not kept, so no client tries it again.
       const { session: _dropped, ...rest } = credentials;

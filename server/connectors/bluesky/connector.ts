@@ -14,7 +14,6 @@ export { BLUESKY_ENTRYWAY, type TBlueskyConfig };
 const ZCredentials = z.object({
   login: z.string().min(3).max(2048),
   secret: z.string().min(1).max(1000),
-  server: z.string().max(300).optional(),
   session: z.string().max(20_000).optional(),
 });
 

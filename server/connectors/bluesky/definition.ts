@@ -27,22 +27,6 @@ export const ZBlueskyLogin = z
     message: "Enter your Bluesky handle, like you.bsky.social.",
   });
 
-const LOOPBACK_HOSTS = /^(?:localhost|127(?:\.\d{1,3}){3}|\[::1\])$/;
-
-/**
- * A hosting provider (PDS) a person names, as its origin: `pds.example` means https://pds.example.
- * Plain http only for loopback (the tests' PDS; production refuses loopback when connecting).
- */
-export const ZBlueskyServer = z
-  .string()
-  .trim()
-  .transform((value) => (/^[a-z][a-z0-9+.-]*:\/\//i.test(value) ? value : `https://${value}`))
-  .pipe(z.url({ protocol: /^https?$/, error: "Enter your hosting provider's address, like https://pds.example." }))
-  .transform((value) => new URL(value).origin)
-  .refine((origin) => origin.startsWith("https:") || LOOPBACK_HOSTS.test(new URL(origin).hostname), {
-    message: "The hosting provider must use https.",
-  });
-
 export const BLUESKY_DEFINITION: TNetworkDefinition = {
   id: "bluesky",
   displayName: "Bluesky",
@@ -65,12 +49,6 @@ export const BLUESKY_DEFINITION: TNetworkDefinition = {
       loginHint: "Use an app password (Settings → Privacy and security → App passwords), not your main password.",
       secretLabel: "App password",
       loginSchema: ZBlueskyLogin,
-      server: {
-        label: "Hosting provider",
-        placeholder: "https://bsky.social",
-        hint: "Only if your account is on a server of your own (a PDS); leave empty for Bluesky Social.",
-      },
-      serverSchema: ZBlueskyServer,
     },
   ],
 };
