@@ -193,8 +193,14 @@ export async function judgeObservation(
   },
 ): Promise<TJobOutcome<TObservationRecord>> {
   const { db } = deps;
-  const { job, account, report } = input;
+  const { job, account } = input;
   const network = accountNetworkView(account);
+  // An account that can show less than its network (its own capabilities): what it reports for a
+  // field it cannot show (a watch event sent before a read-back noticed) is no change made there.
+  const ownSupport = account.capabilities === null ? null : supportedFields(network.capabilities);
+  const report = ownSupport
+    ? { ...input.report, fields: input.report.fields.filter((field) => ownSupport[field]) }
+    : input.report;
   const isActive = isAccountActive({ ...account, network });
   const sync = syncOf(account);
   const hashes = reportHashes(report);

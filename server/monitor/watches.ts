@@ -3,8 +3,8 @@
  * worker keeps one watching client per linked account, and records what it pushes as webhook events
  * are recorded (./receive-webhook.ts), so the same inbound path judges it.
  *
- * - Which accounts: active (network on, not paused, not needing re-auth) on a network whose
- *   connector's feed is a watch; looked up every `everyMs`, so an unlinked or paused account's
+ * - Which accounts: active (network on, not paused, not needing re-auth, able to show a field) on a
+ *   network whose connector's feed is a watch; looked up every `everyMs`, so an unlinked or paused account's
  *   watch ends within that time, and a new one starts.
  * - One worker per account: a watch holds a Postgres advisory lock on the account (on one connection
  *   per worker), taken with pg_try_advisory_lock, so with several workers each account is watched by
@@ -15,6 +15,7 @@
  *   asks for a read-back of the account, so a change made while nobody watched is not missed.
  */
 import pg from "pg";
+import { Prisma } from "../generated/prisma/client";
 import type { TConnectorResolver } from "../connectors/registry";
 import type { TKeyring } from "../crypto/secrets";
 import type { TDb } from "../db";
@@ -167,6 +168,10 @@ export function createWatcher(options: TWatcherOptions): TWatcher {
               status: "ACTIVE",
               pausedAt: null,
               network: { isEnabled: true },
+              // An account that can show nothing (an XMPP server without PEP) has nothing to watch, and
+              // its server refuses the watch at once: not retried every minute. Its read-back finds
+              // when it can show fields again, and then it is watched.
+              OR: [{ capabilities: { equals: Prisma.DbNull } }, { NOT: { capabilities: { equals: {} } } }],
             },
             select: { id: true, userId: true, networkId: true, login: true, credentials: true },
             orderBy: { id: "asc" },

@@ -283,6 +283,7 @@ async function linkVerified(
     );
   }
 
+  const own = ownCapabilities(connector.definition.capabilities, vendorProfile.capabilities);
   // With what verify refreshed (its session), as the vendor accepted them.
   const sealed = sealCredentials(keyring, network.id, held.credentials);
   const isPortalEmpty = (await currentSnapshot(db, userId)).version === 0;
@@ -304,9 +305,7 @@ async function linkVerified(
           verifiedAt: new Date(),
           pausedAt: pause?.pausedAt ?? null,
           // What this account's server can show, when less than the network's definition says.
-          ...(ownCapabilities(connector.definition.capabilities, vendorProfile.capabilities)
-            ? { capabilities: vendorProfile.capabilities }
-            : {}),
+          ...(own ? { capabilities: own } : {}),
         },
         select: ACCOUNT_SELECT,
       });
@@ -340,11 +339,11 @@ async function linkVerified(
 function storedCredentials(
   keyring: TKeyring,
   account: { networkId: string; login: string; credentials: string },
-): Partial<TCredentials> {
+): TCredentials | null {
   try {
     return openCredentials(keyring, account);
   } catch {
-    return {};
+    return null;
   }
 }
 
@@ -368,8 +367,16 @@ export async function relinkAccount(
   if (!definition || !connector || !account.network.isEnabled) {
     throw new DomainError("PRECONDITION_FAILED", `${name} is switched off at the moment; try again later.`);
   }
-  // The server the person named when linking stays; only the password is new.
-  const { server } = storedCredentials(keyring, account);
+  // The server the person named when linking stays; only the password is new. Where the saved
+  // settings cannot be read (a key that is gone), the server they held is not known either.
+  const stored = storedCredentials(keyring, account);
+  if (stored === null && definition.loginFlows[0].serverSchema) {
+    throw new DomainError(
+      "PRECONDITION_FAILED",
+      `The settings saved for this ${name} account (its server among them) can no longer be read. Unlink it and link it again.`,
+    );
+  }
+  const server = stored?.server;
   const { client, held } = linkingClient(connector, { login: account.login, secret, ...(server ? { server } : {}) });
   try {
     await verifyWithVendor(client, name, definition.loginFlows[0].loginLabel);

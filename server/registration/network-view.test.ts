@@ -18,7 +18,8 @@ describe("an account's own capabilities", () => {
     expect(ownCapabilities(full, undefined)).toBeNull();
     expect(ownCapabilities(full, structuredClone(full))).toBeNull();
     expect(ownCapabilities(full, {})).toEqual({});
-    expect(ownCapabilities(full, smallerAvatars)).toBe(smallerAvatars);
+    expect(ownCapabilities(full, smallerAvatars)).toEqual(smallerAvatars);
+    expect(() => ownCapabilities(full, { avatar: { formats: [] } } as never)).toThrow();
   });
 
   it("replace the network's for that account, and keep its renditions apart when its avatar rules differ", () => {

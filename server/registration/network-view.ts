@@ -61,10 +61,9 @@ export interface TAccountNetworkView extends TNetworkView {
 /** The network id with the account's own avatar rules, when they differ from the network's. */
 export function renditionKeyOf(networkId: string, own: TCapabilities, network: TCapabilities): string {
   if (isDeepStrictEqual(own.avatar, network.avatar)) return networkId;
-  return `${networkId}#${createHash("sha256")
-    .update(JSON.stringify(own.avatar ?? null))
-    .digest("hex")
-    .slice(0, 16)}`;
+  // Keys sorted: the same rules hash the same whichever object they came in.
+  const rules = JSON.stringify(own.avatar ?? null, own.avatar ? Object.keys(own.avatar).sort() : undefined);
+  return `${networkId}#${createHash("sha256").update(rules).digest("hex").slice(0, 16)}`;
 }
 
 /**
@@ -96,5 +95,6 @@ export function supportedFields(capabilities: TCapabilities): Record<TProfileFie
  * connector read, or null when it read nothing or the same as the network's definition.
  */
 export function ownCapabilities(network: TCapabilities, read: TCapabilities | undefined): TCapabilities | null {
-  return read === undefined || isDeepStrictEqual(read, network) ? null : read;
+  // Checked (and its keys put in the schema's order) before it is stored.
+  return read === undefined || isDeepStrictEqual(read, network) ? null : ZCapabilities.parse(read);
 }

@@ -142,7 +142,7 @@ export function LinkForm({
               label={loginForm.server.label}
               placeholder={loginForm.server.placeholder}
               hint={loginForm.server.hint}
-              autoComplete="url"
+              autoComplete="off"
               error={fieldErrors.server}
             />
           </div>

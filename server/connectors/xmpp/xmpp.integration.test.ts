@@ -191,6 +191,15 @@ describe("XMPP: finding the server (SRV, every address checked)", () => {
     // A new password (or the same, after the server refused it once) goes to the same server.
     await db.linkedAccount.update({ where: { id: linked.id }, data: { status: "NEEDS_REAUTH" } });
     await expect(relinkAccount(linkDeps, userId, linked.id, PASSWORD)).resolves.toMatchObject({ status: "active" });
+    // Saved settings that cannot be read any more (their key gone): the server is not guessed.
+    await db.linkedAccount.update({
+      where: { id: linked.id },
+      data: { credentials: "unreadable", status: "NEEDS_REAUTH" },
+    });
+    await expect(relinkAccount(linkDeps, userId, linked.id, PASSWORD)).rejects.toMatchObject({
+      code: "PRECONDITION_FAILED",
+      message: expect.stringContaining("Unlink it and link it again"),
+    });
   });
 
   it("checks a named server's addresses too, and says which part of the form is wrong", async () => {
@@ -369,6 +378,8 @@ describe("XMPP against a real Prosody", () => {
         .toEqual({});
       const [account] = await listAccounts(db, userId);
       expect(account!.supported).toEqual({ avatar: false, displayName: false, signature: false, mood: false });
+      // Nothing to watch there (the server would refuse it at once, every minute).
+      await expect.poll(() => worker.watching.has(accountId), { timeout: 20_000 }).toBe(false);
       const [preview] = await previewProfile(db, userId, {
         displayName: "Ada",
         signature: "",
@@ -385,7 +396,11 @@ describe("XMPP against a real Prosody", () => {
       const { snapshot } = await currentSnapshot(db, userId);
       expect(snapshot).toMatchObject({ displayName: "Ada PEP", mood: "happy" });
       // A save meanwhile is not sent to it; linking another account on this server is refused, saying why.
-      await updateProfile(db, { userId, changes: { displayName: "Ada Later" }, source: "portal" });
+      const saved = await updateProfile(db, { userId, changes: { displayName: "Ada Later" }, source: "portal" });
+      const revisionId = saved!.revisionId;
+      expect(await db.delivery.findFirst({ where: { revisionId, linkedAccountId: accountId } })).toMatchObject({
+        state: "SKIPPED",
+      });
       const other = await person();
       await expect(
         linkAccount(deps, other.userId, { networkId: "xmpp", login: other.jid, secret: PASSWORD }),
@@ -399,6 +414,7 @@ describe("XMPP against a real Prosody", () => {
         timeout: 30_000,
       })
       .toBeNull();
+    await expect.poll(() => worker.watching.has(accountId), { timeout: 20_000 }).toBe(true);
     // With PEP back, it owes what was saved meanwhile, and gets it.
     await expect
       .poll(async () => (await (await phone(user)).readNickname())?.payload?.nickname, { timeout: 30_000 })
