@@ -30,6 +30,9 @@ for (const [network, prefix] of [
 // servers have no need of them.
 for (const [network, prefix] of [
   ["::", 96],
+  // SIIT's IPv4-translated addresses (::ffff:0:a.b.c.d, RFC 6052/7915) and the discard prefix.
+  ["::ffff:0:0:0", 96],
+  ["100::", 64],
   ["64:ff9b::", 96],
   ["64:ff9b:1::", 48],
   ["2001::", 32],

@@ -139,8 +139,10 @@ export function createWatcher(options: TWatcherOptions): TWatcher {
         if (controller.signal.aborted) break;
         // Ended by itself (the server went away): again after a backoff, longer when it ends at once.
         backoffMs = Date.now() - startedAt > MAX_BACKOFF_MS ? 1_000 : Math.min(MAX_BACKOFF_MS, backoffMs * 2);
+        // Jittered: when a server restarts, its accounts' watches do not all come back at once.
+        const waitMs = Math.round(backoffMs * (0.5 + Math.random()));
         await new Promise<void>((resolve) => {
-          const wait = setTimeout(resolve, backoffMs);
+          const wait = setTimeout(resolve, waitMs);
           controller.signal.addEventListener("abort", () => (clearTimeout(wait), resolve()), { once: true });
         });
       }

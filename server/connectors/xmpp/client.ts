@@ -35,11 +35,13 @@ const MAX_CONNECT_ATTEMPTS = 4;
 const WATCH_RESOURCE = "oneprofile-watch";
 
 /**
- * What an account can show, by what its server offers it (disco#info on the bare JID): every field
- * lives on a PEP node (XEP-0163), so with PEP everything XMPP_DEFINITION says, without it nothing.
+ * What an account can show, by what its server offers it (disco#info on the bare JID: the `pubsub/pep`
+ * identity XEP-0163 requires, or the publish feature): every field lives on a PEP node, so with PEP
+ * everything XMPP_DEFINITION says, without it nothing.
  */
 export function capabilitiesOf(features: ReadonlySet<string>): TCapabilities {
-  return features.has(`${NS.pubsub}#publish`) ? XMPP_DEFINITION.capabilities : {};
+  const hasPep = features.has("identity:pubsub/pep") || features.has(`${NS.pubsub}#publish`);
+  return hasPep ? XMPP_DEFINITION.capabilities : {};
 }
 
 const sha256 = (bytes: Buffer | string) => createHash("sha256").update(bytes).digest("hex");

@@ -3,6 +3,7 @@
  * how a person links one. The limits are OneProfile's own where the XEPs set none (a nickname or a
  * note may be longer; longer ones help nobody on a contact list).
  */
+import { isIPv4, isIPv6 } from "node:net";
 import { z } from "zod";
 import { MOOD_IDS } from "../../sync/moods";
 import type { TNetworkDefinition } from "../types";
@@ -129,8 +130,18 @@ export const ZXmppServer = z
       )
       .refine((value) => Number(/:(\d+)$/.exec(value.replace(/^\[.*\]/, ""))?.[1] ?? 5222) <= 65535, {
         message: "A port is a number from 1 to 65535.",
+      })
+      .refine((value) => isHostValid(value.replace(/:\d+$/, "")), {
+        message: "Enter a server name, like xmpp.example.org or xmpp.example.org:5222.",
       }),
   );
+
+/** A host as typed: an IPv6 address in brackets, an IPv4 address, or a name with no empty label. */
+function isHostValid(host: string): boolean {
+  if (host.startsWith("[")) return isIPv6(host.slice(1, -1));
+  if (/^[\d.]+$/.test(host)) return isIPv4(host);
+  return host.split(".").every((label) => label.length > 0 && label.length <= 63);
+}
 
 export const XMPP_DEFINITION: TNetworkDefinition = {
   id: "xmpp",

@@ -147,7 +147,10 @@ export interface TXmppSession {
   readSignature(): Promise<TPepItem<typeof PEP_NODE.vcard4> | null>;
   readProfile(): Promise<TXmppProfile>;
   readVcardTemp(): Promise<TVcardTemp>;
-  /** The features the account advertises (disco#info on its bare JID), fetched once per session. */
+  /**
+   * The features the account advertises (disco#info on its bare JID), and its identities as
+   * `identity:category/type`; fetched once per session.
+   */
   accountFeatures(): Promise<ReadonlySet<string>>;
 
   /** Each publish resolves to the item id the server stored: the vendor mark. */
@@ -593,7 +596,13 @@ class XmppSession implements TXmppSession {
     this.features ??= this.guard(async () => {
       const result = await this.request("get", xml("query", { xmlns: NS.discoInfo }), this.bareJid);
       const query = result.getChild("query", NS.discoInfo);
-      return new Set((query?.getChildren("feature") ?? []).map((feature) => String(feature.attrs.var)));
+      return new Set([
+        ...(query?.getChildren("feature") ?? []).map((feature) => String(feature.attrs.var)),
+        // Identities as `identity:category/type` (XEP-0163: a PEP service is `pubsub/pep`).
+        ...(query?.getChildren("identity") ?? []).map(
+          (identity) => `identity:${String(identity.attrs.category)}/${String(identity.attrs.type)}`,
+        ),
+      ]);
     });
     this.features.catch(() => (this.features = null));
     return this.features;

@@ -68,6 +68,10 @@ describe("a server the person names (ZXmppServer, namedTarget)", () => {
       "a b",
       "-x.example",
       "x:y",
+      "[1:2]",
+      "[:::]",
+      "999.1.1.1",
+      "a..b.example",
     ]) {
       const parsed = ZXmppServer.safeParse(server);
       expect(parsed.success, server).toBe(false);
