@@ -21,7 +21,11 @@
  * a delivery's record (no person's lock) asks for a read-back of its own accounts after taking
  * their rows; an inbound event's or a read-back's record marks its own account's sync job dirty
  * after taking the account row — everyone else who waits for those job rows holds the person's
- * lock first, or takes the sync job before the read job, as the recorder did.
+ * lock first, or takes the sync job before the read job, as the recorder did. Before all of these,
+ * a chunk of a network being switched on (./reopen-network.ts) takes that network's row FOR NO KEY
+ * UPDATE SKIP LOCKED: nobody waits for it while holding a person's lock, since linking and fan-out
+ * take only key-share locks on network rows (which it does not block) and the admin's switch holds
+ * nothing else when it updates the row.
  */
 import pg from "pg";
 import type { TConnectorResolver } from "../connectors/registry";
