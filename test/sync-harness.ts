@@ -3,7 +3,7 @@
  * tests need it (scripts/lib/webhook-receiver.ts), and worker processes to kill.
  */
 import type { ChildProcess } from "node:child_process";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, openSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll } from "vitest";
@@ -25,7 +25,10 @@ export function spawnWorkerProcess(options: {
   encryptionKey: string;
   concurrency?: number;
   settings?: Record<string, string>;
+  /** Appends the worker's output (its JSON log) to this file; default: discarded. */
+  logFile?: string;
 }): ChildProcess {
+  const log = options.logFile ? openSync(options.logFile, "a") : "ignore";
   return spawnTs("server/dispatch/main.ts", {
     env: {
       PATH: process.env.PATH,
@@ -42,6 +45,6 @@ export function spawnWorkerProcess(options: {
       CONNECTOR_TIMEOUT_MS: "800",
       ...options.settings,
     } as NodeJS.ProcessEnv,
-    stdio: "ignore",
+    stdio: ["ignore", log, log],
   });
 }

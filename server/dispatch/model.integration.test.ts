@@ -20,6 +20,9 @@
  */
 import type { ChildProcess } from "node:child_process";
 import { randomBytes, randomUUID } from "node:crypto";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, truncateSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import fc from "fast-check";
 import sharp from "sharp";
 import { afterAll, describe, expect, it } from "vitest";
@@ -85,9 +88,30 @@ const admin = await db.user.create({
 });
 
 // ---- worker processes (real ones, so a crash is a real kill -9) ----
+/** The last lines each worker logged in this run (warnings and errors first), for a failure. */
+function workersLogTail(): string {
+  return readdirSync(workerLogDir)
+    .map((name) => {
+      const lines = readFileSync(path.join(workerLogDir, name), "utf8").trim().split("\n");
+      const trouble = lines.filter((line) => /"level":"(warn|error|fatal)"/.test(line)).slice(-20);
+      return `--- ${name} (${lines.length} lines; warnings and errors, then the last 30 lines)\n${[
+        ...trouble,
+        "…",
+        ...lines.slice(-30),
+      ].join("\n")}`;
+    })
+    .join("\n");
+}
+
 const workers = new Set<ChildProcess>();
+/** Every worker exit, the model's own kill -9 included (a failure names them). */
+const workerExits: string[] = [];
+/** The workers' logs, emptied at the start of each run and shown when it fails. */
+const workerLogDir = mkdtempSync(path.join(os.tmpdir(), "oneprofile-model-workers-"));
+let workerCount = 0;
 function startWorker(): ChildProcess {
   const child = spawnWorkerProcess({
+    logFile: path.join(workerLogDir, `worker-${++workerCount}.log`),
     databaseUrl,
     sandboxUrl: sandbox.url,
     encryptionKey: KEY,
@@ -102,13 +126,17 @@ function startWorker(): ChildProcess {
     },
   });
   workers.add(child);
-  child.once("exit", () => workers.delete(child));
+  child.once("exit", (code, signal) => {
+    workers.delete(child);
+    workerExits.push(`worker ${child.pid} exited (code ${code}, signal ${signal})`);
+  });
   return child;
 }
 startWorker();
 startWorker();
 afterAll(() => {
   for (const child of workers) child.kill("SIGKILL");
+  rmSync(workerLogDir, { recursive: true, force: true });
 });
 
 // Three small avatars the portal can choose from.
@@ -694,6 +722,8 @@ async function checkInvariants(world: TWorld): Promise<void> {
 
 /** Runs commands on a fresh person, heals, quiesces and checks the invariants; returns how many ran. */
 async function runSequence(commands: readonly TCommand[]): Promise<number> {
+  // Each run's own log lines (the workers append; emptied, their next line starts at the top).
+  for (const name of readdirSync(workerLogDir)) truncateSync(path.join(workerLogDir, name), 0);
   const world = await newWorld();
   let ran = 0;
   try {
@@ -707,6 +737,8 @@ async function runSequence(commands: readonly TCommand[]): Promise<number> {
     return ran;
   } catch (error) {
     console.error(`model run failed; commands:\n  ${commands.map(String).join("\n  ")}`);
+    console.error(`workers running: ${workers.size}; exits so far: ${workerExits.join("; ") || "none"}`);
+    console.error(workersLogTail());
     throw error;
   } finally {
     await sandbox.clearFaults();
