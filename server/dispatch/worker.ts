@@ -223,7 +223,7 @@ export function createWorker(workerOptions: TWorkerOptions): TWorker {
 
   async function perform({ held: { job, controller }, task }: TReady): Promise<TFinished | null> {
     try {
-      return { job, outcome: await task(controller.signal) };
+      return { job, outcome: await untilAborted(task(controller.signal), controller.signal) };
     } catch (error) {
       logError(`job ${job.kind} ${job.id}`, error);
       // Aborted (lease lost, hard stop): nothing to record; whoever holds the account now runs it.
@@ -234,6 +234,24 @@ export function createWorker(workerOptions: TWorkerOptions): TWorker {
       // Its own code threw: a failure like any other, retried and in the end dead-lettered.
       return { job, outcome: failedOutcome(definitionOf(job.kind), job, options.retryBaseMs) };
     }
+  }
+
+  /**
+   * The task's outcome, or its abort (lease lost, hard stop) as soon as it comes: a task that does
+   * not heed its signal (a vendor call with no bound of its own) must not hold its slot for ever. It
+   * may still finish in the background; its outcome is not recorded, and its writes carry the same
+   * idempotency keys as the run that takes over.
+   */
+  function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+    let onAbort = () => {};
+    const aborted = new Promise<never>((_, reject) => {
+      onAbort = () => reject(signal.reason ?? new Error("aborted"));
+      if (signal.aborted) onAbort();
+      else signal.addEventListener("abort", onAbort, { once: true });
+    });
+    // Settled by the abort, the work's own failure later is nobody's news.
+    work.catch(() => {});
+    return Promise.race([work, aborted]).finally(() => signal.removeEventListener("abort", onAbort));
   }
 
   async function recordBatch(batch: readonly TFinished[]): Promise<void> {
