@@ -8,7 +8,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { isIP } from "node:net";
-import { client, jid as parseJid, xml, type Client } from "@xmpp/client";
+import { client, jid as parseJid, xml, type Client, type JID } from "@xmpp/client";
 import type { Element } from "@xmpp/xml";
 import { ConnectorError } from "../types";
 import {
@@ -331,6 +331,29 @@ export async function connectXmpp(options: TXmppConnectOptions): Promise<TXmppSe
   xmpp.socketParameters = (service) => {
     const parameters = transportParameters(service);
     return parameters && { ...parameters, host: parameters.host.replace(/^\[(.*)\]$/, "$1") };
+  };
+  // @xmpp/connection's start() waits for "online" with a promise that also rejects on the entity's
+  // next "error"; when opening the stream fails first, start() throws and leaves that promise
+  // behind, and the next error (a refused connection while the server restarts) rejects it with
+  // nobody listening — an unhandled rejection, which ended worker processes in the model test. The
+  // same steps, with that promise handled:
+  xmpp.start = async () => {
+    if (xmpp.status !== "offline") throw new Error("Connection is not offline");
+    const { service, domain, lang } = xmpp.options;
+    await xmpp.connect(service);
+    const online = new Promise<JID>((resolve, reject) => {
+      const onOnline = (jid: JID) => (stopListening(), resolve(jid));
+      const onError = (error: unknown) => (stopListening(), reject(error));
+      const stopListening = () => {
+        xmpp.removeListener("online", onOnline);
+        xmpp.removeListener("error", onError);
+      };
+      xmpp.once("online", onOnline);
+      xmpp.once("error", onError);
+    });
+    online.catch(() => {});
+    await xmpp.open({ domain, lang });
+    return online;
   };
   const session = new XmppSession(xmpp, `${username}@${address.domain}`);
   const starting = xmpp.start();

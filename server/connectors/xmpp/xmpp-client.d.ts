@@ -73,6 +73,11 @@ declare module "@xmpp/client" {
     status: string;
     start(): Promise<JID>;
     stop(): Promise<void>;
+    options: { service: string; domain: string; lang?: string };
+    /** Opens the socket (@xmpp/connection). */
+    connect(service: string): Promise<void>;
+    /** Opens the stream on the open socket (@xmpp/connection). */
+    open(options: { domain: string; lang?: string }): Promise<unknown>;
     disconnect(timeout?: number): Promise<void>;
     send(...elements: Element[]): Promise<void>;
     on(event: string, listener: (...args: never[]) => void): this;
