@@ -69,3 +69,36 @@ describe("an XMPP session connects only where it was told", () => {
     expect(server.connections.length).toBeGreaterThanOrEqual(1);
   });
 });
+
+describe("a server that goes away while the stream opens", () => {
+  it("fails the login, and leaves no promise to reject unhandled (a worker crash)", async () => {
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => void unhandled.push(reason);
+    process.on("unhandledRejection", onUnhandled);
+    try {
+      // It takes the connection and closes it before answering the stream, then stops listening:
+      // the client's reconnect (a second later, while the login still waits for the stream) is refused.
+      const server = createServer((socket) => {
+        server.close();
+        socket.destroy();
+      });
+      await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+      const { port } = server.address() as AddressInfo;
+      await expect(
+        connectXmpp({
+          jid: "ada@oneprofile.test",
+          password: "pw",
+          host: "127.0.0.1",
+          port,
+          isInsecureLoopbackAllowed: true,
+          timeoutMs: 2_500,
+        }),
+      ).rejects.toBeInstanceOf(ConnectorError);
+      // Before: @xmpp/connection's online promise rejected with ECONNREFUSED and nobody listening.
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.removeListener("unhandledRejection", onUnhandled);
+    }
+  });
+});
