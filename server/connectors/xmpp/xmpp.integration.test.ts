@@ -122,6 +122,23 @@ const noDns = {
   },
 };
 
+/**
+ * An account on the tests' Prosody and on a second server of the same domain, and a client whose DNS
+ * (SRV) points at the first until `moveTo` points it elsewhere.
+ */
+async function accountThatMoves() {
+  const { user, jid } = await person();
+  const other = await startTestProsody({ domain: prosody.domain });
+  await other.createAccount(user, PASSWORD);
+  let port = prosody.port;
+  const srv: TSrvLookup = async () => [{ name: "127.0.0.1", port, priority: 0, weight: 0 }];
+  const account = createXmppClient(
+    { credentials: { login: jid, secret: PASSWORD }, saveCredentials: async () => {} },
+    { isLoopbackAllowed: true, dns: { srv } },
+  );
+  return { jid, other, account, moveTo: (next: number) => void (port = next) };
+}
+
 describe("XMPP: finding the server (SRV, every address checked)", () => {
   it("tries the SRV targets in priority order: a dead first one, then Prosody", async () => {
     const { userId, jid } = await person();
@@ -147,19 +164,11 @@ describe("XMPP: finding the server (SRV, every address checked)", () => {
   });
 
   it("moves to where DNS points now when its server goes away, instead of waiting for it", async () => {
-    const { user, jid } = await person();
-    const other = await startTestProsody({ domain: prosody.domain });
-    await other.createAccount(user, PASSWORD);
-    let port = prosody.port;
-    const srv: TSrvLookup = async () => [{ name: "127.0.0.1", port, priority: 0, weight: 0 }];
-    const account = createXmppClient(
-      { credentials: { login: jid, secret: PASSWORD }, saveCredentials: async () => {} },
-      { isLoopbackAllowed: true, dns: { srv } },
-    );
+    const { other, account, moveTo } = await accountThatMoves();
     try {
       await account.read();
       await prosody.stop();
-      port = other.port;
+      moveTo(other.port);
       // Before: the kept session kept reconnecting to the stopped server's address, and every read
       // failed with "reconnecting" until that server came back.
       await expect
@@ -222,15 +231,7 @@ describe("XMPP: finding the server (SRV, every address checked)", () => {
   });
 
   it("ends a watch whose server goes away, so that the next one opens where DNS points now", async () => {
-    const { user, jid } = await person();
-    const other = await startTestProsody({ domain: prosody.domain });
-    await other.createAccount(user, PASSWORD);
-    let port = prosody.port;
-    const srv: TSrvLookup = async () => [{ name: "127.0.0.1", port, priority: 0, weight: 0 }];
-    const account = createXmppClient(
-      { credentials: { login: jid, secret: PASSWORD }, saveCredentials: async () => {} },
-      { isLoopbackAllowed: true, dns: { srv } },
-    );
+    const { jid, other, account, moveTo } = await accountThatMoves();
     const stop = new AbortController();
     /** Watches until a mood published from another client on `server` arrives. */
     async function watchingOn(server: { port: number }) {
@@ -260,7 +261,7 @@ describe("XMPP: finding the server (SRV, every address checked)", () => {
       await prosody.stop();
       // Before: the watch waited on its own reconnects to the stopped server, and never ended.
       await first.ended;
-      port = other.port;
+      moveTo(other.port);
       const second = await watchingOn(other);
       stop.abort();
       await second.ended;
